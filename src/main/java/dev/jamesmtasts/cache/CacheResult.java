@@ -1,0 +1,91 @@
+package dev.jamesmtasts.cache;
+
+import java.util.Objects;
+
+import dev.jamesmtasts.mtasts.StsPolicy;
+
+/**
+ * The answer of {@link PolicyProvider#get(String)}.
+ *
+ * <ul>
+ *   <li>{@link Outcome#OK}: {@link #policy()} is the policy to apply, or null when the domain has no
+ *       MTA-STS policy (deliver as without MTA-STS).</li>
+ *   <li>{@link Outcome#BACKOFF}: a recent fetch failed and nothing valid is cached (RFC 8461 §3.3:
+ *       behave as if there were no policy, retry the fetch after the backoff). Policy is null.</li>
+ *   <li>{@link Outcome#NOT_FOUND}: the domain publishes no policy. Policy is null.</li>
+ *   <li>{@link Outcome#ERROR}: nothing is known (temporary DNS failure with nothing cached, store
+ *       outage with nothing in memory). Policy is null; the caller decides (the mailet defers by
+ *       default).</li>
+ * </ul>
+ * A cached non-{@code none} policy is always returned as OK with that policy, whatever failed
+ * around it (RFC 8461 §5.1, §10.2).
+ */
+public final class CacheResult {
+    /** The result classes; their lower-case names are the metric labels (as in mox). */
+    public enum Outcome { OK, BACKOFF, NOT_FOUND, ERROR }
+
+    private final Outcome outcome;
+    private final StsPolicy policy;
+    private final String recordId;
+    private final boolean fresh;
+    private final String reason;
+
+    private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason) {
+        this.outcome = outcome;
+        this.policy = policy;
+        this.recordId = recordId;
+        this.fresh = fresh;
+        this.reason = reason;
+    }
+
+    /** A policy to apply; {@code fresh} when its id was confirmed in DNS during this call. */
+    public static CacheResult policy(StsPolicy policy, String recordId, boolean fresh, String reason) {
+        return new CacheResult(Outcome.OK, Objects.requireNonNull(policy), recordId, fresh, reason);
+    }
+
+    /** The domain has no policy (OK with no policy, e.g. a cached {@code none}). */
+    public static CacheResult noPolicy(String reason) {
+        return new CacheResult(Outcome.OK, null, null, true, reason);
+    }
+
+    public static CacheResult notFound(String reason) {
+        return new CacheResult(Outcome.NOT_FOUND, null, null, true, reason);
+    }
+
+    public static CacheResult backoff(String reason) {
+        return new CacheResult(Outcome.BACKOFF, null, null, false, reason);
+    }
+
+    public static CacheResult error(String reason) {
+        return new CacheResult(Outcome.ERROR, null, null, false, reason);
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    /** The policy to apply, or null when none applies. */
+    public StsPolicy policy() {
+        return policy;
+    }
+
+    /** The TXT record id the policy was fetched under, or null. */
+    public String recordId() {
+        return recordId;
+    }
+
+    /** True when the answer was confirmed against DNS during this call (or just fetched). */
+    public boolean fresh() {
+        return fresh;
+    }
+
+    /** Why, in words, for logs. */
+    public String reason() {
+        return reason;
+    }
+
+    @Override
+    public String toString() {
+        return outcome + (policy != null ? " " + policy : "") + " (" + reason + ")";
+    }
+}

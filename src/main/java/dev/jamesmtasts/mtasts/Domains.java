@@ -1,0 +1,75 @@
+package dev.jamesmtasts.mtasts;
+
+import java.net.IDN;
+import java.util.Locale;
+
+/** Domain-name helpers shared by the record, policy and MX-pattern code. */
+public final class Domains {
+    private Domains() {
+    }
+
+    /**
+     * Turns a recipient domain as written in an address into the A-label, lower-case form used for
+     * DNS queries and as the cache key. A single trailing dot is dropped.
+     *
+     * <p>RFC 8461 §3.4: the policy is looked up for the recipient domain as written; no parent domain
+     * is ever consulted, so this performs no tree-walking of any kind.
+     *
+     * @throws IllegalArgumentException when the name cannot be a host name (empty, bad IDN, bad label)
+     */
+    public static String normalize(String domain) {
+        if (domain == null) {
+            throw new IllegalArgumentException("domain is null");
+        }
+        String d = domain.trim();
+        if (d.endsWith(".")) {
+            d = d.substring(0, d.length() - 1);
+        }
+        if (d.isEmpty()) {
+            throw new IllegalArgumentException("empty domain");
+        }
+        String ascii;
+        try {
+            ascii = IDN.toASCII(d, IDN.USE_STD3_ASCII_RULES);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a valid domain name: " + domain + " (" + e.getMessage() + ")");
+        }
+        ascii = ascii.toLowerCase(Locale.ROOT);
+        if (!isLdhDomain(ascii)) {
+            throw new IllegalArgumentException("not a valid domain name: " + domain);
+        }
+        return ascii;
+    }
+
+    /**
+     * True for an ASCII "letters, digits, hyphen" domain: labels of 1 to 63 characters that neither
+     * start nor end with a hyphen, 253 characters at most, no trailing dot. This is the {@code Domain}
+     * production of RFC 5321 §4.1.2 that RFC 8461 §3.2 uses for {@code mx} values (A-labels only).
+     */
+    public static boolean isLdhDomain(CharSequence s) {
+        int n = s.length();
+        if (n == 0 || n > 253) {
+            return false;
+        }
+        int labelStart = 0;
+        for (int i = 0; i <= n; i++) {
+            if (i == n || s.charAt(i) == '.') {
+                int len = i - labelStart;
+                if (len < 1 || len > 63) {
+                    return false;
+                }
+                if (s.charAt(labelStart) == '-' || s.charAt(i - 1) == '-') {
+                    return false;
+                }
+                labelStart = i + 1;
+                continue;
+            }
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
