@@ -157,7 +157,11 @@ public final class StsPolicy {
                     }
                     break;
                 case "mx":
-                    mx.add(MxPattern.parse(value));
+                    try {
+                        mx.add(MxPattern.parse(value));
+                    } catch (StsSyntaxException e) {
+                        throw new StsSyntaxException("policy line " + lineNo + ": " + e.getMessage());
+                    }
                     break;
                 default:
                     if (!StsRecord.isExtName(key) || value.isEmpty()) {

@@ -1,0 +1,33 @@
+package dev.jamesmtasts.mtasts;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class DomainsTest {
+    @Test
+    void normalizesCaseTrailingDotAndUnicode() {
+        assertThat(Domains.normalize("Example.COM.")).isEqualTo("example.com");
+        assertThat(Domains.normalize("b\u00fccher.example")).isEqualTo("xn--bcher-kva.example");
+    }
+
+    @Test
+    void rejectsWhatCannotBeAHostName() {
+        assertThatThrownBy(() -> Domains.normalize("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Domains.normalize(".")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Domains.normalize("a..b")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Domains.normalize("a_b.example")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Domains.normalize(null)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Domains.normalize("x".repeat(64) + ".example"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void ldhCheck() {
+        assertThat(Domains.isLdhDomain("a-b.example")).isTrue();
+        assertThat(Domains.isLdhDomain("a-.example")).isFalse();
+        assertThat(Domains.isLdhDomain("x".repeat(63) + ".example")).isTrue();
+        assertThat(Domains.isLdhDomain("example.")).isFalse();
+    }
+}
