@@ -186,10 +186,11 @@ final class DnsClient {
     }
 
     private static String describe(Exception e) {
-        if (e instanceof java.net.SocketTimeoutException || e instanceof java.io.InterruptedIOException) {
+        String m = e.getMessage();
+        // dnsjava reports a time-out as a plain IOException "Timed out while trying to resolve ...".
+        if (e instanceof java.io.InterruptedIOException || (m != null && m.startsWith("Timed out"))) {
             return "time-out";
         }
-        String m = e.getMessage();
         return e.getClass().getSimpleName() + (m == null ? "" : " (" + m + ")");
     }
 }
