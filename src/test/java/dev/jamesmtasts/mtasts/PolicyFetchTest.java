@@ -59,6 +59,8 @@ class PolicyFetchTest {
         assertThat(request).startsWith("GET /.well-known/mta-sts.txt HTTP/1.1\r\n");
         assertThat(request).contains("\r\nHost: mta-sts.ok.example:" + bed.https().port() + "\r\n");
         assertThat(request).contains("\r\nConnection: close\r\n");
+        // No HTTP caching (RFC 8461 §3.3): never a conditional request.
+        assertThat(request).doesNotContainIgnoringCase("If-Modified-Since").doesNotContainIgnoringCase("If-None-Match");
         // The policy host was resolved through the configured DNS server, not the JVM's.
         assertThat(bed.dns().queries("mta-sts.ok.example", Type.A)).isEqualTo(1);
     }
@@ -231,6 +233,35 @@ class PolicyFetchTest {
         PolicyFetchResult r = resolver.fetchPolicy("utf8.example");
         assertThat(r.failure()).isEqualTo(FetchFailure.PROTOCOL);
         assertThat(r.detail()).contains("UTF-8");
+    }
+
+    @Test
+    void malformedStatusLineIsAProtocolFailure() {
+        bed.serve("garbage.example", Response.raw("SSH-2.0-OpenSSH_9.0\r\n"));
+        assertThat(resolver.fetchPolicy("garbage.example").failure()).isEqualTo(FetchFailure.PROTOCOL);
+    }
+
+    @Test
+    void brokenChunkFramingIsAProtocolFailure() {
+        bed.serve("badchunk.example", Response.raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                + "Transfer-Encoding: chunked\r\n\r\nzz\r\n" + POLICY + "\r\n0\r\n\r\n"));
+        PolicyFetchResult r = resolver.fetchPolicy("badchunk.example");
+        assertThat(r.failure()).isEqualTo(FetchFailure.PROTOCOL);
+        assertThat(r.detail()).contains("chunk");
+    }
+
+    @Test
+    void bodyShorterThanItsContentLengthIsAProtocolFailure() {
+        bed.serve("short.example", Response.raw("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                + "Content-Length: 500\r\n\r\n" + POLICY));
+        assertThat(resolver.fetchPolicy("short.example").failure()).isEqualTo(FetchFailure.PROTOCOL);
+    }
+
+    @Test
+    void http10ResponseWithCrlfOrBareLfLinesIsAccepted() {
+        bed.serve("http10.example", Response.raw("HTTP/1.0 200 OK\nContent-Type: text/plain\n\n" + POLICY));
+        PolicyFetchResult r = resolver.fetchPolicy("http10.example");
+        assertThat(r.isSuccess()).as(r.toString()).isTrue();
     }
 
     @Test

@@ -239,7 +239,7 @@ public final class TestHttpsServer implements AutoCloseable {
         private final Framing framing;
         private final Duration trickle;
 
-        private enum Framing { CONTENT_LENGTH, CHUNKED, CLOSE }
+        private enum Framing { CONTENT_LENGTH, CHUNKED, CLOSE, RAW }
 
         private Response(int status, Map<String, String> headers, byte[] body, Framing framing, Duration trickle) {
             this.status = status;
@@ -267,6 +267,14 @@ public final class TestHttpsServer implements AutoCloseable {
             h.put("Content-Type", "text/plain");
             return new Response(status, h, ("status " + status + "\n").getBytes(StandardCharsets.US_ASCII),
                     Framing.CONTENT_LENGTH, null);
+        }
+
+        /**
+         * Exactly these bytes (ISO-8859-1) instead of a well-formed response, then the connection is
+         * closed: for malformed status lines, broken chunk framing, truncated bodies.
+         */
+        public static Response raw(String bytes) {
+            return new Response(0, Map.of(), bytes.getBytes(StandardCharsets.ISO_8859_1), Framing.RAW, null);
         }
 
         /** A redirect ({@code status} 3xx) to {@code location}. */
@@ -306,6 +314,10 @@ public final class TestHttpsServer implements AutoCloseable {
 
         void writeTo(OutputStream out) throws IOException, InterruptedException {
             ByteArrayOutputStream wire = new ByteArrayOutputStream();
+            if (framing == Framing.RAW) {
+                write(out, body);
+                return;
+            }
             StringBuilder head = new StringBuilder("HTTP/1.1 ").append(status).append(' ').append(reason(status)).append("\r\n");
             headers.forEach((k, v) -> head.append(k).append(": ").append(v).append("\r\n"));
             boolean explicitLength = headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("Content-Length"));
@@ -327,7 +339,10 @@ public final class TestHttpsServer implements AutoCloseable {
             } else {
                 wire.write(body);
             }
-            byte[] bytes = wire.toByteArray();
+            write(out, wire.toByteArray());
+        }
+
+        private void write(OutputStream out, byte[] bytes) throws IOException, InterruptedException {
             if (trickle == null) {
                 out.write(bytes);
                 out.flush();
