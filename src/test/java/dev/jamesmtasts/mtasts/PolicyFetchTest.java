@@ -304,15 +304,25 @@ class PolicyFetchTest {
     }
 
     @Test
-    void trustStoreFilesInPemAndPkcs12AreUsed(@TempDir Path dir) throws IOException {
+    void trustStoreFilesInPemPkcs12AndJksAreUsed(@TempDir Path dir) throws Exception {
         bed.serve("truststore.example", Response.ok(POLICY));
         Path pem = bed.ca().writePem(dir.resolve("ca.pem"));
         Path p12 = bed.ca().writeTrustStore(dir.resolve("ca.p12"));
+        Path jks = dir.resolve("ca.jks");
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("JKS");
+        ks.load(null, null);
+        ks.setCertificateEntry("ca", bed.ca().certificate());
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(jks)) {
+            ks.store(out, "jkspass".toCharArray());
+        }
         try (MtaStsResolver viaPem = new MtaStsResolver(bed.settings().trustStore(pem, null).build());
              MtaStsResolver viaP12 = new MtaStsResolver(bed.settings()
-                     .trustStore(p12, TestCa.password().toCharArray()).build())) {
+                     .trustStore(p12, TestCa.password().toCharArray()).build());
+             MtaStsResolver viaJks = new MtaStsResolver(bed.settings()
+                     .trustStore(jks, "jkspass".toCharArray()).build())) {
             assertThat(viaPem.fetchPolicy("truststore.example").isSuccess()).isTrue();
             assertThat(viaP12.fetchPolicy("truststore.example").isSuccess()).isTrue();
+            assertThat(viaJks.fetchPolicy("truststore.example").isSuccess()).isTrue();
         }
     }
 
