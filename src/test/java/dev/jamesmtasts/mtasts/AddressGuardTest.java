@@ -40,6 +40,15 @@ class AddressGuardTest {
     }
 
     @Test
+    void ipv4MappedFormsKeptAsIpv6AreJudgedByTheirIpv4Address() throws UnknownHostException {
+        // java.net turns ::ffff:a.b.c.d into an Inet4Address; build true Inet6Address objects too.
+        byte[] mappedLoopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, 127, 0, 0, 1};
+        byte[] mappedPublic = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte) 0xff, (byte) 0xff, (byte) 192, 0, 2, 1};
+        assertThat(AddressGuard.refusal(java.net.Inet6Address.getByAddress(null, mappedLoopback, -1))).contains("loopback");
+        assertThat(AddressGuard.refusal(java.net.Inet6Address.getByAddress(null, mappedPublic, -1))).isNull();
+    }
+
+    @Test
     void loopbackPolicyHostIsRefusedByDefaultAndNothingIsSent() throws IOException {
         try (MtaStsTestbed bed = MtaStsTestbed.start();
              MtaStsResolver guarded = new MtaStsResolver(bed.settings().allowPrivateAddresses(false).build())) {
