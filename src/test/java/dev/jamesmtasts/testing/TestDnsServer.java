@@ -99,7 +99,10 @@ public final class TestDnsServer implements AutoCloseable {
 
     /** Starts a server on 127.0.0.1, UDP and TCP on the same ephemeral port. */
     public static TestDnsServer start() throws IOException {
-        InetAddress loopback = InetAddress.getByName("127.0.0.1");
+        return start(InetAddress.getByName("127.0.0.1"));
+    }
+
+    private static TestDnsServer start(InetAddress loopback) throws IOException {
         IOException last = null;
         for (int attempt = 0; attempt < 50; attempt++) {
             DatagramSocket udp = new DatagramSocket(new InetSocketAddress(loopback, 0));
@@ -114,6 +117,26 @@ public final class TestDnsServer implements AutoCloseable {
             }
         }
         throw new IOException("no port free for both UDP and TCP", last);
+    }
+
+    /**
+     * Starts a server with UDP and TCP bound to {@code bind} (a fixed port, e.g. 53 inside a private
+     * network namespace, or port 0 for an ephemeral one shared by both).
+     */
+    public static TestDnsServer start(InetSocketAddress bind) throws IOException {
+        if (bind.getPort() == 0) {
+            return start(bind.getAddress());
+        }
+        DatagramSocket udp = new DatagramSocket(bind);
+        try {
+            ServerSocket tcp = new ServerSocket();
+            tcp.setReuseAddress(true);
+            tcp.bind(bind, 50);
+            return new TestDnsServer(udp, tcp);
+        } catch (IOException e) {
+            udp.close();
+            throw e;
+        }
     }
 
     /** The address to configure as resolver. */
@@ -158,6 +181,29 @@ public final class TestDnsServer implements AutoCloseable {
     /** Adds an MX record. */
     public TestDnsServer mx(String name, int preference, String host) {
         return add(new MXRecord(name(name), DClass.IN, TTL, preference, name(host)));
+    }
+
+    /**
+     * Replaces all MX records of {@code name} by one pointing at {@code host}, atomically: a query
+     * never sees the name without MX data in between (as when an attacker or an administrator edits
+     * a zone).
+     */
+    public TestDnsServer replaceMx(String name, int preference, String host) {
+        Name n = name(name);
+        Record mx = new MXRecord(n, DClass.IN, TTL, preference, name(host));
+        zone.compute(n, (k, old) -> {
+            List<Record> next = new CopyOnWriteArrayList<>();
+            if (old != null) {
+                for (Record r : old) {
+                    if (r.getType() != Type.MX) {
+                        next.add(r);
+                    }
+                }
+            }
+            next.add(mx);
+            return next;
+        });
+        return this;
     }
 
     /** Makes every query for {@code name} misbehave; {@code null} removes the fault. */

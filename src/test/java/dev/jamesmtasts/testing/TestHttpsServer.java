@@ -77,13 +77,18 @@ public final class TestHttpsServer implements AutoCloseable {
 
     /** Starts a server on 127.0.0.1 on an ephemeral port, with no hosts yet. */
     public static TestHttpsServer start() throws IOException {
+        return start(new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+    }
+
+    /** Starts a server on {@code bind} (e.g. port 443 inside a private network namespace), with no hosts yet. */
+    public static TestHttpsServer start(InetSocketAddress bind) throws IOException {
         SniKeyManager keys = new SniKeyManager();
         SSLServerSocket socket;
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(new KeyManager[] {keys}, null, null);
             socket = (SSLServerSocket) ctx.getServerSocketFactory()
-                    .createServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+                    .createServerSocket(bind.getPort(), 50, bind.getAddress());
         } catch (GeneralSecurityException e) {
             throw new IOException(e);
         }
@@ -97,7 +102,7 @@ public final class TestHttpsServer implements AutoCloseable {
         return server.getLocalPort();
     }
 
-    /** The listening address (127.0.0.1 and {@link #port()}). */
+    /** The listening address and {@link #port()}. */
     public InetSocketAddress address() {
         return new InetSocketAddress(server.getInetAddress(), port());
     }
@@ -442,6 +447,6 @@ public final class TestHttpsServer implements AutoCloseable {
     @Override
     public String toString() {
         List<String> hosts = new ArrayList<>(responses.keySet());
-        return "TestHttpsServer{127.0.0.1:" + port() + " " + hosts + '}';
+        return "TestHttpsServer{" + server.getInetAddress().getHostAddress() + ":" + port() + " " + hosts + '}';
     }
 }

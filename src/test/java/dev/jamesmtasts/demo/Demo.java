@@ -1,0 +1,477 @@
+package dev.jamesmtasts.demo;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+
+import org.xbill.DNS.Type;
+
+import dev.jamesmtasts.demo.SimulatedInternet.Tls;
+
+/**
+ * The demo that {@code bin/demo} runs inside its private network namespace: a simulated internet
+ * (DNS on 127.0.0.1:53, policy hosts on :443, STARTTLS receivers on port 25 of 127.0.0.x), a real
+ * James 3.8.1 started by {@code bin/james-mta-sts} with the extension installed, mail sent into it over
+ * SMTP, and per scenario what was published, what James did and what each receiver got. Exit status
+ * 0 only when every scenario behaved as RFC 8461 requires.
+ *
+ * <p>Arguments: {@code --root REPO --work DIR [--mailet mta-sts|stock]}. With {@code stock}, the same
+ * scenarios run through James's own RemoteDelivery: the contrast (it delivers to the impostor and in
+ * clear text).
+ */
+public final class Demo {
+    static final String SENDER = "demo@sender.example";
+    static final String POLICY_HOST_ADDRESS = "127.0.0.1";
+    /** The policy host of dark.example lives alone on this address, so it can go down by itself. */
+    static final String DARK_POLICY_HOST_ADDRESS = "127.0.0.9";
+    static final String IMPOSTOR = "mx.attacker.example";
+
+    private final Path root;
+    private final Path work;
+    private final boolean stock;
+    private final PrintStream out;
+    private final long t0 = System.nanoTime();
+    private final List<Scenario> scenarios = new ArrayList<>();
+
+    Demo(Path root, Path work, boolean stock, PrintStream out) {
+        this.root = root;
+        this.work = work;
+        this.stock = stock;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(".");
+        Path work = Path.of("run/demo");
+        boolean stock = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--root": root = Path.of(args[++i]); break;
+                case "--work": work = Path.of(args[++i]); break;
+                case "--mailet": stock = "stock".equals(args[++i]); break;
+                default: throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        int rc = new Demo(root.toAbsolutePath().normalize(), work.toAbsolutePath().normalize(), stock, System.out).run();
+        System.exit(rc);
+    }
+
+    /** One scenario: what was published, what James did, what the receivers got, and the verdict. */
+    static final class Scenario {
+        final String key;
+        final String title;
+        final String requirement;
+        final List<String> published = new ArrayList<>();
+        final List<String> james = new ArrayList<>();
+        final List<String> receivers = new ArrayList<>();
+        String observed = "not run";
+        boolean pass;
+
+        Scenario(String key, String title, String requirement) {
+            this.key = key;
+            this.title = title;
+            this.requirement = requirement;
+        }
+    }
+
+    int run() throws Exception {
+        Files.createDirectories(work);
+        DemoJames james = new DemoJames(root, work.resolve("james"));
+        try (SimulatedInternet net = SimulatedInternet.start(SimulatedInternet.Ports.wellKnown())) {
+            banner(net);
+            Scenario a = scenario("a", "enforce, good MX", "delivered over verified TLS");
+            Scenario b = scenario("b", "impostor MX injected in DNS", "held (queued), delivered once MX fixed");
+            Scenario c = scenario("c", "certificate names another host", "not delivered (queued)");
+            Scenario d = scenario("d", "STARTTLS stripped", "not delivered (queued)");
+            Scenario e = scenario("e", "testing mode, MX not in policy", "delivered, failure counted");
+            Scenario f = scenario("f", "no policy published", "delivered as RemoteDelivery");
+            Scenario g = scenario("g", "policy host dark after caching", "stored policy still enforced");
+            Scenario h = scenario("h", "inspection: JMX + /metrics", "cache listed, metrics exposed");
+
+            publishAll(net, a, b, c, d, e, f, g);
+
+            Path overlay = work.resolve("conf-overlay");
+            Path trust = net.writeTrustStore(Files.createDirectories(work).resolve("demo-ca.p12"));
+            james.writeOverlay(overlay, stock ? DemoJames.STOCK_MAILET : DemoJames.MTA_STS_MAILET, "", trust,
+                    "mta_sts_demo", 2);
+            step("starting James 3.8.1 (" + (stock ? "stock RemoteDelivery: the contrast run" : "mailet "
+                    + DemoJames.MTA_STS_MAILET) + ") with bin/james-mta-sts start --conf " + root.relativize(overlay));
+            james.start(overlay);
+            try {
+                runScenarios(net, james, a, b, c, d, e, f, g, h);
+            } finally {
+                step("stopping James");
+                james.stop();
+            }
+        }
+        return report();
+    }
+
+    private void banner(SimulatedInternet net) {
+        out.println("=== james-mta-sts demo: a real James 3.8.1 + the extension, on a simulated internet ===");
+        out.println("Everything runs in a private network namespace (only loopback exists; nothing leaves it):");
+        out.println("  DNS      127.0.0.1:53 (James's dnsservice.xml and the extension's dns.resolvers point here)");
+        out.println("  HTTPS    policy hosts on " + POLICY_HOST_ADDRESS + ":443 and " + DARK_POLICY_HOST_ADDRESS
+                + ":443, certificates from a demo CA made just now");
+        out.println("  SMTP     receivers on port 25 of 127.0.0.11-17 and 127.0.0.66 (the attacker), STARTTLS with demo-CA certificates");
+        out.println("  James    SMTP 127.0.0.1:2525, WebAdmin 127.0.0.1:8000, JMX 127.0.0.1:9999; Cassandra 127.0.0.1:9042");
+        out.println("Note: policy hosts are on loopback, so the demo sets fetch.allowPrivateAddresses=true;");
+        out.println("      a production configuration keeps the default (false).");
+        out.println();
+    }
+
+    private Scenario scenario(String key, String title, String requirement) {
+        Scenario s = new Scenario(key, title, requirement);
+        scenarios.add(s);
+        return s;
+    }
+
+    private static String policy(String mode, String... mx) {
+        StringBuilder p = new StringBuilder("version: STSv1\nmode: ").append(mode).append('\n');
+        for (String m : mx) {
+            p.append("mx: ").append(m).append('\n');
+        }
+        return p.append("max_age: 86400\n").toString();
+    }
+
+    private static String describePolicy(String text) {
+        return text.trim().replace("\n", "; ");
+    }
+
+    private void publishAll(SimulatedInternet net, Scenario a, Scenario b, Scenario c, Scenario d, Scenario e,
+                            Scenario f, Scenario g) throws Exception {
+        // a) enforce, the MX is the policy's and holds a valid certificate
+        String pa = policy("enforce", "mx.good.example");
+        net.publish("good.example", "a1", pa, POLICY_HOST_ADDRESS);
+        net.receiver("mx.good.example", "127.0.0.11", Tls.OWN_NAME);
+        net.mx("good.example", "mx.good.example");
+        a.published.add("_mta-sts.good.example TXT \"v=STSv1; id=a1;\"  policy: " + describePolicy(pa));
+        a.published.add("good.example MX mx.good.example (127.0.0.11, certificate for mx.good.example)");
+
+        // b) enforce, but an attacker swapped the MX for a host with a genuine certificate of its own
+        String pb = policy("enforce", "mx.hijack.example");
+        net.publish("hijack.example", "b1", pb, POLICY_HOST_ADDRESS);
+        net.receiver("mx.hijack.example", "127.0.0.12", Tls.OWN_NAME);
+        net.receiver(IMPOSTOR, "127.0.0.66", Tls.OWN_NAME);
+        net.mx("hijack.example", IMPOSTOR);
+        b.published.add("_mta-sts.hijack.example TXT \"v=STSv1; id=b1;\"  policy: " + describePolicy(pb));
+        b.published.add("hijack.example MX " + IMPOSTOR + " (INJECTED; 127.0.0.66, genuine certificate for "
+                + IMPOSTOR + ")");
+
+        // c) enforce, MX matches, but its certificate names another host
+        String pc = policy("enforce", "mx.wrongcert.example");
+        net.publish("wrongcert.example", "c1", pc, POLICY_HOST_ADDRESS);
+        net.receiver("mx.wrongcert.example", "127.0.0.13", Tls.OTHER_NAME);
+        net.mx("wrongcert.example", "mx.wrongcert.example");
+        c.published.add("_mta-sts.wrongcert.example TXT \"v=STSv1; id=c1;\"  policy: " + describePolicy(pc));
+        c.published.add("wrongcert.example MX mx.wrongcert.example (127.0.0.13, certificate for mx.someone-else.example)");
+
+        // d) enforce, MX matches, STARTTLS stripped
+        String pd = policy("enforce", "mx.stripped.example");
+        net.publish("stripped.example", "d1", pd, POLICY_HOST_ADDRESS);
+        net.receiver("mx.stripped.example", "127.0.0.14", Tls.NONE);
+        net.mx("stripped.example", "mx.stripped.example");
+        d.published.add("_mta-sts.stripped.example TXT \"v=STSv1; id=d1;\"  policy: " + describePolicy(pd));
+        d.published.add("stripped.example MX mx.stripped.example (127.0.0.14, offers NO STARTTLS)");
+
+        // e) testing, the MX is not in the policy
+        String pe = policy("testing", "mx.testing.example");
+        net.publish("testing.example", "e1", pe, POLICY_HOST_ADDRESS);
+        net.receiver("mx.unlisted.example", "127.0.0.15", Tls.OWN_NAME);
+        net.mx("testing.example", "mx.unlisted.example");
+        e.published.add("_mta-sts.testing.example TXT \"v=STSv1; id=e1;\"  policy: " + describePolicy(pe));
+        e.published.add("testing.example MX mx.unlisted.example (127.0.0.15, NOT in the policy; valid certificate)");
+
+        // f) no policy at all
+        net.receiver("mx.plain.example", "127.0.0.16", Tls.OWN_NAME);
+        net.mx("plain.example", "mx.plain.example");
+        f.published.add("no _mta-sts.plain.example TXT record (NXDOMAIN)");
+        f.published.add("plain.example MX mx.plain.example (127.0.0.16, STARTTLS with a valid certificate)");
+
+        // g) enforce; its policy host will go dark once the policy is stored
+        String pg = policy("enforce", "mx.dark.example");
+        net.publish("dark.example", "g1", pg, DARK_POLICY_HOST_ADDRESS);
+        net.receiver("mx.dark.example", "127.0.0.17", Tls.OWN_NAME);
+        net.mx("dark.example", "mx.dark.example");
+        g.published.add("_mta-sts.dark.example TXT \"v=STSv1; id=g1;\"  policy (from " + DARK_POLICY_HOST_ADDRESS
+                + "): " + describePolicy(pg));
+        g.published.add("dark.example MX mx.dark.example (127.0.0.17, certificate for mx.dark.example)");
+    }
+
+    private void runScenarios(SimulatedInternet net, DemoJames james, Scenario a, Scenario b, Scenario c,
+                              Scenario d, Scenario e, Scenario f, Scenario g, Scenario h) throws Exception {
+        DemoReceiver good = net.receiver("mx.good.example");
+        DemoReceiver hijackReal = net.receiver("mx.hijack.example");
+        DemoReceiver impostor = net.receiver(IMPOSTOR);
+        DemoReceiver wrongCert = net.receiver("mx.wrongcert.example");
+        DemoReceiver stripped = net.receiver("mx.stripped.example");
+        DemoReceiver unlisted = net.receiver("mx.unlisted.example");
+        DemoReceiver plain = net.receiver("mx.plain.example");
+        DemoReceiver dark = net.receiver("mx.dark.example");
+
+        step("sending 7 mails into James over SMTP (127.0.0.1:2525), one per scenario a-g");
+        try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
+            smtp.send(SENDER, "alice@good.example", "[a] enforce, good MX");
+            smtp.send(SENDER, "bob@hijack.example", "[b] enforce, impostor MX");
+            smtp.send(SENDER, "carol@wrongcert.example", "[c] enforce, wrong certificate");
+            smtp.send(SENDER, "dave@stripped.example", "[d] enforce, STARTTLS stripped");
+            smtp.send(SENDER, "erin@testing.example", "[e] testing, unlisted MX");
+            smtp.send(SENDER, "frank@plain.example", "[f] no policy");
+            smtp.send(SENDER, "grace@dark.example", "[g1] enforce, before the policy host goes dark");
+        }
+        // Each domain settles once its mail was delivered somewhere, or once James made at least 3
+        // attempts (each asks DNS for the MX, James's DNS cache being off): two retries after a refusal.
+        boolean settled = await(60, () -> settled(net, "good.example", "[a]") && settled(net, "hijack.example", "[b]")
+                && settled(net, "wrongcert.example", "[c]") && settled(net, "stripped.example", "[d]")
+                && settled(net, "testing.example", "[e]") && settled(net, "plain.example", "[f]")
+                && settled(net, "dark.example", "[g1]"));
+        step(settled ? "first round settled (delivered, or held and retried at least twice)"
+                : "first round: time-out after 60 s waiting for deliveries/retries (reported below)");
+        int impostorBefore = impostor.messages("[b]").size();
+        int hijackAttempts = attempts(net, "hijack.example");
+
+        // b) phase 2: the administrator of hijack.example restores the MX.
+        step("b) hijack.example's MX restored to mx.hijack.example");
+        net.mx("hijack.example", "mx.hijack.example");
+
+        // g) phase 2: the policy host goes dark and the TXT record disappears.
+        step("g) policy host " + DARK_POLICY_HOST_ADDRESS + ":443 stopped, _mta-sts.dark.example TXT removed");
+        int darkFetches = net.policyRequests("dark.example", DARK_POLICY_HOST_ADDRESS);
+        net.policyServerDown(DARK_POLICY_HOST_ADDRESS);
+        net.withdrawRecord("dark.example");
+        try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
+            smtp.send(SENDER, "grace@dark.example", "[g2] enforce, policy host dark, MX still good");
+        }
+        boolean g2 = await(30, () -> !dark.messages("[g2]").isEmpty());
+        step("g) attacker now swaps dark.example's MX for " + IMPOSTOR + "; one more mail");
+        net.mx("dark.example", IMPOSTOR);
+        int darkMxBefore = attempts(net, "dark.example");
+        try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
+            smtp.send(SENDER, "grace@dark.example", "[g3] enforce, policy host dark, MX hijacked");
+        }
+        boolean bDelivered = await(30, () -> !hijackReal.messages("[b]").isEmpty());
+        await(30, () -> !impostor.messages("[g3]").isEmpty() || attempts(net, "dark.example") - darkMxBefore >= 3);
+
+        // One look at the outgoing queue, at the end: with James 3.8.1's memory queue, a WebAdmin
+        // request naming a queue stops that queue's dequeuing for good (seen here), so the demo
+        // looks once, when nothing is left to deliver.
+        step("reading the outgoing queue through WebAdmin (GET /mailQueues/outgoing/mails)");
+        List<String> queued = james.queuedRecipients();
+        List<String> queuedB = queued.contains("bob@hijack.example") ? List.of("bob@hijack.example") : List.of();
+        List<String> queuedC = queued.contains("carol@wrongcert.example") ? List.of("carol@wrongcert.example") : List.of();
+        List<String> queuedD = queued.contains("dave@stripped.example") ? List.of("dave@stripped.example") : List.of();
+        List<String> queuedG = queued.contains("grace@dark.example") ? List.of("grace@dark.example") : List.of();
+
+        // ---- verdicts ----
+        List<DemoReceiver.Received> ra = good.messages("[a]");
+        a.james.addAll(logExcerpt(james, "good.example"));
+        a.receivers.add(got(good, "[a]"));
+        a.pass = ra.size() == 1 && ra.get(0).overTls() && "mx.good.example".equals(ra.get(0).sni);
+        a.observed = ra.isEmpty() ? "not delivered" : "delivered, " + ra.get(0).tlsProtocol + ", SNI " + ra.get(0).sni;
+
+        List<DemoReceiver.Received> rb = hijackReal.messages("[b]");
+        b.james.add(hijackAttempts + " delivery attempts (MX lookups) while the impostor MX was published, "
+                + (impostorBefore == 0 ? "none reached it" : "it got the mail"));
+        b.james.add("after the fix: " + (bDelivered ? "delivered on the next retry" : "not delivered")
+                + "; outgoing queue at the end: " + (queuedB.isEmpty() ? "empty for bob@hijack.example" : "still holds it"));
+        b.james.addAll(logExcerpt(james, "hijack.example"));
+        b.receivers.add(IMPOSTOR + ": " + (impostor.messages("[b]").isEmpty() ? "nothing"
+                : impostor.messages("[b]").size() + " message(s) " + impostor.messages("[b]").get(0).describe()));
+        b.receivers.add("then the MX was fixed -> " + got(hijackReal, "[b]"));
+        b.pass = impostor.messages("[b]").isEmpty() && hijackAttempts >= 3 && bDelivered && rb.get(0).overTls();
+        b.observed = (impostor.messages("[b]").isEmpty() ? "impostor got nothing, held" : "DELIVERED TO IMPOSTOR")
+                + (bDelivered ? "; fixed MX got it" : "; not delivered after fix");
+
+        c.james.add(attempts(net, "wrongcert.example") + " MX lookups (delivery attempts); "
+                + (queuedC.isEmpty() ? "mail NOT in the outgoing queue" : "mail kept in the outgoing queue " + queuedC));
+        c.james.addAll(logExcerpt(james, "wrongcert.example"));
+        c.receivers.add(got(wrongCert, "[c]"));
+        c.pass = wrongCert.messages("[c]").isEmpty() && !queuedC.isEmpty();
+        c.observed = wrongCert.messages("[c]").isEmpty() ? "not delivered, queued" : "DELIVERED";
+
+        d.james.add(attempts(net, "stripped.example") + " MX lookups (delivery attempts); "
+                + (queuedD.isEmpty() ? "mail NOT in the outgoing queue" : "mail kept in the outgoing queue " + queuedD));
+        d.james.addAll(logExcerpt(james, "stripped.example"));
+        d.receivers.add(got(stripped, "[d]"));
+        d.pass = stripped.messages("[d]").isEmpty() && !queuedD.isEmpty();
+        d.observed = stripped.messages("[d]").isEmpty() ? "not delivered, queued"
+                : "DELIVERED " + stripped.messages("[d]").get(0).describe().replaceAll(":.*", "");
+
+        String metrics = stock ? null : james.webAdmin("/metrics");
+        List<String> mtaStsMetrics = metricLines(metrics);
+        List<DemoReceiver.Received> re = unlisted.messages("[e]");
+        e.james.addAll(logExcerpt(james, "testing.example"));
+        List<String> testingCounters = mtaStsMetrics.stream().filter(l -> l.toLowerCase(Locale.ROOT).contains("testing"))
+                .collect(Collectors.toList());
+        e.james.add("metrics mentioning testing: " + (testingCounters.isEmpty() ? "none" : String.join("; ", testingCounters)));
+        e.receivers.add(got(unlisted, "[e]"));
+        boolean counted = testingCounters.stream().anyMatch(Demo::positiveSample);
+        e.pass = re.size() == 1 && counted;
+        e.observed = (re.isEmpty() ? "not delivered" : "delivered") + (counted ? ", counted" : ", NOT counted");
+
+        List<DemoReceiver.Received> rf = plain.messages("[f]");
+        f.james.addAll(logExcerpt(james, "plain.example"));
+        f.receivers.add(got(plain, "[f]"));
+        f.pass = rf.size() == 1;
+        f.observed = rf.isEmpty() ? "not delivered" : "delivered, " + (rf.get(0).overTls() ? rf.get(0).tlsProtocol : "clear text");
+
+        boolean g1 = !dark.messages("[g1]").isEmpty();
+        boolean g3Held = impostor.messages("[g3]").isEmpty() && !queuedG.isEmpty();
+        g.published.add("then: policy host stopped (fetched " + darkFetches + "x before), TXT removed, and later MX -> "
+                + IMPOSTOR);
+        g.james.add("TXT queries for _mta-sts.dark.example: " + net.dns().queries("_mta-sts.dark.example", Type.TXT)
+                + "; [g3] " + (queuedG.isEmpty() ? "NOT in the outgoing queue" : "kept in the outgoing queue " + queuedG));
+        g.james.addAll(logExcerpt(james, "dark.example"));
+        g.receivers.add("mx.dark.example: [g1] " + (g1 ? "delivered" : "missing") + ", [g2] "
+                + (g2 ? "delivered (policy host dark)" : "missing"));
+        g.receivers.add(IMPOSTOR + ": [g3] " + (impostor.messages("[g3]").isEmpty() ? "nothing"
+                : "DELIVERED " + impostor.messages("[g3]").get(0).describe()));
+        g.pass = g1 && g2 && g3Held;
+        g.observed = (g3Held ? "impostor refused from stored policy" : "IMPOSTOR GOT [g3]") + (g2 ? "" : ", [g2] missing");
+
+        inspect(james, h, mtaStsMetrics, metrics != null);
+    }
+
+    private void inspect(DemoJames james, Scenario h, List<String> mtaStsMetrics, boolean metricsAnswered)
+            throws Exception {
+        List<String> cmd = List.of(root.resolve("bin/mta-sts").toString(), "jmx", "--jmx",
+                "127.0.0.1:" + DemoJames.JMX_PORT, "list");
+        h.published.add("$ bin/mta-sts jmx --jmx 127.0.0.1:" + DemoJames.JMX_PORT + " list");
+        Map.Entry<Integer, String> jmx = stock ? Map.entry(-1, "(stock James: no MTA-STS MBean)") : DemoJames.capture(cmd);
+        for (String line : jmx.getValue().split("\n")) {
+            if (!line.isBlank()) {
+                h.james.add(line);
+            }
+        }
+        h.receivers.add("$ curl -s http://127.0.0.1:" + DemoJames.WEBADMIN_PORT + "/metrics | grep -i mta");
+        if (mtaStsMetrics.isEmpty()) {
+            h.receivers.add(metricsAnswered ? "(no MTA-STS metric)" : "(WebAdmin /metrics did not answer)");
+        }
+        for (String m : mtaStsMetrics) {
+            h.receivers.add(m);
+        }
+        String listing = jmx.getValue();
+        boolean listed = jmx.getKey() == 0 && listing.contains("good.example") && listing.contains("dark.example")
+                && listing.contains("hijack.example");
+        h.pass = listed && !mtaStsMetrics.isEmpty();
+        h.observed = (listed ? "cache listed" : "cache NOT listed") + ", "
+                + (mtaStsMetrics.isEmpty() ? "no metrics" : mtaStsMetrics.size() + " metric lines");
+    }
+
+    /** Prometheus lines (no comments) naming MTA-STS. */
+    private static List<String> metricLines(String metrics) {
+        List<String> out = new ArrayList<>();
+        if (metrics == null) {
+            return out;
+        }
+        for (String line : metrics.split("\n")) {
+            String l = line.toLowerCase(Locale.ROOT);
+            if (!line.startsWith("#") && (l.contains("mtasts") || l.contains("mta_sts") || l.contains("mta-sts"))) {
+                out.add(line.trim());
+            }
+        }
+        return out;
+    }
+
+    private static boolean positiveSample(String line) {
+        String[] parts = line.trim().split("\\s+");
+        try {
+            return Double.parseDouble(parts[parts.length - 1]) > 0;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    private static int attempts(SimulatedInternet net, String domain) {
+        return net.dns().queries(domain, Type.MX);
+    }
+
+    private static String got(DemoReceiver r, String tag) {
+        List<DemoReceiver.Received> m = r.messages(tag);
+        if (m.isEmpty()) {
+            return r.name() + ": nothing";
+        }
+        return r.name() + ": " + m.size() + " message(s) " + m.get(0).describe();
+    }
+
+    /** Delivered somewhere (any receiver got a message tagged {@code tag}), or attempted 3 times. */
+    private static boolean settled(SimulatedInternet net, String domain, String tag) {
+        return net.delivered(tag) || attempts(net, domain) >= 3;
+    }
+
+    private static List<String> logExcerpt(DemoJames james, String domain) {
+        List<String> out = new ArrayList<>();
+        for (String line : james.logLines(domain, 2)) {
+            String l = line.replaceFirst("^\\S+ \\S+\\s+\\[[^]]*\\] ", "")
+                    .replaceAll("Mail\\d+-[0-9a-f-]+(-to-[^ )]+)?", "mail")
+                    .replaceAll(" with messageId <[^>]*>", "").trim();
+            out.add("log: " + (l.length() > 160 ? l.substring(0, 157) + "..." : l));
+        }
+        return out;
+    }
+
+    private static boolean await(int seconds, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (condition.getAsBoolean()) {
+                return true;
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return condition.getAsBoolean();
+    }
+
+    private void step(String text) {
+        out.printf(Locale.ROOT, "[%5.1fs] %s%n", (System.nanoTime() - t0) / 1e9, text);
+        out.flush();
+    }
+
+    private int report() {
+        out.println();
+        for (Scenario s : scenarios) {
+            out.println("--- " + s.key + ") " + s.title + " " + "-".repeat(Math.max(3, 70 - s.title.length())));
+            print("published", s.published);
+            print(s.key.equals("h") ? "JMX" : "James", s.james);
+            print(s.key.equals("h") ? "metrics" : "receivers", s.receivers);
+            out.println("  verdict    " + (s.pass ? "PASS" : "FAIL") + "  (RFC 8461 requires: " + s.requirement + ")");
+        }
+        out.println();
+        String mailet = stock ? "stock RemoteDelivery (contrast run)" : "MtaStsRemoteDelivery";
+        out.println("=== Summary (" + mailet + ") " + "=".repeat(60 - mailet.length()));
+        out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", "scenario", "RFC 8461 requires", "observed", "verdict");
+        int failed = 0;
+        for (Scenario s : scenarios) {
+            out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", s.key + ") " + s.title, s.requirement,
+                    s.observed.length() > 44 ? s.observed.substring(0, 41) + "..." : s.observed, s.pass ? "PASS" : "FAIL");
+            if (!s.pass) {
+                failed++;
+            }
+        }
+        out.printf(Locale.ROOT, "%d of %d scenarios behaved as RFC 8461 requires (%.0f s)%n",
+                scenarios.size() - failed, scenarios.size(), (System.nanoTime() - t0) / 1e9);
+        out.flush();
+        return failed == 0 ? 0 : 1;
+    }
+
+    private void print(String label, List<String> lines) {
+        boolean first = true;
+        for (String l : lines) {
+            out.printf(Locale.ROOT, "  %-10s %s%n", first ? label : "", l);
+            first = false;
+        }
+        if (lines.isEmpty()) {
+            out.printf(Locale.ROOT, "  %-10s %s%n", label, "-");
+        }
+    }
+}

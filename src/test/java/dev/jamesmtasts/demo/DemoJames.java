@@ -1,0 +1,302 @@
+package dev.jamesmtasts.demo;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The demo's James: writes the overlay configuration, starts and stops the server with
+ * {@code bin/james-mta-sts} (a separate JVM, exactly as an administrator runs it), sends mail into it
+ * over SMTP, and reads WebAdmin.
+ */
+final class DemoJames {
+    /** Stock James. */
+    static final String STOCK_MAILET = "RemoteDelivery";
+    /** The project's drop-in replacement. */
+    static final String MTA_STS_MAILET = "dev.jamesmtasts.james.MtaStsRemoteDelivery";
+
+    static final String SMTP_HOST = "127.0.0.1";
+    static final int SMTP_PORT = 2525;
+    static final int WEBADMIN_PORT = 8000;
+    static final int JMX_PORT = 9999;
+
+    private final Path root;
+    private final Path home;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    /**
+     * @param root the repository (holds bin/ and james-conf/)
+     * @param home James's working directory (JAMES_MTA_STS_HOME)
+     */
+    DemoJames(Path root, Path home) {
+        this.root = root;
+        this.home = home;
+    }
+
+    Path log() {
+        return home.resolve("james.log");
+    }
+
+    /**
+     * Writes the overlay directory that {@code bin/james-mta-sts start --conf} lays over the base
+     * configuration and james-conf/.
+     *
+     * @param mailet   the remote delivery mailet class
+     * @param extraMailetParams more mailet parameters (XML elements), may be empty
+     * @param trustStore the demo CA as PKCS12: James's JVM trust store (outbound STARTTLS) and the
+     *                 extension's policy-fetch trust store
+     */
+    void writeOverlay(Path dir, String mailet, String extraMailetParams, Path trustStore, String keyspace,
+                      int deliveryThreads) throws IOException {
+        Files.createDirectories(dir);
+        // James's dnsservice.xml takes addresses only (port 53). maxcachesize 0 turns off James's DNS
+        // cache, so an MX change is seen on the next attempt (the records' TTL would otherwise hold it).
+        Files.writeString(dir.resolve("dnsservice.xml"), "<?xml version=\"1.0\"?>\n"
+                + "<!-- demo: the simulated internet's DNS server is the only resolver -->\n"
+                + "<dnsservice>\n"
+                + "  <servers><server>" + SimulatedInternet.DNS_ADDRESS + "</server></servers>\n"
+                + "  <autodiscover>false</autodiscover>\n"
+                + "  <authoritative>false</authoritative>\n"
+                + "  <maxcachesize>0</maxcachesize>\n"
+                + "</dnsservice>\n");
+        Files.copy(trustStore, dir.resolve("truststore.p12"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(dir.resolve("mailetcontainer.xml"), mailetContainer(mailet, extraMailetParams, deliveryThreads));
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("cassandra.contactPoints", "127.0.0.1:9042");
+        props.put("cassandra.keyspace", keyspace);
+        props.put("dns.resolvers", SimulatedInternet.DNS_ADDRESS + ":53");
+        // Everything in the demo lives on 127.0.0.0/8: the guard against fetching policies from
+        // private addresses (RFC 8461 §10.3's spirit) must be off here, and only here.
+        props.put("fetch.allowPrivateAddresses", "true");
+        props.put("fetch.trustStore", dir.resolve("truststore.p12").toAbsolutePath().toString());
+        props.put("fetch.trustStorePassword", "changeit");
+        props.put("fetch.trustStoreType", "PKCS12");
+        webAdminWithMetrics(dir);
+        if (Files.exists(root.resolve("james-conf/mta-sts.properties"))) {
+            Files.writeString(dir.resolve("mta-sts.properties"), overlayProperties(props));
+        }
+    }
+
+    /**
+     * WebAdmin serves /metrics (James's Dropwizard metrics, the extension's among them, in Prometheus
+     * format) only when its MetricsRoutes are named in webadmin.properties.
+     */
+    private void webAdminWithMetrics(Path dir) throws IOException {
+        Path base = root.resolve("james-conf/webadmin.properties");
+        if (!Files.exists(base)) {
+            base = root.resolve("launcher/james/conf/webadmin.properties");
+        }
+        String text = Files.readString(base);
+        if (!text.contains("extensions.routes")) {
+            Files.writeString(dir.resolve("webadmin.properties"), text + (text.endsWith("\n") ? "" : "\n")
+                    + "# demo: serve /metrics\nextensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes\n");
+        }
+    }
+
+    /** james-conf/mta-sts.properties with the given keys replaced (or appended). */
+    private String overlayProperties(Map<String, String> props) throws IOException {
+        Path base = root.resolve("james-conf/mta-sts.properties");
+        List<String> lines = Files.exists(base) ? Files.readAllLines(base) : new ArrayList<>();
+        Map<String, String> left = new LinkedHashMap<>(props);
+        StringBuilder out = new StringBuilder("# james-conf/mta-sts.properties with the demo's values (bin/demo)\n");
+        for (String line : lines) {
+            String t = line.trim();
+            int eq = t.indexOf('=');
+            String key = eq > 0 && !t.startsWith("#") ? t.substring(0, eq).trim() : null;
+            if (key != null && left.containsKey(key)) {
+                out.append(key).append('=').append(left.remove(key)).append('\n');
+            } else {
+                out.append(line).append('\n');
+            }
+        }
+        left.forEach((k, v) -> out.append(k).append('=').append(v).append('\n'));
+        return out.toString();
+    }
+
+    private static String mailetContainer(String mailet, String extraParams, int deliveryThreads) {
+        return "<?xml version=\"1.0\"?>\n"
+                + "<!-- demo mailet container (bin/demo): short retry delays so a held mail is retried within seconds -->\n"
+                + "<mailetcontainer enableJmx=\"true\">\n"
+                + "  <context><postmaster>postmaster@sender.example</postmaster></context>\n"
+                + "  <spooler>\n    <threads>4</threads>\n    <errorRepository>memory://var/mail/error/</errorRepository>\n  </spooler>\n"
+                + "  <processors>\n"
+                + "    <processor state=\"root\" enableJmx=\"true\">\n"
+                + "      <mailet match=\"RelayLimit=30\" class=\"ToProcessor\"><processor>error</processor></mailet>\n"
+                + "      <mailet match=\"All\" class=\"ToProcessor\"><processor>transport</processor></mailet>\n"
+                + "    </processor>\n"
+                + "    <processor state=\"error\" enableJmx=\"true\">\n"
+                + "      <mailet match=\"All\" class=\"ToRepository\"><repositoryPath>memory://var/mail/error/</repositoryPath></mailet>\n"
+                + "    </processor>\n"
+                + "    <processor state=\"transport\" enableJmx=\"true\">\n"
+                + "      <mailet match=\"All\" class=\"RemoveMimeHeader\"><name>bcc</name></mailet>\n"
+                + "      <mailet match=\"RecipientIsLocal\" class=\"ToRepository\"><repositoryPath>memory://var/mail/local/</repositoryPath></mailet>\n"
+                + "      <mailet match=\"All\" class=\"" + mailet + "\">\n"
+                + "        <outgoing>outgoing</outgoing>\n"
+                + "        <delayTime>2 seconds</delayTime>\n"
+                + "        <maxRetries>100</maxRetries>\n"
+                + "        <maxDnsProblemRetries>100</maxDnsProblemRetries>\n"
+                + "        <deliveryThreads>" + deliveryThreads + "</deliveryThreads>\n"
+                + "        <connectiontimeout>5000</connectiontimeout>\n"
+                + "        <timeout>30000</timeout>\n"
+                + "        <sendpartial>true</sendpartial>\n"
+                + "        <startTLS>true</startTLS>\n"
+                + "        <verifyServerIdentity>true</verifyServerIdentity>\n"
+                + "        <heloName>sender.example</heloName>\n"
+                + "        <bounceProcessor>bounces</bounceProcessor>\n"
+                + extraParams
+                + "      </mailet>\n"
+                + "    </processor>\n"
+                + "    <processor state=\"bounces\" enableJmx=\"true\">\n"
+                + "      <mailet match=\"All\" class=\"ToRepository\"><repositoryPath>memory://var/mail/bounces/</repositoryPath></mailet>\n"
+                + "    </processor>\n"
+                + "  </processors>\n"
+                + "</mailetcontainer>\n";
+    }
+
+    /** Runs {@code bin/james-mta-sts start --conf overlay}; its progress lines go to our stderr. */
+    void start(Path overlay) throws IOException, InterruptedException {
+        int rc = run(List.of(root.resolve("bin/james-mta-sts").toString(), "start", "--conf", overlay.toString()));
+        if (rc != 0) {
+            throw new IOException("bin/james-mta-sts start failed (exit " + rc + "); see " + home);
+        }
+    }
+
+    void stop() throws IOException, InterruptedException {
+        run(List.of(root.resolve("bin/james-mta-sts").toString(), "stop"));
+    }
+
+    private int run(List<String> command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                .redirectError(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("JAMES_MTA_STS_HOME", home.toString());
+        pb.environment().put("JAMES_HEAP", "768m");
+        return pb.start().waitFor();
+    }
+
+    /** Runs a command with the demo's environment, returning its exit status and its output. */
+    static Map.Entry<Integer, String> capture(List<String> command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return Map.entry(p.waitFor(), out);
+    }
+
+    /** GET a WebAdmin path; the body, or null when WebAdmin does not answer 200. */
+    String webAdmin(String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + WEBADMIN_PORT + path)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** The recipients of the mails waiting in James's outgoing queue (WebAdmin /mailQueues/outgoing/mails). */
+    List<String> queuedRecipients() {
+        String body = webAdmin("/mailQueues/outgoing/mails");
+        List<String> out = new ArrayList<>();
+        if (body == null) {
+            return out;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"recipients\"\\s*:\\s*\\[([^\\]]*)\\]").matcher(body);
+        while (m.find()) {
+            for (String r : m.group(1).split(",")) {
+                String t = r.trim().replace("\"", "");
+                if (!t.isEmpty()) {
+                    out.add(t);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Lines of James's log that mention {@code needle}, the last {@code max} of them. */
+    List<String> logLines(String needle, int max) {
+        List<String> hits = new ArrayList<>();
+        try {
+            for (String line : Files.readAllLines(log(), StandardCharsets.UTF_8)) {
+                if (line.contains(needle) && !line.contains("SendMailHandler")) {
+                    hits.add(line);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            return hits;
+        }
+        return hits.subList(Math.max(0, hits.size() - max), hits.size());
+    }
+
+    /** A minimal SMTP client: one connection, many mails, to James's SMTP listener. */
+    static final class Smtp implements AutoCloseable {
+        private final Socket socket;
+        private final BufferedReader in;
+        private final BufferedWriter out;
+
+        Smtp() throws IOException {
+            socket = new Socket(SMTP_HOST, SMTP_PORT);
+            socket.setSoTimeout(60_000);
+            in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.US_ASCII));
+            out = new BufferedWriter(new OutputStreamWriter(socket.getOutputStream(), StandardCharsets.US_ASCII));
+            expect(220);
+            command("EHLO demo-client.sender.example", 250);
+        }
+
+        void send(String from, String to, String subject) throws IOException {
+            command("MAIL FROM:<" + from + ">", 250);
+            command("RCPT TO:<" + to + ">", 250);
+            command("DATA", 354);
+            out.write("From: <" + from + ">\r\nTo: <" + to + ">\r\nSubject: " + subject
+                    + "\r\nMessage-ID: <" + System.nanoTime() + "@sender.example>\r\n\r\n"
+                    + "Sent by bin/demo through James with MTA-STS.\r\n.\r\n");
+            out.flush();
+            expect(250);
+        }
+
+        private void command(String line, int code) throws IOException {
+            out.write(line + "\r\n");
+            out.flush();
+            expect(code);
+        }
+
+        private void expect(int code) throws IOException {
+            String line;
+            do {
+                line = in.readLine();
+                if (line == null) {
+                    throw new IOException("SMTP connection closed by James");
+                }
+            } while (line.length() > 3 && line.charAt(3) == '-');
+            if (!line.startsWith(Integer.toString(code))) {
+                throw new IOException("James answered '" + line + "', expected " + code);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try {
+                command("QUIT", 221);
+            } finally {
+                socket.close();
+            }
+        }
+    }
+}
