@@ -147,61 +147,47 @@ public final class Demo {
     private void publishAll(SimulatedInternet net, Scenario a, Scenario b, Scenario c, Scenario d, Scenario e,
                             Scenario f, Scenario g) throws Exception {
         // a) enforce, the MX is the policy's and holds a valid certificate
-        String pa = policy("enforce", "mx.good.example");
-        net.publish("good.example", "a1", pa, POLICY_HOST_ADDRESS);
-        net.receiver("mx.good.example", "127.0.0.11", Tls.OWN_NAME);
-        net.mx("good.example", "mx.good.example");
-        a.published.add("_mta-sts.good.example TXT \"v=STSv1; id=a1;\"  policy: " + describePolicy(pa));
-        a.published.add("good.example MX mx.good.example (127.0.0.11, certificate for mx.good.example)");
-
+        domain(net, a, "good.example", "a1", "enforce", "mx.good.example", POLICY_HOST_ADDRESS, "mx.good.example", "127.0.0.11",
+                Tls.OWN_NAME, "certificate for mx.good.example");
         // b) enforce, but an attacker swapped the MX for a host with a genuine certificate of its own
-        String pb = policy("enforce", "mx.hijack.example");
-        net.publish("hijack.example", "b1", pb, POLICY_HOST_ADDRESS);
         net.receiver("mx.hijack.example", "127.0.0.12", Tls.OWN_NAME);
-        net.receiver(IMPOSTOR, "127.0.0.66", Tls.OWN_NAME);
-        net.mx("hijack.example", IMPOSTOR);
-        b.published.add("_mta-sts.hijack.example TXT \"v=STSv1; id=b1;\"  policy: " + describePolicy(pb));
-        b.published.add("hijack.example MX " + IMPOSTOR + " (INJECTED; 127.0.0.66, genuine certificate for "
-                + IMPOSTOR + ")");
-
+        domain(net, b, "hijack.example", "b1", "enforce", "mx.hijack.example", POLICY_HOST_ADDRESS, IMPOSTOR, "127.0.0.66",
+                Tls.OWN_NAME, "INJECTED by the attacker; genuine certificate for " + IMPOSTOR);
         // c) enforce, MX matches, but its certificate names another host
-        String pc = policy("enforce", "mx.wrongcert.example");
-        net.publish("wrongcert.example", "c1", pc, POLICY_HOST_ADDRESS);
-        net.receiver("mx.wrongcert.example", "127.0.0.13", Tls.OTHER_NAME);
-        net.mx("wrongcert.example", "mx.wrongcert.example");
-        c.published.add("_mta-sts.wrongcert.example TXT \"v=STSv1; id=c1;\"  policy: " + describePolicy(pc));
-        c.published.add("wrongcert.example MX mx.wrongcert.example (127.0.0.13, certificate for mx.someone-else.example)");
-
+        domain(net, c, "wrongcert.example", "c1", "enforce", "mx.wrongcert.example", POLICY_HOST_ADDRESS, "mx.wrongcert.example", "127.0.0.13",
+                Tls.OTHER_NAME, "certificate for mx.someone-else.example");
         // d) enforce, MX matches, STARTTLS stripped
-        String pd = policy("enforce", "mx.stripped.example");
-        net.publish("stripped.example", "d1", pd, POLICY_HOST_ADDRESS);
-        net.receiver("mx.stripped.example", "127.0.0.14", Tls.NONE);
-        net.mx("stripped.example", "mx.stripped.example");
-        d.published.add("_mta-sts.stripped.example TXT \"v=STSv1; id=d1;\"  policy: " + describePolicy(pd));
-        d.published.add("stripped.example MX mx.stripped.example (127.0.0.14, offers NO STARTTLS)");
-
+        domain(net, d, "stripped.example", "d1", "enforce", "mx.stripped.example", POLICY_HOST_ADDRESS, "mx.stripped.example", "127.0.0.14",
+                Tls.NONE, "offers NO STARTTLS");
         // e) testing, the MX is not in the policy
-        String pe = policy("testing", "mx.testing.example");
-        net.publish("testing.example", "e1", pe, POLICY_HOST_ADDRESS);
-        net.receiver("mx.unlisted.example", "127.0.0.15", Tls.OWN_NAME);
-        net.mx("testing.example", "mx.unlisted.example");
-        e.published.add("_mta-sts.testing.example TXT \"v=STSv1; id=e1;\"  policy: " + describePolicy(pe));
-        e.published.add("testing.example MX mx.unlisted.example (127.0.0.15, NOT in the policy; valid certificate)");
-
+        domain(net, e, "testing.example", "e1", "testing", "mx.testing.example", POLICY_HOST_ADDRESS, "mx.unlisted.example", "127.0.0.15",
+                Tls.OWN_NAME, "NOT in the policy (mx: mx.testing.example); valid certificate");
         // f) no policy at all
-        net.receiver("mx.plain.example", "127.0.0.16", Tls.OWN_NAME);
-        net.mx("plain.example", "mx.plain.example");
-        f.published.add("no _mta-sts.plain.example TXT record (NXDOMAIN)");
-        f.published.add("plain.example MX mx.plain.example (127.0.0.16, STARTTLS with a valid certificate)");
-
+        domain(net, f, "plain.example", null, null, null, null, "mx.plain.example", "127.0.0.16", Tls.OWN_NAME,
+                "STARTTLS with a valid certificate");
         // g) enforce; its policy host will go dark once the policy is stored
-        String pg = policy("enforce", "mx.dark.example");
-        net.publish("dark.example", "g1", pg, DARK_POLICY_HOST_ADDRESS);
-        net.receiver("mx.dark.example", "127.0.0.17", Tls.OWN_NAME);
-        net.mx("dark.example", "mx.dark.example");
-        g.published.add("_mta-sts.dark.example TXT \"v=STSv1; id=g1;\"  policy (from " + DARK_POLICY_HOST_ADDRESS
-                + "): " + describePolicy(pg));
-        g.published.add("dark.example MX mx.dark.example (127.0.0.17, certificate for mx.dark.example)");
+        domain(net, g, "dark.example", "g1", "enforce", "mx.dark.example", DARK_POLICY_HOST_ADDRESS, "mx.dark.example", "127.0.0.17",
+                Tls.OWN_NAME, "certificate for mx.dark.example");
+    }
+
+    /**
+     * Publishes {@code domain}: its MX (a receiver on its own address) and, when {@code id} is given,
+     * an MTA-STS policy of {@code mode} with {@code mx: policyMx}, served from {@code policyAddress}.
+     */
+    private static void domain(SimulatedInternet net, Scenario s, String domain, String id, String mode,
+                               String policyMx, String policyAddress, String mxHost, String mxAddress, Tls tls, String mxNote)
+            throws Exception {
+        if (id != null) {
+            String text = policy(mode, policyMx);
+            net.publish(domain, id, text, policyAddress);
+            s.published.add("_mta-sts." + domain + " TXT \"v=STSv1; id=" + id + ";\"  policy from " + policyAddress
+                    + ": " + describePolicy(text).replace("version: STSv1; ", ""));
+        } else {
+            s.published.add("no _mta-sts." + domain + " TXT record (NXDOMAIN)");
+        }
+        net.receiver(mxHost, mxAddress, tls);
+        net.mx(domain, mxHost);
+        s.published.add(domain + " MX " + mxHost + " (" + mxAddress + ", " + mxNote + ")");
     }
 
     private void runScenarios(SimulatedInternet net, DemoJames james, Scenario a, Scenario b, Scenario c,
@@ -303,7 +289,7 @@ public final class Demo {
         d.observed = stripped.messages("[d]").isEmpty() ? "not delivered, queued"
                 : "DELIVERED " + stripped.messages("[d]").get(0).describe().replaceAll(":.*", "");
 
-        String metrics = stock ? null : james.webAdmin("/metrics");
+        String metrics = james.webAdmin("/metrics");
         List<String> mtaStsMetrics = metricLines(metrics);
         List<DemoReceiver.Received> re = unlisted.messages("[e]");
         e.james.addAll(logExcerpt(james, "testing.example"));
@@ -409,7 +395,8 @@ public final class Demo {
         List<String> out = new ArrayList<>();
         for (String line : james.logLines(domain, 2)) {
             String l = line.replaceFirst("^\\S+ \\S+\\s+\\[[^]]*\\] ", "")
-                    .replaceAll("Mail\\d+-[0-9a-f-]+(-to-[^ )]+)?", "mail")
+                    .replaceAll("Mail \\(Mail[^)]*\\) ", "mail ")
+                    .replaceAll("Mail\\d+-[0-9a-f-]{36}", "mail")
                     .replaceAll(" with messageId <[^>]*>", "").trim();
             out.add("log: " + (l.length() > 160 ? l.substring(0, 157) + "..." : l));
         }

@@ -39,6 +39,8 @@ final class DemoReceiver implements AutoCloseable {
         final String tlsProtocol;
         final String sni;
         final String subject;
+        /** When the message was accepted ({@link System#nanoTime()}). */
+        final long atNanos = System.nanoTime();
 
         Received(String from, List<String> recipients, String tlsProtocol, String sni, String subject) {
             this.from = from;

@@ -108,13 +108,28 @@ final class SimulatedInternet implements AutoCloseable {
         return r;
     }
 
+    /**
+     * Starts one SMTP receiver on {@code address} serving all {@code hosts} (as a hosting provider's MX
+     * does), with one valid certificate naming them all, and publishes their A records.
+     */
+    synchronized DemoReceiver sharedReceiver(String address, List<String> hosts) throws IOException {
+        DemoReceiver r = new DemoReceiver(hosts.get(0),
+                new InetSocketAddress(InetAddress.getByName(address), ports.smtp),
+                ca.issue(hosts.toArray(new String[0]))).start();
+        for (String host : hosts) {
+            receivers.put(host, r);
+            dns.clear(host).a(host, address);
+        }
+        return r;
+    }
+
     DemoReceiver receiver(String host) {
         return receivers.get(host);
     }
 
     /** Whether any receiver got a message whose subject contains {@code tag}. */
     synchronized boolean delivered(String tag) {
-        for (DemoReceiver r : receivers.values()) {
+        for (DemoReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
             if (!r.messages(tag).isEmpty()) {
                 return true;
             }
@@ -167,7 +182,7 @@ final class SimulatedInternet implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        for (DemoReceiver r : receivers.values()) {
+        for (DemoReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
             r.close();
         }
         for (TestHttpsServer s : policyServers.values()) {

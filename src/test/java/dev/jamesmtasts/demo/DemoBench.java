@@ -1,0 +1,234 @@
+package dev.jamesmtasts.demo;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code bin/demo --bench}: the end-to-end benchmark on the demo's set-up. N mails (default 2,000) to
+ * 50 domains, all over STARTTLS to one receiving host that serves every domain's MX name, sent
+ * into James over SMTP and delivered by (a) James's stock RemoteDelivery, then (b) the project's
+ * mailet with all 50 domains publishing an {@code enforce} policy; James is restarted between the
+ * two with the other mailetcontainer.xml, everything else (extension installed, Cassandra, delivery
+ * threads, retry settings) identical. Prints each run's throughput, their ratio, and the latency of
+ * the policy check per delivery attempt as the mailet's timer reports it. Figures only: nothing is
+ * asserted.
+ *
+ * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T]}.
+ */
+public final class DemoBench {
+    private static final String RECEIVER_ADDRESS = "127.0.0.100";
+    private static final int INJECTORS = 4;
+
+    private final Path root;
+    private final Path work;
+    private final int mails;
+    private final int domains;
+    private final int threads;
+    /** Measure the stock mailet only (James without the extension: nothing else to compare). */
+    private final boolean stockOnly;
+    private final PrintStream out;
+    private final long t0 = System.nanoTime();
+
+    DemoBench(Path root, Path work, int mails, int domains, int threads, boolean stockOnly, PrintStream out) {
+        this.stockOnly = stockOnly;
+        this.root = root;
+        this.work = work;
+        this.mails = mails;
+        this.domains = domains;
+        this.threads = threads;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path root = Path.of(".");
+        Path work = Path.of("run/demo");
+        int mails = 2000;
+        int domains = 50;
+        int threads = 4;
+        boolean stockOnly = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--root": root = Path.of(args[++i]); break;
+                case "--work": work = Path.of(args[++i]); break;
+                case "--mails": mails = Integer.parseInt(args[++i]); break;
+                case "--domains": domains = Integer.parseInt(args[++i]); break;
+                case "--threads": threads = Integer.parseInt(args[++i]); break;
+                case "--mailet": stockOnly = "stock".equals(args[++i]); break;
+                default: throw new IllegalArgumentException("unknown argument " + args[i]);
+            }
+        }
+        new DemoBench(root.toAbsolutePath().normalize(), work.toAbsolutePath().normalize(), mails, domains, threads,
+                stockOnly, System.out).run();
+        System.exit(0);
+    }
+
+    /** One measured run. */
+    static final class Run {
+        final String mailet;
+        double seconds;
+        double perSecond;
+        int delivered;
+        int overTls;
+        List<String> policyTimer = new ArrayList<>();
+
+        Run(String mailet) {
+            this.mailet = mailet;
+        }
+    }
+
+    void run() throws Exception {
+        Files.createDirectories(work);
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= domains; i++) {
+            names.add(String.format(Locale.ROOT, "bench%02d.example", i));
+        }
+        out.printf(Locale.ROOT, "=== bin/demo --bench: %d mails to %d domains over STARTTLS, stock RemoteDelivery vs"
+                + " MtaStsRemoteDelivery (all domains enforce) ===%n", mails, domains);
+        try (SimulatedInternet net = SimulatedInternet.start(SimulatedInternet.Ports.wellKnown())) {
+            List<String> mxHosts = new ArrayList<>();
+            for (String d : names) {
+                String mx = "mx." + d;
+                mxHosts.add(mx);
+                net.publish(d, "bench1", "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n",
+                        Demo.POLICY_HOST_ADDRESS);
+                net.mx(d, mx);
+            }
+            DemoReceiver receiver = net.sharedReceiver(RECEIVER_ADDRESS, mxHosts);
+            Path trust = net.writeTrustStore(work.resolve("demo-ca.p12"));
+            step("published " + domains + " enforce policies; one receiver on " + RECEIVER_ADDRESS
+                    + ":25 serves every MX name (one certificate naming them all)");
+
+            Run stock = measure(net, receiver, names, trust, DemoJames.STOCK_MAILET, "stock");
+            Run mtaSts = stockOnly ? null : measure(net, receiver, names, trust, DemoJames.MTA_STS_MAILET, "mta-sts");
+            report(stock, mtaSts);
+        }
+    }
+
+    private Run measure(SimulatedInternet net, DemoReceiver receiver, List<String> names, Path trust,
+                        String mailet, String label) throws Exception {
+        Run run = new Run(mailet);
+        DemoJames james = new DemoJames(root, work.resolve("james-" + label));
+        Path overlay = work.resolve("conf-overlay-" + label);
+        james.writeOverlay(overlay, mailet, "", trust, "mta_sts_bench", threads);
+        step("starting James with " + mailet + " (" + threads + " delivery threads)");
+        james.start(overlay);
+        try {
+            // Warm-up, not measured: JIT, connection set-up, and (for the mailet) the first policy
+            // fetch of each domain, which a running server has done long before.
+            int warm = 2 * names.size();
+            int before = receiver.count();
+            inject(names, warm, "warm-up");
+            if (!awaitCount(receiver, before + warm, 300)) {
+                step("warm-up incomplete: " + (receiver.count() - before) + "/" + warm + " delivered");
+            }
+            int start = receiver.count();
+            step("warm-up done (" + warm + " mails); measuring " + mails + " mails");
+            long begin = System.nanoTime();
+            inject(names, mails, "bench " + label);
+            boolean all = awaitCount(receiver, start + mails, 900);
+            List<DemoReceiver.Received> got = receiver.messages();
+            List<DemoReceiver.Received> measured = got.subList(start, got.size());
+            long last = measured.isEmpty() ? System.nanoTime() : measured.get(measured.size() - 1).atNanos;
+            run.delivered = measured.size();
+            run.overTls = (int) measured.stream().filter(DemoReceiver.Received::overTls).count();
+            run.seconds = (last - begin) / 1e9;
+            run.perSecond = run.delivered / run.seconds;
+            step(String.format(Locale.ROOT, "%s: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s%s", label,
+                    run.delivered, mails, run.overTls, run.seconds, run.perSecond, all ? "" : " (TIMED OUT)"));
+            run.policyTimer = policyTimer(james.webAdmin("/metrics"));
+        } finally {
+            james.stop();
+        }
+        return run;
+    }
+
+    /** Sends {@code count} mails round-robin over the domains, on a few SMTP connections at once. */
+    private void inject(List<String> names, int count, String tag) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(INJECTORS);
+        try {
+            List<Future<Void>> jobs = new ArrayList<>();
+            for (int w = 0; w < INJECTORS; w++) {
+                int worker = w;
+                jobs.add(pool.submit(() -> {
+                    try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
+                        for (int i = worker; i < count; i += INJECTORS) {
+                            smtp.send(Demo.SENDER, "user" + i + "@" + names.get(i % names.size()), "[" + tag + "] #" + i);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (Future<Void> f : jobs) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static boolean awaitCount(DemoReceiver receiver, int target, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (receiver.count() < target) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
+    /** The quantile lines of MTA-STS timers in WebAdmin's Prometheus output. */
+    static List<String> policyTimer(String metrics) {
+        List<String> out = new ArrayList<>();
+        if (metrics == null) {
+            return out;
+        }
+        for (String line : metrics.split("\n")) {
+            String l = line.toLowerCase(Locale.ROOT);
+            if (!line.startsWith("#") && (l.contains("mtasts") || l.contains("mta_sts"))
+                    && (l.contains("quantile=\"0.5\"") || l.contains("quantile=\"0.99\"") || l.contains("_count"))) {
+                out.add(line.trim());
+            }
+        }
+        return out;
+    }
+
+    private void report(Run stock, Run mtaSts) {
+        out.println();
+        out.println("=== Benchmark results (figures only; nothing asserted) ===");
+        out.printf(Locale.ROOT, "%-44s %10s %10s %12s%n", "mailet", "delivered", "seconds", "mails/s");
+        for (Run r : new Run[] {stock, mtaSts}) {
+            if (r != null) {
+                out.printf(Locale.ROOT, "%-44s %10d %10.1f %12.1f%n", r.mailet, r.delivered, r.seconds, r.perSecond);
+            }
+        }
+        if (mtaSts == null) {
+            out.flush();
+            return;
+        }
+        out.printf(Locale.ROOT, "ratio (MtaStsRemoteDelivery / RemoteDelivery): %.3f   (goal >= 0.95)%n",
+                mtaSts.perSecond / stock.perSecond);
+        out.println("policy check per delivery attempt (the mailet's timer, WebAdmin /metrics, seconds):");
+        if (mtaSts.policyTimer.isEmpty()) {
+            out.println("  (no MTA-STS timer found in /metrics)");
+        }
+        for (String l : mtaSts.policyTimer) {
+            out.println("  " + l);
+        }
+        out.printf(Locale.ROOT, "(%d mails, %d domains, %d delivery threads, %d SMTP injectors; total %.0f s)%n",
+                mails, domains, threads, INJECTORS, (System.nanoTime() - t0) / 1e9);
+        out.flush();
+    }
+
+    private void step(String text) {
+        out.printf(Locale.ROOT, "[%5.1fs] %s%n", (System.nanoTime() - t0) / 1e9, text);
+        out.flush();
+    }
+}
