@@ -241,7 +241,8 @@ public final class Demo {
         try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
             smtp.send(SENDER, "grace@dark.example", "[g3] enforce, policy host dark, MX hijacked");
         }
-        boolean bDelivered = await(30, () -> !hijackReal.messages("[b]").isEmpty());
+        await(30, () -> !hijackReal.messages("[b]").isEmpty() || !impostor.messages("[b]").isEmpty());
+        boolean bDelivered = !hijackReal.messages("[b]").isEmpty();
         await(30, () -> !impostor.messages("[g3]").isEmpty() || attempts(net, "dark.example") - darkMxBefore >= 3);
 
         // One look at the outgoing queue, at the end: with James 3.8.1's memory queue, a WebAdmin
