@@ -139,6 +139,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     static final String DELIVERY_TRIAL = "RemoteDeliveryTrial";
     static final String NAME_JUNCTION = "-to-";
     static final String SOCKET_FACTORY_CLASS = "mail.smtp.ssl.socketFactory.class";
+    static final String PLAIN_SOCKET_FACTORY_CLASS = "mail.smtp.socketFactory.class";
 
     private final DNSService dnsService;
     private final DomainList domainList;
@@ -179,7 +180,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
             throw new MessagingException("mailet parameter " + MtaStsMailetSettings.TRUST_STORE + ": " + e.getMessage(), e);
         }
         OverlayMailetConfig usual = new OverlayMailetConfig(getMailetConfig())
-                .setIfAbsent(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName());
+                .setIfAbsent(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName())
+                .setIfAbsent(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName());
         configuration = new RemoteDeliveryConfiguration(usual, domainList);
         RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(strictView(getMailetConfig()), domainList);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
@@ -218,7 +220,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 .remove("mail.smtp.ssl.trust")
                 .remove("mail.smtps.ssl.trust")
                 .remove("mail.smtp.ssl.socketFactory")
-                .remove("mail.smtp.socketFactory.class")
+                .set(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName())
+                .set("mail.smtp.socketFactory.fallback", "false")
                 .remove("mail.smtp.ssl.socketFactory.port");
     }
 

@@ -62,6 +62,8 @@ class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
             throw skip(name, why, null);
         }
         TlsProbe probe = TlsProbe.begin(enforce);
+        probe.pinnedHost = name;
+        probe.pinnedAddress = address(host);
         try {
             ExecutionResult result = enforce
                     ? strict.tryDeliveryToHost(mail, addr, host)
@@ -120,7 +122,8 @@ class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
-        return "connection failed: " + (root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage());
+        return "connection failed: " + root.getClass().getSimpleName()
+                + (root.getMessage() == null ? "" : " " + root.getMessage());
     }
 
     private static boolean messageContains(Throwable t, String lowerNeedle) {
@@ -143,6 +146,19 @@ class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
     private static MessagingException skip(String host, String why, Exception cause) {
         String text = "MTA-STS: MX " + host + " skipped: " + why;
         return new MessagingException(text, new IOException(text, cause));
+    }
+
+    /** The IP James's DNSService resolved for this MX (HostAddress carries it as an IP literal). */
+    private static java.net.InetAddress address(HostAddress host) {
+        try {
+            String ip = host.getHost();
+            if (ip == null || ip.isEmpty() || !(Character.isDigit(ip.charAt(0)) || ip.indexOf(':') >= 0)) {
+                return null;
+            }
+            return java.net.InetAddress.getByName(ip);
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
     }
 
     static String hostName(HostAddress host) {

@@ -20,6 +20,9 @@ final class TlsProbe {
     static final String[] STRICT_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     final boolean strict;
+    /** The MX host name JavaMail connects by, and the address James's DNSService resolved for it. */
+    String pinnedHost;
+    java.net.InetAddress pinnedAddress;
     boolean handshakeAttempted;
     CertificateVerdict verdict = CertificateVerdict.NOT_CHECKED;
     String protocol;
