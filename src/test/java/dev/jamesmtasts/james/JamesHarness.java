@@ -43,6 +43,11 @@ final class JamesHarness implements AutoCloseable {
      *     {@code <mtaStsMode>report</mtaStsMode>}
      */
     JamesHarness(String mailetParameters) throws Exception {
+        this(mailetParameters, "# test: defaults\ncache.backoff=5m\n");
+    }
+
+    /** As above with the given {@code mta-sts.properties} content. If the start fails, all is cleaned up. */
+    JamesHarness(String mailetParameters, String mtaStsProperties) throws Exception {
         workDir = Files.createTempDirectory("james-mta-sts-");
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         write(conf, "domainlist.xml", "<domainlist><autodetect>false</autodetect><autodetectIP>false</autodetectIP>"
@@ -72,7 +77,7 @@ final class JamesHarness implements AutoCloseable {
         write(conf, "webadmin.properties", "enabled=false\n");
         write(conf, "extensions.properties", "guice.extension.module=" + TestMtaStsModule.class.getName() + "\n"
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
-        write(conf, "mta-sts.properties", "# test: defaults\ncache.backoff=5m\n");
+        write(conf, "mta-sts.properties", mtaStsProperties);
         write(conf, "mailetcontainer.xml", mailetContainer(mailetParameters));
 
         // James resolves the authorizedAddresses network through its DNSService.
@@ -83,7 +88,12 @@ final class JamesHarness implements AutoCloseable {
                         .workingDirectory(workDir.toFile())
                         .build())
                 .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns));
-        server.start();
+        try {
+            server.start();
+        } catch (Exception | Error e) {
+            close();
+            throw e;
+        }
     }
 
     static String mailetContainer(String params) {

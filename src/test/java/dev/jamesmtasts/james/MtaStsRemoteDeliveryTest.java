@@ -231,8 +231,9 @@ class MtaStsRemoteDeliveryTest {
             assertThat(dsn).contains("could not be satisfied");
             assertThat(dsn).contains("mx.evil.test");
             assertThat(impostor.received()).isEmpty();
-            // first attempt + maxRetries=3 retries, each deferred
-            assertThat(RecordingListener.forDomain("bounce.test")).hasSize(4)
+            // James raises maxRetries=3 to the 4 attempts of delayTime 4*1500 (as for RemoteDelivery):
+            // the first attempt + 4 retries, each deferred, then the bounce.
+            assertThat(RecordingListener.forDomain("bounce.test")).hasSize(5)
                     .allMatch(r -> r.verdict() == Verdict.ENFORCED_DEFERRED);
         }
     }
@@ -287,6 +288,73 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> plain.received().size() == 1);
             assertThat(RecordingListener.forDomain("off.test").get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
         }
+    }
+
+    @Test
+    void theMBeanListsWhatTheCacheHoldsOverJmxRmi() throws Exception {
+        policies.put("aaa-jmx.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.aaa-jmx.test"));
+        policies.put("bbb-jmx.test", InMemoryPolicies.policy(Mode.TESTING, "*.bbb-jmx.test"));
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        java.rmi.registry.Registry registry = java.rmi.registry.LocateRegistry.createRegistry(port);
+        javax.management.remote.JMXConnectorServer connector = javax.management.remote.JMXConnectorServerFactory
+                .newJMXConnectorServer(new javax.management.remote.JMXServiceURL(
+                        "service:jmx:rmi:///jndi/rmi://127.0.0.1:" + port + "/jmxrmi"), null,
+                        java.lang.management.ManagementFactory.getPlatformMBeanServer());
+        connector.start();
+        try {
+            String target = "127.0.0.1:" + port;
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+            int rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "list", "--after", "aaa-jmx.test",
+                "--limit", "1"}, new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).as(err.toString()).isZero();
+            assertThat(out.toString()).startsWith("bbb-jmx.test\ttesting\t").contains("mx=*.bbb-jmx.test")
+                    .contains("# more: --after bbb-jmx.test");
+
+            out.reset();
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"jmx", "--jmx", target, "show", "AAA-jmx.test"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isZero();
+            assertThat(out.toString()).contains("mode: enforce").contains("mx: mx.aaa-jmx.test")
+                    .contains("version: STSv1");
+
+            out.reset();
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "evict", "aaa-jmx.test"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isZero();
+            assertThat(policies.show("aaa-jmx.test")).isEmpty();
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "show", "aaa-jmx.test"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isEqualTo(1);
+
+            out.reset();
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "refresh-round"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isZero();
+            assertThat(out.toString()).contains("refreshed: ");
+
+            out.reset();
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "counters"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isZero();
+            assertThat(out.toString()).contains("refreshRounds: 1").contains("mtaSts.delivery.enforced-delivered: ");
+
+            rc = dev.jamesmtasts.cli.JmxCommand.run(new String[] {"--jmx", target, "show"},
+                    new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+            assertThat(rc).isEqualTo(2);
+        } finally {
+            connector.stop();
+            java.rmi.server.UnicastRemoteObject.unexportObject(registry, true);
+        }
+    }
+
+    @Test
+    void deliveryCountersAreJamesMetricsVisibleOnJmx() throws Exception {
+        javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+        assertThat(server.queryNames(null, null)).anyMatch(n -> n.toString().contains("mtaSts.delivery.no-policy"));
     }
 
     private static long countOf(Verdict v) throws Exception {
