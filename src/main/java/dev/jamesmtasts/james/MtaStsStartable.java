@@ -31,8 +31,13 @@ public class MtaStsStartable implements UserDefinedStartable {
     private ObjectName registered;
     private boolean started;
 
+    /**
+     * Takes the parsed {@link MtaStsConfiguration} so that a wrong {@code mta-sts.properties} fails
+     * James's start whatever backend is bound.
+     */
     @Inject
-    public MtaStsStartable(MtaStsBackend backend, MtaSts mbean, GaugeRegistry gauges) {
+    public MtaStsStartable(MtaStsConfiguration configuration, MtaStsBackend backend, MtaSts mbean,
+                           GaugeRegistry gauges) {
         this.backend = backend;
         this.mbean = mbean;
         this.gauges = gauges;
@@ -60,7 +65,11 @@ public class MtaStsStartable implements UserDefinedStartable {
         }
         Map<String, Long> counters = backend.admin().counters();
         for (String key : counters.keySet()) {
-            gauges.register("mtaSts.cache." + key, () -> backend.admin().counters().getOrDefault(key, 0L));
+            try {
+                gauges.register("mtaSts.cache." + key, () -> backend.admin().counters().getOrDefault(key, 0L));
+            } catch (IllegalArgumentException alreadyThere) {
+                LOGGER.debug("gauge mtaSts.cache.{} already registered", key);
+            }
         }
         LOGGER.info("MTA-STS extension started; MBean {}", MtaStsMBean.OBJECT_NAME);
     }
