@@ -48,6 +48,11 @@ final class JamesHarness implements AutoCloseable {
 
     /** As above with the given {@code mta-sts.properties} content. If the start fails, all is cleaned up. */
     JamesHarness(String mailetParameters, String mtaStsProperties) throws Exception {
+        this(mailetContainer(mailetParameters), mtaStsProperties, true);
+    }
+
+    /** With a whole {@code mailetcontainer.xml}. */
+    JamesHarness(String mailetContainerXml, String mtaStsProperties, boolean unused) throws Exception {
         workDir = Files.createTempDirectory("james-mta-sts-");
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         write(conf, "domainlist.xml", "<domainlist><autodetect>false</autodetect><autodetectIP>false</autodetectIP>"
@@ -78,7 +83,7 @@ final class JamesHarness implements AutoCloseable {
         write(conf, "extensions.properties", "guice.extension.module=" + TestMtaStsModule.class.getName() + "\n"
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
         write(conf, "mta-sts.properties", mtaStsProperties);
-        write(conf, "mailetcontainer.xml", mailetContainer(mailetParameters));
+        write(conf, "mailetcontainer.xml", mailetContainerXml);
 
         // James resolves the authorizedAddresses network through its DNSService.
         // (InetNetworkBuilder turns 127.0.0.0/8 into 127.0.0.0/255.0.0.0 and resolves both parts).
@@ -97,6 +102,24 @@ final class JamesHarness implements AutoCloseable {
     }
 
     static String mailetContainer(String params) {
+        return mailetContainerWithTransport("<mailet match=\"All\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
+                + deliveryDefaults(params) + params + "</mailet>");
+    }
+
+    /** The usual RemoteDelivery parameters of these tests, unless {@code params} sets them. */
+    static String deliveryDefaults(String params) {
+        return (params.contains("<outgoing>") ? "" : "<outgoing>outgoing</outgoing>")
+                + (params.contains("<delayTime>") ? "" : "<delayTime>3*1000</delayTime>")
+                + (params.contains("<maxRetries>") ? "" : "<maxRetries>2</maxRetries>")
+                + "<maxDnsProblemRetries>0</maxDnsProblemRetries>"
+                + "<connectiontimeout>5000</connectiontimeout><timeout>10000</timeout>"
+                + "<sendpartial>true</sendpartial>"
+                + "<heloName>" + LOCAL_DOMAIN + "</heloName>"
+                + "<bounceProcessor>bounces</bounceProcessor>";
+    }
+
+    /** A mailet container whose transport processor ends with {@code deliveryMailets}. */
+    static String mailetContainerWithTransport(String deliveryMailets) {
         return "<mailetcontainer enableJmx=\"false\">"
                 + "<context><postmaster>postmaster@" + LOCAL_DOMAIN + "</postmaster></context>"
                 + "<spooler><threads>4</threads><errorRepository>memory://var/mail/error/</errorRepository></spooler>"
@@ -110,17 +133,7 @@ final class JamesHarness implements AutoCloseable {
                 + "</processor>"
                 + "<processor state=\"transport\" enableJmx=\"false\">"
                 + "<mailet match=\"All\" class=\"RemoveMimeHeader\"><name>bcc</name></mailet>"
-                + "<mailet match=\"All\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
-                + "<outgoing>outgoing</outgoing>"
-                + (params.contains("<delayTime>") ? "" : "<delayTime>3*1000</delayTime>")
-                + (params.contains("<maxRetries>") ? "" : "<maxRetries>2</maxRetries>")
-                + "<maxDnsProblemRetries>0</maxDnsProblemRetries>"
-                + "<connectiontimeout>5000</connectiontimeout><timeout>10000</timeout>"
-                + "<sendpartial>true</sendpartial>"
-                + "<heloName>" + LOCAL_DOMAIN + "</heloName>"
-                + "<bounceProcessor>bounces</bounceProcessor>"
-                + params
-                + "</mailet>"
+                + deliveryMailets
                 + "</processor>"
                 + "<processor state=\"bounces\" enableJmx=\"false\">"
                 + "<mailet match=\"All\" class=\"DSNBounce\"><passThrough>false</passThrough></mailet>"
