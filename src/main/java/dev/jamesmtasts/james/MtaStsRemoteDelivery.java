@@ -179,14 +179,22 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         } catch (java.security.GeneralSecurityException e) {
             throw new MessagingException("mailet parameter " + MtaStsMailetSettings.TRUST_STORE + ": " + e.getMessage(), e);
         }
+        // Sessions without an enforce policy stay as the administrator configured them: when they
+        // set their own TLS trust (mail.smtp.ssl.trust) or socket factory, those stay in effect
+        // there, and TLS outcomes of such sessions are reported as unknown.
+        boolean observed = getInitParameter("mail.smtp.ssl.trust") == null
+                && getInitParameter(SOCKET_FACTORY_CLASS) == null
+                && getInitParameter("mail.smtp.ssl.socketFactory") == null;
         OverlayMailetConfig usual = new OverlayMailetConfig(getMailetConfig())
-                .setIfAbsent(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName())
                 .setIfAbsent(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName());
+        if (observed) {
+            usual.set(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName());
+        }
         configuration = new RemoteDeliveryConfiguration(usual, domainList);
         RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(strictView(getMailetConfig()), domainList);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         bouncer = new Bouncer(configuration, getMailetContext());
-        delivrer = new MailDelivrer(configuration, new PolicyAwareDelivrerToHost(configuration, strict, getMailetContext()),
+        delivrer = new MailDelivrer(configuration, new PolicyAwareDelivrerToHost(configuration, strict, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));

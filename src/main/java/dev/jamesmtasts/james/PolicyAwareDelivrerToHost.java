@@ -37,12 +37,15 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
 class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
     private final MailDelivrerToHost strict;
     private final boolean startTlsConfigured;
+    /** False when the usual session uses the administrator's own TLS settings: nothing observed there. */
+    private final boolean usualObserved;
 
     PolicyAwareDelivrerToHost(RemoteDeliveryConfiguration normal, RemoteDeliveryConfiguration strictConfiguration,
-                              MailetContext context) {
+                              MailetContext context, boolean usualObserved) {
         super(normal, context);
         this.strict = new MailDelivrerToHost(strictConfiguration, context);
         this.startTlsConfigured = normal.isStartTLS();
+        this.usualObserved = usualObserved;
     }
 
     @Override
@@ -91,6 +94,9 @@ class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
     }
 
     private Starttls starttls(TlsProbe probe, MessagingException e) {
+        if (!probe.strict && !usualObserved) {
+            return Starttls.UNKNOWN;
+        }
         if (probe.handshakeAttempted) {
             return Starttls.OFFERED;
         }

@@ -41,8 +41,13 @@ class MtaStsGatewayAndModesTest {
                 + "<gatewayPort>" + smarthost.port() + "</gatewayPort>" + trust;
         String report = "<startTLS>true</startTLS><mtaStsMode>report</mtaStsMode>"
                 + "<mtaStsOnLookupError>deliver</mtaStsOnLookupError>" + trust;
+        String sslTrust = "<outgoing>outgoing-trust</outgoing><startTLS>true</startTLS>"
+                + "<mail.smtp.ssl.trust>*</mail.smtp.ssl.trust>"
+                + "<mtaStsOverrides>trust.test=enforce:mx.trust.test</mtaStsOverrides>" + trust;
         james = new JamesHarness(JamesHarness.mailetContainerWithTransport(
-                "<mailet match=\"HostIs=gw.test\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
+                "<mailet match=\"HostIs=trust.test,trustnp.test\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
+                        + JamesHarness.deliveryDefaults(sslTrust) + sslTrust + "</mailet>"
+                + "<mailet match=\"HostIs=gw.test\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
                         + JamesHarness.deliveryDefaults(gateway) + gateway + "</mailet>"
                 + "<mailet match=\"All\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
                         + JamesHarness.deliveryDefaults(report) + report + "</mailet>"),
@@ -108,6 +113,29 @@ class MtaStsGatewayAndModesTest {
             DeliveryAttemptReport r = RecordingListener.forDomain("lerr.test").get(0);
             assertThat(r.verdict()).isEqualTo(Verdict.LOOKUP_ERROR);
             assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.DELIVERED);
+        }
+    }
+
+    @Test
+    void mailSmtpSslTrustIsNeverInEffectUnderEnforceButStaysForDomainsWithoutPolicy() throws Exception {
+        TestCa rogue = TestCa.create("Rogue CA 2");
+        try (TlsReceiver enforced = new TlsReceiver("mx.trust.test", rogue.issue("mx.trust.test").serverContext());
+             TlsReceiver noPolicy = new TlsReceiver("mx.trustnp.test", rogue.issue("mx.trustnp.test").serverContext())) {
+            james.mx("trust.test", "mx.trust.test:" + enforced.port());
+            james.mx("trustnp.test", "mx.trustnp.test:" + noPolicy.port());
+
+            james.send("alice@sender.test", "trust", "bob@trust.test");
+            james.send("alice@sender.test", "trust np", "bob@trustnp.test");
+
+            // As stock RemoteDelivery: the administrator's mail.smtp.ssl.trust=* accepts the rogue certificate.
+            await().atMost(WAIT).until(() -> noPolicy.received().size() == 1);
+            assertThat(noPolicy.received().get(0).tls).isTrue();
+            // Under the (local) enforce policy it is not in effect: the MX is skipped, the mail deferred.
+            await().atMost(WAIT).until(() -> !RecordingListener.forDomain("trust.test").isEmpty());
+            DeliveryAttemptReport r = RecordingListener.forDomain("trust.test").get(0);
+            assertThat(r.verdict()).isEqualTo(Verdict.ENFORCED_DEFERRED);
+            assertThat(r.mx().get(0).certificate()).isEqualTo(DeliveryAttemptReport.CertificateVerdict.UNTRUSTED);
+            assertThat(enforced.received()).isEmpty();
         }
     }
 }
