@@ -130,6 +130,22 @@ import reactor.core.scheduler.Schedulers;
  * </ul>
  * Each attempt produces one {@link DeliveryAttemptReport}, logged at INFO in one line, counted in
  * {@link MtaStsMetrics} and handed to every bound {@link DeliveryAttemptListener}.
+ *
+ * <h3>Where it differs from RemoteDelivery</h3>
+ * <ul>
+ * <li>When JavaMail connects by MX host name (STARTTLS with identity check, and always under
+ *     enforce), the TCP connection goes to the address James's DNSService resolved for the MX
+ *     ({@link PinningSocketFactory}); RemoteDelivery lets the JVM resolver resolve the name again.</li>
+ * <li>Unless the administrator set {@code mail.smtp.ssl.trust} or their own SSL socket factory,
+ *     STARTTLS sessions use {@link ObservingSslSocketFactory} with the {@code mtaStsTrustStore}
+ *     (default: the JVM trust store, as RemoteDelivery).</li>
+ * <li>Under enforce, any failure before the SMTP transaction (connect, STARTTLS, certificate,
+ *     greeting) skips to the next matching MX; RemoteDelivery stops the MX walk on a
+ *     non-I/O failure such as "STARTTLS required but not offered".</li>
+ * <li>{@code deliveryThreads} bounds concurrent deliveries (RemoteDelivery 3.8.1 ignores it).</li>
+ * <li>The bounce after the last retry carries the last error in words (RemoteDelivery's carries
+ *     none, see JAMES bounces with an empty error), and under enforce the per-MX MTA-STS reasons.</li>
+ * </ul>
  */
 public class MtaStsRemoteDelivery extends GenericMailet {
     private static final Logger LOGGER = LoggerFactory.getLogger(MtaStsRemoteDelivery.class);
