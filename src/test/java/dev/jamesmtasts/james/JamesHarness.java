@@ -79,7 +79,8 @@ final class JamesHarness implements AutoCloseable {
                 + "<gracefulShutdown>false</gracefulShutdown></smtpserver></smtpservers>");
         write(conf, "jmap.properties", "enabled=false\n");
         write(conf, "jmx.properties", "jmx.enabled=false\n");
-        write(conf, "webadmin.properties", "enabled=false\n");
+        write(conf, "webadmin.properties", "enabled=true\nhost=127.0.0.1\nport=0\n"
+                + "extensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes\n");
         write(conf, "extensions.properties", "guice.extension.module=" + TestMtaStsModule.class.getName() + "\n"
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
         write(conf, "mta-sts.properties", mtaStsProperties);
@@ -154,6 +155,10 @@ final class JamesHarness implements AutoCloseable {
             mx.add(hp);
         }
         dns.registerRecord(domain, java.util.List.of(InetAddress.getLoopbackAddress()), mx, java.util.List.of());
+    }
+
+    int webAdminPort() {
+        return server.getProbe(org.apache.james.utils.WebAdminGuiceProbe.class).getWebAdminPort().getValue();
     }
 
     int smtpPort() {

@@ -355,6 +355,12 @@ class MtaStsRemoteDeliveryTest {
     void deliveryCountersAreJamesMetricsVisibleOnJmx() throws Exception {
         javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
         assertThat(server.queryNames(null, null)).anyMatch(n -> n.toString().contains("mtaSts.delivery.no-policy"));
+        java.net.http.HttpResponse<String> metrics = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://127.0.0.1:" + james.webAdminPort() + "/metrics")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(metrics.statusCode()).isEqualTo(200);
+        assertThat(metrics.body()).containsPattern("mtaSts.delivery.enforced.delivered");
     }
 
     private static long countOf(Verdict v) throws Exception {
