@@ -172,6 +172,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private MailDelivrer delivrer;
     private Metric outgoingMails;
     private Scheduler workers;
+    private Scheduler dequeuer;
     private Disposable loop;
 
     @Inject
@@ -215,11 +216,12 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         workers = Schedulers.newBoundedElastic(concurrency, Integer.MAX_VALUE, "MtaStsRemoteDelivery");
+        dequeuer = Schedulers.newSingle("MtaStsRemoteDelivery-dequeue");
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();
         loop = Flux.from(queue.deQueue())
                 .flatMap(item -> Mono.fromRunnable(() -> process(item, loader)).subscribeOn(workers), concurrency)
                 .onErrorContinue((t, o) -> LOGGER.error("MTA-STS delivery loop error", t))
-                .subscribeOn(Schedulers.newSingle("MtaStsRemoteDelivery-dequeue"))
+                .subscribeOn(dequeuer)
                 .subscribe();
         LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={}",
                 configuration.getOutGoingQueueName().asString(), settings.mode, settings.overrides.keySet(),
@@ -547,6 +549,9 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     public void destroy() {
         if (loop != null) {
             loop.dispose();
+        }
+        if (dequeuer != null) {
+            dequeuer.dispose();
         }
         if (workers != null) {
             workers.dispose();
