@@ -127,6 +127,10 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
             throw e;
         }
         probe.handshakeSucceeded(ssl.getSession().getProtocol());
+        if (!probe.strict) {
+            java.security.cert.Certificate[] chain = ssl.getSession().getPeerCertificates();
+            probe.checkHostName(chain.length == 0 ? null : chain[0], host);
+        }
         if (probe.strict && probe.verdict != DeliveryAttemptReport.CertificateVerdict.VALID) {
             closeQuietly(ssl);
             throw new SSLException(probe.error);

@@ -64,6 +64,52 @@ final class TlsProbe {
         error = describe(verdict, t);
     }
 
+    /**
+     * Observation only (sessions not under enforce): records a certificate that is not valid for
+     * the host name connected to, without failing the session. RFC 6125 DNS-ID matching as
+     * RFC 8461 §4.2 asks: exact, or a wildcard standing for the whole left-most label.
+     */
+    void checkHostName(java.security.cert.Certificate peer, String host) {
+        if (verdict != CertificateVerdict.VALID || host == null || host.isEmpty()
+                || !(peer instanceof java.security.cert.X509Certificate)
+                || Character.isDigit(host.charAt(host.length() - 1)) || host.indexOf(':') >= 0) {
+            return;
+        }
+        if (!matchesDnsId((java.security.cert.X509Certificate) peer, host)) {
+            verdict = CertificateVerdict.HOST_MISMATCH;
+            error = describe(verdict, null);
+        }
+    }
+
+    static boolean matchesDnsId(java.security.cert.X509Certificate cert, String host) {
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        h = h.toLowerCase(Locale.ROOT);
+        try {
+            java.util.Collection<java.util.List<?>> sans = cert.getSubjectAlternativeNames();
+            if (sans == null) {
+                return false;
+            }
+            for (java.util.List<?> san : sans) {
+                if (san.size() < 2 || !Integer.valueOf(2).equals(san.get(0))) {
+                    continue;
+                }
+                String name = String.valueOf(san.get(1)).toLowerCase(Locale.ROOT);
+                if (name.equals(h)) {
+                    return true;
+                }
+                if (name.startsWith("*.")) {
+                    int dot = h.indexOf('.');
+                    if (dot > 0 && h.substring(dot + 1).equals(name.substring(2))) {
+                        return true;
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return false;
+        }
+        return false;
+    }
+
     /** Maps a handshake failure to a verdict by walking its causes. */
     static CertificateVerdict classify(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {

@@ -175,6 +175,27 @@ class MtaStsRemoteDeliveryTest {
     }
 
     @Test
+    void testingPolicyRecordsACertificateForTheWrongNameOnTheUsualSession() throws Exception {
+        try (TlsReceiver wrong = new TlsReceiver("mx1.testing2.test", CA.issue("other.example").serverContext());
+             TlsReceiver right = tls("mx2.testing2.test")) {
+            james.mx("testing2.test", "mx1.testing2.test:" + wrong.port(), "mx2.testing2.test:" + right.port());
+            policies.put("testing2.test", InMemoryPolicies.policy(Mode.TESTING, "*.testing2.test"));
+
+            james.send("alice@sender.test", "testing2", "bob@testing2.test");
+
+            // As RemoteDelivery with startTLS and verifyServerIdentity: MX 1 fails, MX 2 gets the mail.
+            await().atMost(WAIT).until(() -> right.received().size() == 1);
+            assertThat(wrong.received()).isEmpty();
+            await().atMost(WAIT).until(() -> !RecordingListener.forDomain("testing2.test").isEmpty());
+            DeliveryAttemptReport r = RecordingListener.forDomain("testing2.test").get(0);
+            assertThat(r.verdict()).isEqualTo(Verdict.TESTING_WOULD_FAIL);
+            assertThat(r.mx()).extracting(MxResult::certificate)
+                    .containsExactly(CertificateVerdict.HOST_MISMATCH, CertificateVerdict.VALID);
+            assertThat(r.mx().get(1).delivered()).isTrue();
+        }
+    }
+
+    @Test
     void noPolicyDeliversAsRemoteDeliveryWould() throws Exception {
         try (TlsReceiver plain = new TlsReceiver("mx.nopolicy.test", null)) {
             james.mx("nopolicy.test", "mx.nopolicy.test:" + plain.port());
