@@ -75,6 +75,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> mx.received().size() == 1);
             assertThat(mx.received().get(0).tls).isTrue();
             assertThat(mx.received().get(0).tlsProtocol).isIn("TLSv1.2", "TLSv1.3");
+            assertThat(mx.received().get(0).sni).isEqualTo("mx.good.test");
             assertThat(mx.received().get(0).recipients).containsExactly("bob@good.test");
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("good.test").isEmpty());
             DeliveryAttemptReport r = RecordingListener.forDomain("good.test").get(0);

@@ -32,13 +32,16 @@ final class TlsReceiver implements AutoCloseable {
         final String data;
         final boolean tls;
         final String tlsProtocol;
+        /** The SNI host name the client asked for, or null. */
+        final String sni;
 
-        Received(String from, List<String> recipients, String data, boolean tls, String tlsProtocol) {
+        Received(String from, List<String> recipients, String data, boolean tls, String tlsProtocol, String sni) {
             this.from = from;
             this.recipients = recipients;
             this.data = data;
             this.tls = tls;
             this.tlsProtocol = tlsProtocol;
+            this.sni = sni;
         }
     }
 
@@ -91,8 +94,18 @@ final class TlsReceiver implements AutoCloseable {
                 Session s = (Session) ctx;
                 String protocol = s.getSocket() instanceof SSLSocket
                         ? ((SSLSocket) s.getSocket()).getSession().getProtocol() : null;
+                String sni = null;
+                if (s.getSocket() instanceof SSLSocket
+                        && ((SSLSocket) s.getSocket()).getSession() instanceof javax.net.ssl.ExtendedSSLSession) {
+                    for (javax.net.ssl.SNIServerName n : ((javax.net.ssl.ExtendedSSLSession)
+                            ((SSLSocket) s.getSocket()).getSession()).getRequestedServerNames()) {
+                        if (n instanceof javax.net.ssl.SNIHostName) {
+                            sni = ((javax.net.ssl.SNIHostName) n).getAsciiName();
+                        }
+                    }
+                }
                 received.add(new Received(from, List.copyOf(rcpts), out.toString(StandardCharsets.UTF_8),
-                        s.isTLSStarted(), protocol));
+                        s.isTLSStarted(), protocol, sni));
             }
 
             @Override
