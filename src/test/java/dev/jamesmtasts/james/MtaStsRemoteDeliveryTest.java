@@ -214,6 +214,26 @@ class MtaStsRemoteDeliveryTest {
     }
 
     @Test
+    void modeNoneAndFetchBackoffDeliverAsWithoutPolicy() throws Exception {
+        try (TlsReceiver none = new TlsReceiver("mx.none.test", null);
+             TlsReceiver backoff = new TlsReceiver("mx.backoff.test", null)) {
+            james.mx("none.test", "mx.none.test:" + none.port());
+            james.mx("backoff.test", "mx.backoff.test:" + backoff.port());
+            policies.put("none.test", dev.jamesmtasts.mtasts.StsPolicy.of(Mode.NONE, List.of(), 86400));
+            policies.answer("backoff.test", CacheResult.backoff("fetch failed 2 minutes ago"));
+
+            james.send("alice@sender.test", "none", "bob@none.test", "bob@backoff.test");
+
+            await().atMost(WAIT).until(() -> none.received().size() == 1 && backoff.received().size() == 1);
+            await().atMost(WAIT).until(() -> !RecordingListener.forDomain("none.test").isEmpty()
+                    && !RecordingListener.forDomain("backoff.test").isEmpty());
+            assertThat(RecordingListener.forDomain("none.test").get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
+            assertThat(RecordingListener.forDomain("backoff.test").get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
+            assertThat(RecordingListener.forDomain("backoff.test").get(0).reason()).contains("backoff");
+        }
+    }
+
+    @Test
     void aPolicyThatChangesBetweenTwoAttemptsIsHonoured() throws Exception {
         try (TlsReceiver mx = tls("mx.old.change.test")) {
             james.mx("change.test", "mx.old.change.test:" + mx.port());
