@@ -177,12 +177,27 @@ public final class PolicyStore {
                                      StoredPolicy previous) {
         get(bindFetched(domain, recordId, policy, fetchedAt, previous == null || previous.policy() == null),
                 "store policy " + domain);
-        StoredPolicy now = new StoredPolicy(domain, recordId, policy,
+        StoredPolicy now = fetchedRow(domain, recordId, policy, fetchedAt, previous);
+        reindex(domain, previous, now);
+        return now;
+    }
+
+    /** The row a successful fetch produces (also kept in memory when the store is down). */
+    static StoredPolicy fetchedRow(String domain, String recordId, StsPolicy policy, Instant fetchedAt,
+                                   StoredPolicy previous) {
+        return new StoredPolicy(domain, recordId, policy,
                 previous != null && previous.inserted() != null ? previous.inserted() : fetchedAt,
                 fetchedAt.plusSeconds(policy.maxAgeSeconds()), fetchedAt, fetchedAt,
                 previous != null ? previous.lastUse() : null, false, null, null);
-        reindex(domain, previous, now);
-        return now;
+    }
+
+    /** {@code previous} (possibly null) with a backoff until {@code until}; its policy, if any, untouched. */
+    static StoredPolicy backoffRow(String domain, Instant until, String reason, StoredPolicy previous) {
+        if (previous == null) {
+            return new StoredPolicy(domain, null, null, null, null, null, null, null, true, until, reason);
+        }
+        return new StoredPolicy(domain, previous.recordId(), previous.policy(), previous.inserted(),
+                previous.validUntil(), previous.lastUpdate(), previous.lastCheck(), previous.lastUse(), true, until, reason);
     }
 
     CompletionStage<AsyncResultSet> writeFetchedAsync(String domain, String recordId, StsPolicy policy, Instant fetchedAt) {
@@ -214,9 +229,7 @@ public final class PolicyStore {
                 .setString("reason", reason).setString("domain", domain)
                 .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(), "store backoff " + domain);
         if (previous == null || previous.policy() == null) {
-            StoredPolicy now = new StoredPolicy(domain, null, null, null, null, null, null,
-                    previous != null ? previous.lastUse() : null, true, until, reason);
-            reindex(domain, previous, now);
+            reindex(domain, previous, backoffRow(domain, until, reason, previous));
         }
     }
 
