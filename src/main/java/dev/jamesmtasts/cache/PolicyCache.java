@@ -443,9 +443,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                             store.bucketOf(n.due(stale))));
                 }
                 if (row != null && row.hasValidPolicy(nowI)) {
-                    store.index(row, nowI);
-                    return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.KEPT, "fetch failed (" + f
-                            + "); kept until " + row.validUntil(), store.bucketOf(max(row.due(stale), nowI))));
+                    return kept(row, nowI, "fetch failed (" + f + "); kept until " + row.validUntil());
                 }
                 Instant until = nowI.plus(settings.backoff());
                 store.writeBackoff(d, nowI, until, f.failure() + ": " + f.detail(), row);
@@ -453,11 +451,10 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                 return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.FAILED, "fetch failed (" + f
                         + "); backoff until " + until, row == null || row.policy() == null ? store.bucketOf(until) : NEVER));
             case TEMPORARY_ERROR:
-                if (row != null) {
-                    store.index(row, nowI);
+                if (row == null) {
+                    return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.SKIPPED, rec.toString(), NEVER));
                 }
-                return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.KEPT, "TXT lookup failed ("
-                        + rec.reason() + ")", row == null ? NEVER : store.bucketOf(max(row.due(stale), nowI))));
+                return kept(row, nowI, "TXT lookup failed (" + rec.reason() + ")");
             default:
                 if (row == null) {
                     return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.SKIPPED, rec.toString(), NEVER));
@@ -465,10 +462,19 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                 if (row.policy() == null || row.policy().mode() == StsPolicy.Mode.NONE || !row.hasValidPolicy(nowI)) {
                     return delete(d, row, nowI, "TXT record gone (" + rec + ")", cancelled);
                 }
-                store.index(row, nowI);
-                return metrics.refreshed(new RefreshReport(d, RefreshReport.Outcome.KEPT, "TXT record gone (" + rec
-                        + "); kept until " + row.validUntil(), store.bucketOf(max(row.due(stale), nowI))));
+                return kept(row, nowI, "TXT record gone (" + rec + "); kept until " + row.validUntil());
         }
+    }
+
+    /**
+     * The stored policy stays; the row is filed to be retried staleAfter from now (so the next round
+     * retries it, and this round does not meet it again in a later index bucket).
+     */
+    private RefreshReport kept(StoredPolicy row, Instant nowI, String why) {
+        Instant retry = nowI.plus(settings.staleAfter());
+        store.index(row, retry);
+        return metrics.refreshed(new RefreshReport(row.domain(), RefreshReport.Outcome.KEPT, why,
+                store.bucketOf(max(row.due(settings.staleAfter()), retry))));
     }
 
     private RefreshReport notDue(StoredPolicy row, Instant nowI) {

@@ -35,7 +35,7 @@ final class FakePolicySource implements PolicySource {
     private final AtomicInteger totalLookups = new AtomicInteger();
     private final AtomicInteger totalFetches = new AtomicInteger();
     volatile long delayMillis;
-    /** When set, fetches of this domain wait for the latch (ignoring interrupts: a "hung" node). */
+    /** When set, TXT lookups of this domain wait for the latch (ignoring interrupts: a "hung" node). */
     volatile String blockDomain;
     volatile CountDownLatch block;
     final CountDownLatch blocked = new CountDownLatch(1);
@@ -72,6 +72,10 @@ final class FakePolicySource implements PolicySource {
     public RecordLookupResult lookupRecord(String domain) {
         totalLookups.incrementAndGet();
         lookups.computeIfAbsent(domain, k -> new AtomicInteger()).incrementAndGet();
+        if (domain.equals(blockDomain) && block != null) {
+            blocked.countDown();
+            awaitUninterruptibly(block);
+        }
         pause();
         return records.getOrDefault(domain, RecordLookupResult.noRecord("NXDOMAIN"));
     }
@@ -80,10 +84,6 @@ final class FakePolicySource implements PolicySource {
     public PolicyFetchResult fetchPolicy(String domain) {
         totalFetches.incrementAndGet();
         fetches.computeIfAbsent(domain, k -> new AtomicInteger()).incrementAndGet();
-        if (domain.equals(blockDomain) && block != null) {
-            blocked.countDown();
-            awaitUninterruptibly(block);
-        }
         pause();
         return policies.getOrDefault(domain, PolicyFetchResult.failure(FetchFailure.HOST_NOT_FOUND, "NXDOMAIN"));
     }
