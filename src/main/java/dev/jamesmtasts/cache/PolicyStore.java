@@ -162,13 +162,6 @@ public final class PolicyStore {
         return Optional.ofNullable(row == null ? null : toPolicy(row));
     }
 
-    /** Async variant of {@link #read} (used by benchmarks and bulk work). */
-    CompletionStage<Optional<StoredPolicy>> readAsync(String domain) {
-        return session.executeAsync(selectPolicy.bind(domain).setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
-                        .setTimeout(timeout))
-                .thenApply(rs -> Optional.ofNullable(rs.one()).map(PolicyStore::toPolicy));
-    }
-
     /**
      * Stores a successful fetch made at {@code fetchedAt}; valid_until = fetchedAt + max_age. Returns
      * the row as it now reads (assuming this write is the newest).
@@ -200,8 +193,16 @@ public final class PolicyStore {
                 previous.validUntil(), previous.lastUpdate(), previous.lastCheck(), previous.lastUse(), true, until, reason);
     }
 
-    CompletionStage<AsyncResultSet> writeFetchedAsync(String domain, String recordId, StsPolicy policy, Instant fetchedAt) {
-        return session.executeAsync(bindFetched(domain, recordId, policy, fetchedAt, true).setTimeout(timeout));
+    /**
+     * Bulk import (benchmarks, migrations, seeding a new keyspace): stores a fetch made at
+     * {@code fetchedAt} as a first insert, with its due-index entry; asynchronous, so callers can keep
+     * many in flight. Same convergence rule as {@link #writeFetched}.
+     */
+    public CompletionStage<Void> importFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt) {
+        StoredPolicy row = fetchedRow(domain, recordId, policy, fetchedAt, null);
+        return session.executeAsync(bindFetched(domain, recordId, policy, fetchedAt, true).setTimeout(timeout))
+                .thenCompose(rs -> indexAsync(row))
+                .thenApply(rs -> null);
     }
 
     private BoundStatement bindFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt, boolean first) {
