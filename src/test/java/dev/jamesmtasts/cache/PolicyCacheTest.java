@@ -100,6 +100,10 @@ class PolicyCacheTest {
         assertThat(source.fetches(domain)).isEqualTo(1);
         assertThat(metrics.counter("mtasts.cache.near.hits").getCount()).isEqualTo(100);
         assertThat(metrics.counter("mtasts.cache.get.ok").getCount()).isEqualTo(101);
+        assertThat(metrics.counter("mtasts.cache.near.misses").getCount()).isEqualTo(1);
+        assertThat((Double) metrics.getGauges().get("mtasts.cache.near.hitratio").getValue()).isCloseTo(100.0 / 101,
+                org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(metrics.timer("mtasts.fetch.latency").getCount()).isEqualTo(1);
     }
 
     @Test

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.codahale.metrics.MetricRegistry;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 
 import dev.jamesmtasts.cache.FakePolicySource.MutableClock;
 import dev.jamesmtasts.cache.RefreshReport.Outcome;
@@ -40,9 +41,15 @@ class PolicyRefresherTest {
 
     @BeforeEach
     void setUp() {
-        keyspace = CASSANDRA.createKeyspace("refresher");
+        // one keyspace per class (DDL is slow); every test starts from empty tables (rounds see all rows)
+        keyspace = CASSANDRA.keyspace();
         clock = MutableClock.now();
         settings = CacheSettings.builder().keyspace(keyspace).build();
+        PolicyStore.create(CASSANDRA.session(), settings, clock);
+        for (String table : List.of("policies", "policy_due", "refresh_leases", "refresh_state")) {
+            CASSANDRA.session().execute(SimpleStatement.newInstance("TRUNCATE " + keyspace + "." + table)
+                    .setTimeout(Duration.ofSeconds(60)));
+        }
     }
 
     @AfterEach
@@ -50,11 +57,13 @@ class PolicyRefresherTest {
         for (AutoCloseable c : toClose) {
             c.close();
         }
-        CASSANDRA.dropKeyspace(keyspace);
     }
 
+    private final MetricRegistry metrics = new MetricRegistry();
+
     private PolicyCache cache(FakePolicySource source, CacheSettings s, String node) {
-        PolicyCache c = PolicyCache.create(CASSANDRA.session(), source, s, clock, new MetricRegistry(), node);
+        PolicyCache c = PolicyCache.create(CASSANDRA.session(), source, s, clock,
+                toClose.isEmpty() ? metrics : new MetricRegistry(), node);
         toClose.add(c);
         return c;
     }
@@ -96,6 +105,11 @@ class PolicyRefresherTest {
         assertThat(cache.show("none.example")).isEmpty();
         assertThat(cache.show("gone.example").get().policy()).isEqualTo(longLived);
         assertThat(cache.show("dnsdown.example").get().policy()).isEqualTo(longLived);
+        assertThat(metrics.counter("mtasts.refresh.unchanged").getCount()).isEqualTo(1);
+        assertThat(metrics.counter("mtasts.refresh.updated").getCount()).isEqualTo(1);
+        assertThat(metrics.counter("mtasts.refresh.deleted").getCount()).isEqualTo(1);
+        assertThat(metrics.counter("mtasts.refresh.kept").getCount()).isEqualTo(2);
+        assertThat(metrics.timer("mtasts.fetch.latency").getCount()).isEqualTo(6);
 
         // the same round id again: every unit is done, nothing is refreshed twice
         source.resetCounts();
