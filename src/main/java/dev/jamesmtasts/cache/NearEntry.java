@@ -51,6 +51,13 @@ final class NearEntry {
         notFoundAnswer = CacheResult.notFound(negativeReason == null ? "no MTA-STS record" : negativeReason);
     }
 
+    /** This entry as if just read (used while the store is down); keeps the local bookkeeping. */
+    NearEntry reloadedAt(long now) {
+        NearEntry e = new NearEntry(row, now, lastIdCheck, negative, negativeReason);
+        e.lastUseWritten = lastUseWritten;
+        return e;
+    }
+
     boolean hasValidPolicy(long now) {
         return now < validUntil;
     }

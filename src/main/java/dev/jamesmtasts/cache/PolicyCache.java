@@ -56,6 +56,7 @@ import dev.jamesmtasts.mtasts.StsPolicy;
 public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyCache.class);
     private static final long NEVER = Long.MIN_VALUE;
+    private static final long STORE_RETRY_NANOS = 1_000_000_000L;
 
     private final PolicyStore store;
     private final PolicySource source;
@@ -69,6 +70,8 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private final long idCheckInterval;
     private final long lastUseInterval;
     private final Object refresherLock = new Object();
+    /** System.nanoTime() before which the store is not asked again after a failure (fast answers in an outage). */
+    private volatile long storeRetryAt = System.nanoTime();
     private PolicyRefresher adminRefresher;
     private volatile boolean closed;
 
@@ -219,15 +222,25 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         if (e == null || now - e.loadedAt >= nearTtl) {
             metrics.nearMisses.inc();
             try {
+                if (System.nanoTime() - storeRetryAt < 0) {
+                    throw new StoreException("store failed less than a second ago", null);
+                }
                 StoredPolicy row = store.read(d).orElse(null);
                 e = fromStore(row, now, e);
                 near.put(d, e);
             } catch (StoreException ex) {
                 metrics.storeErrors.inc();
+                if (ex.getCause() != null) {
+                    // a store that times out must not make every delivery wait storeTimeout: skip it for a second
+                    storeRetryAt = System.nanoTime() + STORE_RETRY_NANOS;
+                }
                 if (e == null) {
                     return CacheResult.error("policy store unavailable and nothing known in memory: " + ex.getMessage());
                 }
                 LOG.warn("policy store unavailable, answering {} from memory: {}", d, ex.getMessage());
+                // keep using the entry for another near-cache TTL before asking the store again
+                e = e.reloadedAt(now);
+                near.put(d, e);
             }
         } else {
             metrics.nearHits.inc();

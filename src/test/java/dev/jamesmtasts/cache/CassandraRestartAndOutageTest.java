@@ -91,8 +91,9 @@ class CassandraRestartAndOutageTest {
             node.start();
             assertThat(node.status()).isTrue();
 
-            // recovery: the same cache and session work again once the driver reconnects
-            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500))
+            // recovery: the same cache and session work again once the driver reconnects (polled faster
+            // than the cache's one-second store back-off, which must not extend itself)
+            await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300))
                     .until(() -> cache.get("new.example").outcome() == Outcome.OK);
             assertThat(cache.show("new.example")).isPresent();
         }

@@ -504,6 +504,25 @@ class PolicyCacheTest {
     }
 
     @Test
+    void theNearCacheIsBounded() {
+        MetricRegistry m = new MetricRegistry();
+        try (PolicyCache small = PolicyCache.create(CASSANDRA.session(), source, settings.toBuilder().nearCacheSize(10).build(),
+                clock, m, "node-s")) {
+            for (int i = 0; i < 50; i++) {
+                String d = "n" + i + domain;
+                source.publish(d, "id1", enforce("mx." + d));
+                assertThat(small.get(d).policy()).isNotNull();
+                assertThat((Integer) m.getGauges().get("mtasts.cache.near.size").getValue()).isLessThanOrEqualTo(10);
+            }
+            // evicted domains are read back from the store, not fetched again
+            for (int i = 0; i < 50; i++) {
+                assertThat(small.get("n" + i + domain).policy()).isNotNull();
+            }
+            assertThat(source.totalFetches()).isEqualTo(50);
+        }
+    }
+
+    @Test
     void invalidDomainIsAnError() {
         assertThat(cache.get("bad..domain").outcome()).isEqualTo(Outcome.ERROR);
         assertThat(cache.get("").outcome()).isEqualTo(Outcome.ERROR);
