@@ -40,6 +40,9 @@ class CassandraRestartAndOutageTest {
         Path dir = CassandraNode.repoRoot().resolve("target").resolve("cassandra-restart");
         deleteTree(dir.resolve("storage"));
         node.start();
+        CassandraNode started = node;
+        // stops the node even if this JVM dies before @AfterAll (stop is a no-op when already down)
+        Runtime.getRuntime().addShutdownHook(new Thread(started::stop, "stop-extra-cassandra"));
         session = node.newSession();
     }
 
@@ -50,6 +53,7 @@ class CassandraRestartAndOutageTest {
         }
         if (node != null) {
             node.stop();
+            assertThat(node.status()).isFalse();
         }
     }
 

@@ -202,6 +202,31 @@ class PolicyCacheTest {
     }
 
     @Test
+    void anExpiredPolicyIsRefetchedAndAFailedRefetchThenBacksOff() {
+        StsPolicy p = policy(StsPolicy.Mode.ENFORCE, 600, "mx." + domain);
+        source.publish(domain, "id1", p);
+        cache.get(domain);
+        clock.advance(Duration.ofSeconds(601));
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.policy()).isEqualTo(p);
+        assertThat(r.fresh()).isTrue();
+        assertThat(source.fetches(domain)).isEqualTo(2);
+        assertThat(row().validUntil()).isEqualTo(clock.instant().plusSeconds(600));
+
+        // expired again, and now the fetch fails: nothing valid is cached, so backoff (no policy)
+        source.fetchFails(domain);
+        clock.advance(Duration.ofSeconds(601));
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        assertThat(row().backoff()).isTrue();
+        assertThat(row().policy()).isEqualTo(p); // the expired policy stays for show(), never applied
+        clock.advance(Duration.ofMinutes(1));
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        assertThat(source.fetches(domain)).isEqualTo(3);
+    }
+
+    @Test
     void temporaryDnsErrorWithAPolicyCachedKeepsThePolicy() {
         StsPolicy p = enforce("mx." + domain);
         source.publish(domain, "id1", p);
