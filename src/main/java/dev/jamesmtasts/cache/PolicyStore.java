@@ -166,7 +166,7 @@ public final class PolicyStore {
      * Stores a successful fetch made at {@code fetchedAt}; valid_until = fetchedAt + max_age. Returns
      * the row as it now reads (assuming this write is the newest).
      */
-    public StoredPolicy writeFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt,
+    StoredPolicy writeFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt,
                                      StoredPolicy previous) {
         get(bindFetched(domain, recordId, policy, fetchedAt, previous == null || previous.policy() == null),
                 "store policy " + domain);
@@ -225,7 +225,7 @@ public final class PolicyStore {
     }
 
     /** Remembers a failed fetch until {@code until} (RFC 8461 §3.3); never touches a stored policy. */
-    public void writeBackoff(String domain, Instant at, Instant until, String reason, StoredPolicy previous) {
+    void writeBackoff(String domain, Instant at, Instant until, String reason, StoredPolicy previous) {
         get(writeBackoff.boundStatementBuilder().setLong("ts", micros(at)).setInstant("until", until)
                 .setString("reason", reason).setString("domain", domain)
                 .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(), "store backoff " + domain);
@@ -259,7 +259,7 @@ public final class PolicyStore {
     }
 
     /** Deletes the row (as of {@code at}: a newer fetch from another node survives) and its index entry. */
-    public void delete(String domain, Instant at, StoredPolicy previous) {
+    void delete(String domain, Instant at, StoredPolicy previous) {
         get(deletePolicy.boundStatementBuilder().setLong("ts", micros(at)).setString("domain", domain)
                 .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(), "delete " + domain);
         if (previous != null) {
