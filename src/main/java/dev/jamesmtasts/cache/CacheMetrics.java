@@ -1,0 +1,51 @@
+package dev.jamesmtasts.cache;
+
+import java.util.EnumMap;
+import java.util.Map;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.MetricRegistry;
+import com.codahale.metrics.RatioGauge;
+import com.codahale.metrics.Timer;
+
+/** The cache's Dropwizard metrics, all named {@code mtasts.*}. */
+final class CacheMetrics {
+    private final Map<CacheResult.Outcome, Counter> gets = new EnumMap<>(CacheResult.Outcome.class);
+    private final Map<RefreshReport.Outcome, Counter> refreshes = new EnumMap<>(RefreshReport.Outcome.class);
+    final Counter nearHits;
+    final Counter nearMisses;
+    final Counter storeErrors;
+    final Timer fetchLatency;
+    final Timer recordLookupLatency;
+
+    CacheMetrics(MetricRegistry r) {
+        for (CacheResult.Outcome o : CacheResult.Outcome.values()) {
+            // labels as in mox: ok, backoff, notfound, error
+            gets.put(o, r.counter("mtasts.cache.get." + o.name().toLowerCase(java.util.Locale.ROOT).replace("_", "")));
+        }
+        for (RefreshReport.Outcome o : RefreshReport.Outcome.values()) {
+            refreshes.put(o, r.counter("mtasts.refresh." + o.name().toLowerCase(java.util.Locale.ROOT)));
+        }
+        nearHits = r.counter("mtasts.cache.near.hits");
+        nearMisses = r.counter("mtasts.cache.near.misses");
+        storeErrors = r.counter("mtasts.cache.store.errors");
+        fetchLatency = r.timer("mtasts.fetch.latency");
+        recordLookupLatency = r.timer("mtasts.record.latency");
+        r.gauge("mtasts.cache.near.hitratio", () -> new RatioGauge() {
+            @Override
+            protected Ratio getRatio() {
+                return Ratio.of(nearHits.getCount(), nearHits.getCount() + nearMisses.getCount());
+            }
+        });
+    }
+
+    CacheResult got(CacheResult r) {
+        gets.get(r.outcome()).inc();
+        return r;
+    }
+
+    RefreshReport refreshed(RefreshReport r) {
+        refreshes.get(r.outcome()).inc();
+        return r;
+    }
+}

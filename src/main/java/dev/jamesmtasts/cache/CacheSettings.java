@@ -1,0 +1,263 @@
+package dev.jamesmtasts.cache;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Immutable settings of the policy cache, its store and its refresher. Every value has a documented
+ * default; {@link #defaults()} is what production uses unless configured otherwise.
+ *
+ * <table>
+ *   <caption>Settings and defaults</caption>
+ *   <tr><td>keyspace</td><td>{@code mta_sts}</td></tr>
+ *   <tr><td>replication</td><td>{@code {'class': 'SimpleStrategy', 'replication_factor': 1}}</td></tr>
+ *   <tr><td>storeTimeout</td><td>5 s: bound on every Cassandra call</td></tr>
+ *   <tr><td>nearCacheSize</td><td>10,000 domains in memory</td></tr>
+ *   <tr><td>nearCacheTtl</td><td>60 s: how long another node's newer write may go unseen here</td></tr>
+ *   <tr><td>idCheckInterval</td><td>60 s: how often a get re-checks the TXT id (0 = every get)</td></tr>
+ *   <tr><td>lastUseWriteInterval</td><td>1 h: at most one last_use write per domain per node per interval</td></tr>
+ *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch</td></tr>
+ *   <tr><td>flightTimeout</td><td>2 min: bound on a get waiting for a DNS/HTTPS lookup in flight</td></tr>
+ *   <tr><td>refreshInterval</td><td>24 h between refresh rounds</td></tr>
+ *   <tr><td>staleAfter</td><td>12 h: a policy whose id was not checked for this long is refreshed</td></tr>
+ *   <tr><td>deleteUnusedAfter</td><td>180 days: rows unused for this long are deleted</td></tr>
+ *   <tr><td>refreshConcurrency</td><td>4 domains refreshed at once per node</td></tr>
+ *   <tr><td>refreshWindow</td><td>1 h: a scheduled round's work is spread over this window</td></tr>
+ *   <tr><td>refreshJitter</td><td>10 min: random delay added to each scheduled round's start</td></tr>
+ *   <tr><td>leaseTtl</td><td>5 min: a node's claim on a share of a round; a dead node's share is taken
+ *       over after it expires</td></tr>
+ *   <tr><td>dueBucket</td><td>1 h: granularity of the due-time index partitions</td></tr>
+ *   <tr><td>dueShards</td><td>16: shards per due bucket (the unit of work a node leases)</td></tr>
+ * </table>
+ * The body of a policy is re-fetched at least every max_age/2 even when its id is unchanged (a
+ * domain owner may change a policy without changing the id); that rule has no setting.
+ */
+public final class CacheSettings {
+    private final String keyspace;
+    private final String replication;
+    private final Duration storeTimeout;
+    private final int nearCacheSize;
+    private final Duration nearCacheTtl;
+    private final Duration idCheckInterval;
+    private final Duration lastUseWriteInterval;
+    private final Duration backoff;
+    private final Duration flightTimeout;
+    private final Duration refreshInterval;
+    private final Duration staleAfter;
+    private final Duration deleteUnusedAfter;
+    private final int refreshConcurrency;
+    private final Duration refreshWindow;
+    private final Duration refreshJitter;
+    private final Duration leaseTtl;
+    private final Duration dueBucket;
+    private final int dueShards;
+
+    private CacheSettings(Builder b) {
+        keyspace = b.keyspace;
+        replication = b.replication;
+        storeTimeout = b.storeTimeout;
+        nearCacheSize = b.nearCacheSize;
+        nearCacheTtl = b.nearCacheTtl;
+        idCheckInterval = b.idCheckInterval;
+        lastUseWriteInterval = b.lastUseWriteInterval;
+        backoff = b.backoff;
+        flightTimeout = b.flightTimeout;
+        refreshInterval = b.refreshInterval;
+        staleAfter = b.staleAfter;
+        deleteUnusedAfter = b.deleteUnusedAfter;
+        refreshConcurrency = b.refreshConcurrency;
+        refreshWindow = b.refreshWindow;
+        refreshJitter = b.refreshJitter;
+        leaseTtl = b.leaseTtl;
+        dueBucket = b.dueBucket;
+        dueShards = b.dueShards;
+    }
+
+    public static CacheSettings defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this object's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.keyspace = keyspace;
+        b.replication = replication;
+        b.storeTimeout = storeTimeout;
+        b.nearCacheSize = nearCacheSize;
+        b.nearCacheTtl = nearCacheTtl;
+        b.idCheckInterval = idCheckInterval;
+        b.lastUseWriteInterval = lastUseWriteInterval;
+        b.backoff = backoff;
+        b.flightTimeout = flightTimeout;
+        b.refreshInterval = refreshInterval;
+        b.staleAfter = staleAfter;
+        b.deleteUnusedAfter = deleteUnusedAfter;
+        b.refreshConcurrency = refreshConcurrency;
+        b.refreshWindow = refreshWindow;
+        b.refreshJitter = refreshJitter;
+        b.leaseTtl = leaseTtl;
+        b.dueBucket = dueBucket;
+        b.dueShards = dueShards;
+        return b;
+    }
+
+    public String keyspace() { return keyspace; }
+    /** The CQL replication map, e.g. {@code {'class': 'SimpleStrategy', 'replication_factor': 1}}. */
+    public String replication() { return replication; }
+    public Duration storeTimeout() { return storeTimeout; }
+    public int nearCacheSize() { return nearCacheSize; }
+    public Duration nearCacheTtl() { return nearCacheTtl; }
+    public Duration idCheckInterval() { return idCheckInterval; }
+    public Duration lastUseWriteInterval() { return lastUseWriteInterval; }
+    public Duration backoff() { return backoff; }
+    public Duration flightTimeout() { return flightTimeout; }
+    public Duration refreshInterval() { return refreshInterval; }
+    public Duration staleAfter() { return staleAfter; }
+    public Duration deleteUnusedAfter() { return deleteUnusedAfter; }
+    public int refreshConcurrency() { return refreshConcurrency; }
+    public Duration refreshWindow() { return refreshWindow; }
+    public Duration refreshJitter() { return refreshJitter; }
+    public Duration leaseTtl() { return leaseTtl; }
+    public Duration dueBucket() { return dueBucket; }
+    public int dueShards() { return dueShards; }
+
+    @Override
+    public String toString() {
+        return "CacheSettings{keyspace=" + keyspace + ", replication=" + replication + ", storeTimeout=" + storeTimeout
+                + ", nearCacheSize=" + nearCacheSize + ", nearCacheTtl=" + nearCacheTtl + ", idCheckInterval="
+                + idCheckInterval + ", lastUseWriteInterval=" + lastUseWriteInterval + ", backoff=" + backoff
+                + ", refreshInterval=" + refreshInterval + ", staleAfter=" + staleAfter + ", deleteUnusedAfter="
+                + deleteUnusedAfter + ", refreshConcurrency=" + refreshConcurrency + ", refreshWindow=" + refreshWindow
+                + ", refreshJitter=" + refreshJitter + ", leaseTtl=" + leaseTtl + ", dueBucket=" + dueBucket
+                + ", dueShards=" + dueShards + "}";
+    }
+
+    /** Builder; every setter validates its argument. */
+    public static final class Builder {
+        private String keyspace = "mta_sts";
+        private String replication = simpleStrategy(1);
+        private Duration storeTimeout = Duration.ofSeconds(5);
+        private int nearCacheSize = 10_000;
+        private Duration nearCacheTtl = Duration.ofSeconds(60);
+        private Duration idCheckInterval = Duration.ofSeconds(60);
+        private Duration lastUseWriteInterval = Duration.ofHours(1);
+        private Duration backoff = Duration.ofMinutes(5);
+        private Duration flightTimeout = Duration.ofMinutes(2);
+        private Duration refreshInterval = Duration.ofHours(24);
+        private Duration staleAfter = Duration.ofHours(12);
+        private Duration deleteUnusedAfter = Duration.ofDays(180);
+        private int refreshConcurrency = 4;
+        private Duration refreshWindow = Duration.ofHours(1);
+        private Duration refreshJitter = Duration.ofMinutes(10);
+        private Duration leaseTtl = Duration.ofMinutes(5);
+        private Duration dueBucket = Duration.ofHours(1);
+        private int dueShards = 16;
+
+        private Builder() {
+        }
+
+        /** The replication map of a SimpleStrategy keyspace with {@code rf} replicas. */
+        public static String simpleStrategy(int rf) {
+            if (rf < 1) {
+                throw new IllegalArgumentException("replication factor must be >= 1");
+            }
+            return "{'class': 'SimpleStrategy', 'replication_factor': " + rf + "}";
+        }
+
+        public Builder keyspace(String v) {
+            if (v == null || !v.matches("[A-Za-z][A-Za-z0-9_]{0,47}")) {
+                throw new IllegalArgumentException("keyspace must be a CQL identifier: " + v);
+            }
+            keyspace = v.toLowerCase(java.util.Locale.ROOT);
+            return this;
+        }
+
+        /** A CQL replication map, e.g. {@code {'class': 'NetworkTopologyStrategy', 'dc1': 3}}. */
+        public Builder replication(String v) {
+            if (v == null || !v.trim().startsWith("{") || !v.trim().endsWith("}") || v.contains(";")) {
+                throw new IllegalArgumentException("replication must be a CQL map literal: " + v);
+            }
+            replication = v.trim();
+            return this;
+        }
+
+        public Builder storeTimeout(Duration v) { storeTimeout = positive(v, "storeTimeout"); return this; }
+
+        public Builder nearCacheSize(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("nearCacheSize must be >= 1");
+            }
+            nearCacheSize = v;
+            return this;
+        }
+
+        public Builder nearCacheTtl(Duration v) { nearCacheTtl = nonNegative(v, "nearCacheTtl"); return this; }
+        public Builder idCheckInterval(Duration v) { idCheckInterval = nonNegative(v, "idCheckInterval"); return this; }
+        public Builder lastUseWriteInterval(Duration v) { lastUseWriteInterval = nonNegative(v, "lastUseWriteInterval"); return this; }
+        public Builder backoff(Duration v) { backoff = positive(v, "backoff"); return this; }
+        public Builder flightTimeout(Duration v) { flightTimeout = positive(v, "flightTimeout"); return this; }
+        public Builder refreshInterval(Duration v) { refreshInterval = positive(v, "refreshInterval"); return this; }
+        public Builder staleAfter(Duration v) { staleAfter = positive(v, "staleAfter"); return this; }
+        public Builder deleteUnusedAfter(Duration v) { deleteUnusedAfter = positive(v, "deleteUnusedAfter"); return this; }
+
+        public Builder refreshConcurrency(int v) {
+            if (v < 1) {
+                throw new IllegalArgumentException("refreshConcurrency must be >= 1");
+            }
+            refreshConcurrency = v;
+            return this;
+        }
+
+        public Builder refreshWindow(Duration v) { refreshWindow = nonNegative(v, "refreshWindow"); return this; }
+        public Builder refreshJitter(Duration v) { refreshJitter = nonNegative(v, "refreshJitter"); return this; }
+
+        /** Cassandra TTLs are whole seconds: at least 1 s. */
+        public Builder leaseTtl(Duration v) {
+            if (positive(v, "leaseTtl").getSeconds() < 1) {
+                throw new IllegalArgumentException("leaseTtl must be at least 1 s");
+            }
+            leaseTtl = v;
+            return this;
+        }
+
+        public Builder dueBucket(Duration v) {
+            if (positive(v, "dueBucket").getSeconds() < 1) {
+                throw new IllegalArgumentException("dueBucket must be at least 1 s");
+            }
+            dueBucket = v;
+            return this;
+        }
+
+        public Builder dueShards(int v) {
+            if (v < 1 || v > 1024) {
+                throw new IllegalArgumentException("dueShards must be 1..1024");
+            }
+            dueShards = v;
+            return this;
+        }
+
+        public CacheSettings build() {
+            return new CacheSettings(this);
+        }
+
+        private static Duration positive(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(name + " must be positive");
+            }
+            return d;
+        }
+
+        private static Duration nonNegative(Duration d, String name) {
+            Objects.requireNonNull(d, name);
+            if (d.isNegative()) {
+                throw new IllegalArgumentException(name + " must not be negative");
+            }
+            return d;
+        }
+    }
+}

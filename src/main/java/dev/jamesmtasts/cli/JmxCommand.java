@@ -1,0 +1,195 @@
+package dev.jamesmtasts.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+
+import javax.management.JMX;
+import javax.management.MBeanServerConnection;
+import javax.management.MalformedObjectNameException;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+import dev.jamesmtasts.james.MtaStsMBean;
+
+/**
+ * {@code mta-sts jmx --jmx HOST:PORT COMMAND}: inspects and drives the policy cache of a running
+ * James through the MTA-STS MBean ({@value MtaStsMBean#OBJECT_NAME}) over JMX RMI
+ * ({@code service:jmx:rmi:///jndi/rmi://HOST:PORT/jmxrmi}, James's {@code jmx.properties} port).
+ *
+ * <pre>
+ * list [--after DOMAIN] [--limit N]   cached policies, one per line (page of N, default 100)
+ * show DOMAIN                         one cached policy, key: value lines, then the policy text
+ * refresh DOMAIN                      refresh one policy now
+ * evict DOMAIN                        remove one policy from the cache
+ * refresh-round                       run one refresher round now
+ * counters                            cache and delivery counters
+ * </pre>
+ * Options {@code --user U --password P} for a JMX connector with authentication.
+ * Exit codes: 0 done, 1 not found / failed, 2 usage error, 3 cannot connect.
+ */
+public final class JmxCommand {
+    static final String USAGE = "usage: jmx --jmx HOST:PORT [--user U --password P] "
+            + "list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters";
+
+    private JmxCommand() {
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        String target = null;
+        String user = null;
+        String password = null;
+        String after = null;
+        int limit = 100;
+        String command = null;
+        String argument = null;
+        int i = 0;
+        if (args.length > 0 && args[0].equals("jmx")) {
+            i = 1;
+        }
+        try {
+            for (; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--jmx":
+                        target = value(args, ++i, a);
+                        break;
+                    case "--user":
+                        user = value(args, ++i, a);
+                        break;
+                    case "--password":
+                        password = value(args, ++i, a);
+                        break;
+                    case "--after":
+                        after = value(args, ++i, a);
+                        break;
+                    case "--limit":
+                        limit = Integer.parseInt(value(args, ++i, a));
+                        break;
+                    default:
+                        if (a.startsWith("--")) {
+                            throw new IllegalArgumentException("unknown option " + a);
+                        }
+                        if (command == null) {
+                            command = a;
+                        } else if (argument == null) {
+                            argument = a;
+                        } else {
+                            throw new IllegalArgumentException("unexpected argument " + a);
+                        }
+                }
+            }
+            if (target == null || command == null) {
+                throw new IllegalArgumentException("--jmx HOST:PORT and a command are required");
+            }
+            boolean needsDomain = command.equals("show") || command.equals("refresh") || command.equals("evict");
+            if (needsDomain != (argument != null)) {
+                throw new IllegalArgumentException(needsDomain ? command + " needs a DOMAIN" : command + " takes no argument");
+            }
+        } catch (IllegalArgumentException e) {
+            err.println("jmx: " + e.getMessage());
+            err.println(USAGE);
+            return 2;
+        }
+        JMXServiceURL url;
+        try {
+            url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://" + target + "/jmxrmi");
+        } catch (IOException e) {
+            err.println("jmx: bad HOST:PORT '" + target + "': " + e.getMessage());
+            return 2;
+        }
+        Map<String, Object> env = user == null ? null : Map.of(JMXConnector.CREDENTIALS, new String[] {user, password});
+        try (JMXConnector connector = JMXConnectorFactory.connect(url, env)) {
+            MBeanServerConnection connection = connector.getMBeanServerConnection();
+            ObjectName name = new ObjectName(MtaStsMBean.OBJECT_NAME);
+            if (!connection.isRegistered(name)) {
+                err.println("jmx: " + MtaStsMBean.OBJECT_NAME + " is not registered at " + target
+                        + " (is the MTA-STS extension loaded?)");
+                return 1;
+            }
+            MtaStsMBean mbean = JMX.newMBeanProxy(connection, name, MtaStsMBean.class);
+            return execute(mbean, command, argument, after, limit, out, err);
+        } catch (IOException e) {
+            err.println("jmx: cannot connect to " + target + ": " + e.getMessage());
+            return 3;
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalStateException(e);
+        } catch (RuntimeException e) {
+            Throwable c = e.getCause() != null ? e.getCause() : e;
+            err.println("jmx: " + command + " failed: " + c.getMessage());
+            return 1;
+        }
+    }
+
+    private static int execute(MtaStsMBean mbean, String command, String domain, String after, int limit,
+                               PrintStream out, PrintStream err) {
+        switch (command) {
+            case "list": {
+                List<Map<String, String>> rows = mbean.listPolicies(after == null ? "" : after, limit);
+                for (Map<String, String> row : rows) {
+                    out.println(row.getOrDefault("domain", "?") + "\t" + row.getOrDefault("mode", "-") + "\tid="
+                            + row.getOrDefault("id", "-") + "\tmx=" + row.getOrDefault("mx", "")
+                            + (row.containsKey("expires") ? "\texpires=" + row.get("expires") : ""));
+                }
+                if (rows.size() == limit) {
+                    out.println("# more: --after " + rows.get(rows.size() - 1).get("domain"));
+                }
+                return 0;
+            }
+            case "show": {
+                Map<String, String> row = mbean.showPolicy(domain);
+                if (row.isEmpty()) {
+                    err.println("jmx: no cached policy for " + domain);
+                    return 1;
+                }
+                printRow(row, out);
+                return 0;
+            }
+            case "refresh":
+                printRow(mbean.refreshPolicy(domain), out);
+                return 0;
+            case "evict":
+                if (mbean.evictPolicy(domain)) {
+                    out.println("evicted " + domain);
+                    return 0;
+                }
+                err.println("jmx: no cached policy for " + domain);
+                return 1;
+            case "refresh-round":
+                printRow(mbean.runRefresherRound(), out);
+                return 0;
+            case "counters":
+                mbean.getCounters().forEach((k, v) -> out.println(k + ": " + v));
+                return 0;
+            default:
+                err.println("jmx: unknown command " + command);
+                err.println(USAGE);
+                return 2;
+        }
+    }
+
+    private static void printRow(Map<String, String> row, PrintStream out) {
+        String policy = null;
+        for (Map.Entry<String, String> e : row.entrySet()) {
+            if (e.getKey().equals("policy")) {
+                policy = e.getValue();
+            } else {
+                out.println(e.getKey() + ": " + e.getValue());
+            }
+        }
+        if (policy != null) {
+            out.println();
+            out.print(policy.endsWith("\n") ? policy : policy + "\n");
+        }
+    }
+
+    private static String value(String[] args, int i, String option) {
+        if (i >= args.length) {
+            throw new IllegalArgumentException(option + " needs a value");
+        }
+        return args[i];
+    }
+}

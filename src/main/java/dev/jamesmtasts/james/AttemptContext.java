@@ -1,0 +1,80 @@
+package dev.jamesmtasts.james;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
+import dev.jamesmtasts.mtasts.StsPolicy;
+
+/**
+ * The MTA-STS state of the delivery attempt running on this thread: which policy applies and how,
+ * and the per-MX results gathered so far. Set by {@link MtaStsRemoteDelivery} around
+ * {@code MailDelivrer.deliver}, read by {@link PolicyAwareDelivrerToHost} for each MX host
+ * (James's MailDelivrer calls it synchronously on the same thread).
+ */
+final class AttemptContext {
+    /** How the policy is applied to this attempt. */
+    enum Application {
+        /** RFC 8461 §5: enforce: skip hosts that do not satisfy the policy. */
+        ENFORCE,
+        /** RFC 8461 §5: testing (or report mode): deliver as usual, record what would fail. */
+        OBSERVE,
+        /** No policy applies: deliver as usual, record what happened. */
+        NONE
+    }
+
+    private static final ThreadLocal<AttemptContext> CURRENT = new ThreadLocal<>();
+
+    final Application application;
+    final StsPolicy policy;
+    final List<MxResult> results = new ArrayList<>(2);
+
+    AttemptContext(Application application, StsPolicy policy) {
+        this.application = application;
+        this.policy = policy;
+    }
+
+    static AttemptContext current() {
+        return CURRENT.get();
+    }
+
+    void enter() {
+        CURRENT.set(this);
+    }
+
+    static void exit() {
+        CURRENT.remove();
+    }
+
+    boolean anySkipped() {
+        for (MxResult r : results) {
+            if (!r.delivered() && r.error() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    boolean anyWouldFail() {
+        for (MxResult r : results) {
+            if (r.failsEnforce()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** "host: reason; host: reason" over the hosts that failed. */
+    String failureSummary() {
+        StringBuilder sb = new StringBuilder();
+        for (MxResult r : results) {
+            if (r.error() != null) {
+                if (sb.length() > 0) {
+                    sb.append("; ");
+                }
+                sb.append(r.host()).append(": ").append(r.error());
+            }
+        }
+        return sb.toString();
+    }
+}

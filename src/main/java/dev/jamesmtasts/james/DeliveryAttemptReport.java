@@ -1,0 +1,271 @@
+package dev.jamesmtasts.james;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What one delivery attempt of one mail to one recipient domain did, MX by MX, with the MTA-STS
+ * verdict: the single structured record handed to every {@link DeliveryAttemptListener} (TLS-RPT
+ * aggregation, RFC 8460, consumes it) and logged as one INFO line by the mailet.
+ *
+ * <p>Immutable. {@link #toLogLine()} is the log form.
+ */
+public final class DeliveryAttemptReport {
+
+    /** The MTA-STS verdict of one attempt; the lower-case names with '-' are the metric labels. */
+    public enum Verdict {
+        /** enforce policy, delivered to a matching MX over validated TLS. */
+        ENFORCED_DELIVERED("enforced-delivered"),
+        /** enforce policy, no MX satisfied it (or the MX that did refused temporarily): deferred. */
+        ENFORCED_DEFERRED("enforced-deferred"),
+        /** enforce policy, the MX that satisfied it refused the mail permanently. */
+        ENFORCED_FAILED("enforced-failed"),
+        /** testing policy, nothing would have failed under enforce. */
+        TESTING_OK("testing-ok"),
+        /** testing policy (or report mode), at least one MX used would have failed under enforce. */
+        TESTING_WOULD_FAIL("testing-would-fail"),
+        /** no policy, mode none, an off override, or the global switch is off. */
+        NO_POLICY("no-policy"),
+        /** the policy lookup failed with nothing cached (RFC 8461 §5.1 has nothing to apply). */
+        LOOKUP_ERROR("lookup-error"),
+        /** a gateway/smarthost delivery: not an MX delivery, MTA-STS does not apply (§6 checklist). */
+        GATEWAY("gateway");
+
+        private final String label;
+
+        Verdict(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** Where the applied policy came from. */
+    public enum PolicySource { PUBLISHED, LOCAL_OVERRIDE, NONE }
+
+    /** What the attempt as a whole came to. */
+    public enum Outcome { DELIVERED, TEMPORARY_FAILURE, PERMANENT_FAILURE }
+
+    /** Whether the MX offered STARTTLS; UNKNOWN when the session did not try it. */
+    public enum Starttls { OFFERED, NOT_OFFERED, UNKNOWN }
+
+    /**
+     * The certificate verdict of one MX, named after the RFC 8460 §4.3 result types where one fits.
+     */
+    public enum CertificateVerdict {
+        /** No TLS handshake took place. */
+        NOT_CHECKED,
+        /** PKIX-valid chain, valid for the MX host name, TLS >= 1.2. */
+        VALID,
+        /** certificate-expired (or not yet valid). */
+        EXPIRED,
+        /** certificate-host-mismatch: no SAN matches the MX host name. */
+        HOST_MISMATCH,
+        /** certificate-not-trusted: the chain does not lead to a trusted CA. */
+        UNTRUSTED,
+        /** TLS below 1.2 negotiated. */
+        PROTOCOL_TOO_OLD,
+        /** validation-failure: any other handshake failure. */
+        HANDSHAKE_FAILED
+    }
+
+    /** One MX host's part of the attempt. */
+    public static final class MxResult {
+        private final String host;
+        private final boolean matched;
+        private final Starttls starttls;
+        private final CertificateVerdict certificate;
+        private final String tlsProtocol;
+        private final boolean delivered;
+        private final String error;
+
+        public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
+                        String tlsProtocol, boolean delivered, String error) {
+            this.host = Objects.requireNonNull(host);
+            this.matched = matched;
+            this.starttls = Objects.requireNonNull(starttls);
+            this.certificate = Objects.requireNonNull(certificate);
+            this.tlsProtocol = tlsProtocol;
+            this.delivered = delivered;
+            this.error = error;
+        }
+
+        /** The MX host name (as published in DNS, without trailing dot), or gateway host. */
+        public String host() {
+            return host;
+        }
+
+        /** True when the host matches an mx pattern of the policy (false when there is no policy). */
+        public boolean matched() {
+            return matched;
+        }
+
+        public Starttls starttls() {
+            return starttls;
+        }
+
+        public CertificateVerdict certificate() {
+            return certificate;
+        }
+
+        /** The negotiated TLS protocol, or null. */
+        public String tlsProtocol() {
+            return tlsProtocol;
+        }
+
+        public boolean delivered() {
+            return delivered;
+        }
+
+        /** Why this host failed or was skipped, in words; null when it did not. */
+        public String error() {
+            return error;
+        }
+
+        /** True when this MX would fail an enforce policy (RFC 8461 §4.1, §4.2). */
+        public boolean failsEnforce() {
+            return !matched || starttls == Starttls.NOT_OFFERED || certificate != CertificateVerdict.VALID;
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder(host).append('{')
+                    .append(matched ? "matched" : "unmatched")
+                    .append(", starttls=").append(starttls.name().toLowerCase(java.util.Locale.ROOT))
+                    .append(", cert=").append(certificate.name().toLowerCase(java.util.Locale.ROOT));
+            if (tlsProtocol != null) {
+                sb.append(", ").append(tlsProtocol);
+            }
+            sb.append(delivered ? ", delivered" : "");
+            if (error != null) {
+                sb.append(", error=").append(error);
+            }
+            return sb.append('}').toString();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof MxResult)) {
+                return false;
+            }
+            MxResult m = (MxResult) o;
+            return host.equals(m.host) && matched == m.matched && starttls == m.starttls
+                    && certificate == m.certificate && Objects.equals(tlsProtocol, m.tlsProtocol)
+                    && delivered == m.delivered && Objects.equals(error, m.error);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(host, matched, starttls, certificate, delivered);
+        }
+    }
+
+    private final Instant time;
+    private final String mailName;
+    private final String domain;
+    private final int attempt;
+    private final Verdict verdict;
+    private final PolicySource policySource;
+    private final String policyMode;
+    private final String policyId;
+    private final String policyText;
+    private final String reason;
+    private final Outcome outcome;
+    private final List<MxResult> mx;
+
+    public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
+                                 PolicySource policySource, String policyMode, String policyId, String policyText,
+                                 String reason, Outcome outcome, List<MxResult> mx) {
+        this.time = Objects.requireNonNull(time);
+        this.mailName = mailName;
+        this.domain = Objects.requireNonNull(domain);
+        this.attempt = attempt;
+        this.verdict = Objects.requireNonNull(verdict);
+        this.policySource = Objects.requireNonNull(policySource);
+        this.policyMode = policyMode;
+        this.policyId = policyId;
+        this.policyText = policyText;
+        this.reason = reason;
+        this.outcome = Objects.requireNonNull(outcome);
+        this.mx = List.copyOf(mx);
+    }
+
+    public Instant time() {
+        return time;
+    }
+
+    public String mailName() {
+        return mailName;
+    }
+
+    /** The recipient (policy) domain. */
+    public String domain() {
+        return domain;
+    }
+
+    /** 1 for the first attempt, then one more per retry. */
+    public int attempt() {
+        return attempt;
+    }
+
+    public Verdict verdict() {
+        return verdict;
+    }
+
+    public PolicySource policySource() {
+        return policySource;
+    }
+
+    /** The mode applied: enforce, testing, none, or null when no policy applied. */
+    public String policyMode() {
+        return policyMode;
+    }
+
+    /** The TXT record id of the published policy, or null. */
+    public String policyId() {
+        return policyId;
+    }
+
+    /** The policy text as served (for TLS-RPT {@code policy-string}), or null. */
+    public String policyText() {
+        return policyText;
+    }
+
+    /** Why this verdict, in words. */
+    public String reason() {
+        return reason;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    /** The MX hosts considered, in the order they were tried. */
+    public List<MxResult> mx() {
+        return mx;
+    }
+
+    /** One line, for the INFO log. */
+    public String toLogLine() {
+        StringBuilder sb = new StringBuilder(128)
+                .append("MTA-STS ").append(verdict.label())
+                .append(" domain=").append(domain)
+                .append(" mail=").append(mailName)
+                .append(" attempt=").append(attempt)
+                .append(" policy=").append(policyMode == null ? "-" : policyMode)
+                .append('(').append(policySource.name().toLowerCase(java.util.Locale.ROOT))
+                .append(policyId == null ? "" : " id=" + policyId).append(')')
+                .append(" outcome=").append(outcome.name().toLowerCase(java.util.Locale.ROOT))
+                .append(" reason=\"").append(reason).append('"')
+                .append(" mx=").append(mx);
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return toLogLine();
+    }
+}

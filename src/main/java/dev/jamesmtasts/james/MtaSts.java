@@ -1,0 +1,79 @@
+package dev.jamesmtasts.james;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.inject.Inject;
+import javax.inject.Singleton;
+
+import dev.jamesmtasts.mtasts.Domains;
+
+/**
+ * The {@link MtaStsMBean} implementation (standard MBean naming: class {@code MtaSts}), delegating to
+ * {@link PolicyCacheAdmin}. Arguments are checked here so that JMX callers get a clear message;
+ * results are copied into plain serializable JDK collections.
+ */
+@Singleton
+public class MtaSts implements MtaStsMBean {
+    static final int MAX_PAGE = 1000;
+
+    private final MtaStsBackend backend;
+    private final MtaStsMetrics metrics;
+
+    @Inject
+    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics) {
+        this.backend = backend;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public List<Map<String, String>> listPolicies(String afterDomain, int limit) {
+        if (limit < 1 || limit > MAX_PAGE) {
+            throw new IllegalArgumentException("limit must be 1.." + MAX_PAGE + ", got " + limit);
+        }
+        String after = afterDomain == null || afterDomain.trim().isEmpty() ? null : domain(afterDomain);
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (Map<String, String> row : backend.admin().list(after, limit)) {
+            rows.add(new LinkedHashMap<>(row));
+        }
+        return rows;
+    }
+
+    @Override
+    public Map<String, String> showPolicy(String domain) {
+        return new LinkedHashMap<>(backend.admin().show(domain(domain)));
+    }
+
+    @Override
+    public Map<String, String> refreshPolicy(String domain) {
+        return new LinkedHashMap<>(backend.admin().refresh(domain(domain)));
+    }
+
+    @Override
+    public boolean evictPolicy(String domain) {
+        return backend.admin().evict(domain(domain));
+    }
+
+    @Override
+    public Map<String, String> runRefresherRound() {
+        return new LinkedHashMap<>(backend.admin().runRefreshRound());
+    }
+
+    @Override
+    public Map<String, Long> getCounters() {
+        Map<String, Long> all = new HashMap<>(backend.admin().counters());
+        all.putAll(metrics.snapshot());
+        return new java.util.TreeMap<>(all);
+    }
+
+    private static String domain(String d) {
+        try {
+            return Domains.normalize(d);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a domain name: '" + d + "' (" + e.getMessage() + ")");
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.jamesmtasts.james;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JMX management of the MTA-STS extension, registered on the platform MBeanServer (James's JMX
+ * connector, {@code conf/jmx.properties}) under {@value #OBJECT_NAME}. Uses only java.util types so
+ * that any JMX client (jconsole, {@code mta-sts jmx}) can call it without project classes.
+ */
+public interface MtaStsMBean {
+    String OBJECT_NAME = "dev.jamesmtasts:type=MtaSts,name=PolicyCache";
+
+    /** A page of cached policies after {@code afterDomain} (empty: from the start), at most {@code limit} (1..1000). */
+    List<Map<String, String>> listPolicies(String afterDomain, int limit);
+
+    /** The cached policy of a domain; empty when none. */
+    Map<String, String> showPolicy(String domain);
+
+    /** Refreshes the policy of a domain now. */
+    Map<String, String> refreshPolicy(String domain);
+
+    /** Evicts the policy of a domain; true when one was cached. */
+    boolean evictPolicy(String domain);
+
+    /** Runs a refresher round now. */
+    Map<String, String> runRefresherRound();
+
+    /** Cache counters and delivery counters by MTA-STS verdict. */
+    Map<String, Long> getCounters();
+}

@@ -1,0 +1,48 @@
+package dev.jamesmtasts.james;
+
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import javax.inject.Inject;
+import javax.inject.Singleton;
+
+import org.apache.james.metrics.api.Metric;
+import org.apache.james.metrics.api.MetricFactory;
+
+import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
+
+/**
+ * Delivery counters by MTA-STS verdict, created through James's {@link MetricFactory} so that they
+ * appear with James's own metrics on JMX and on WebAdmin's {@code /metrics}: one counter per
+ * verdict, named {@value #PREFIX} + the verdict label, e.g.
+ * {@code mtaSts.delivery.enforced-delivered}, {@code mtaSts.delivery.testing-would-fail}.
+ */
+@Singleton
+public class MtaStsMetrics {
+    public static final String PREFIX = "mtaSts.delivery.";
+
+    private final Map<Verdict, Metric> byVerdict = new EnumMap<>(Verdict.class);
+
+    @Inject
+    public MtaStsMetrics(MetricFactory metricFactory) {
+        for (Verdict v : Verdict.values()) {
+            byVerdict.put(v, metricFactory.generate(PREFIX + v.label()));
+        }
+    }
+
+    void record(Verdict verdict) {
+        byVerdict.get(verdict).increment();
+    }
+
+    /** Counter name to value, in verdict order. */
+    public Map<String, Long> snapshot() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        byVerdict.forEach((v, metric) -> m.put(PREFIX + v.label(), metric.getCount()));
+        return m;
+    }
+
+    public long count(Verdict verdict) {
+        return byVerdict.get(verdict).getCount();
+    }
+}

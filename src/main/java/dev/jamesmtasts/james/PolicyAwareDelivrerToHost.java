@@ -1,0 +1,174 @@
+package dev.jamesmtasts.james;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.Locale;
+
+import javax.mail.MessagingException;
+import javax.mail.SendFailedException;
+import javax.mail.internet.InternetAddress;
+
+import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
+import org.apache.james.transport.mailets.remote.delivery.MailDelivrerToHost;
+import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
+import org.apache.mailet.HostAddress;
+import org.apache.mailet.Mail;
+import org.apache.mailet.MailetContext;
+
+import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
+import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
+import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
+
+/**
+ * The per-MX hook. James's {@code MailDelivrer} walks the MX hosts of the recipient domain and
+ * calls {@link #tryDeliveryToHost} for each; this decides, from the thread's {@link AttemptContext},
+ * whether the host may be used and with which session:
+ * <ul>
+ *   <li>enforce (RFC 8461 §4.1, §4.2, §5): a host that matches no {@code mx} pattern is skipped
+ *       without connecting; a matching host gets the strict session (STARTTLS required, connection by
+ *       host name, certificate PKIX-valid for the MX name, TLS >= 1.2, no {@code ssl.trust}); a
+ *       host that fails is skipped. Skipping = a MessagingException whose next exception is an
+ *       IOException, which makes James's MailDelivrer try the next MX; when none is left the
+ *       attempt is a temporary failure.</li>
+ *   <li>otherwise the stock session, exactly as RemoteDelivery would use it; what happened is
+ *       recorded.</li>
+ * </ul>
+ */
+class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
+    private final MailDelivrerToHost strict;
+    private final boolean startTlsConfigured;
+    /** False when the usual session uses the administrator's own TLS settings: nothing observed there. */
+    private final boolean usualObserved;
+
+    PolicyAwareDelivrerToHost(RemoteDeliveryConfiguration normal, RemoteDeliveryConfiguration strictConfiguration,
+                              MailetContext context, boolean usualObserved) {
+        super(normal, context);
+        this.strict = new MailDelivrerToHost(strictConfiguration, context);
+        this.startTlsConfigured = normal.isStartTLS();
+        this.usualObserved = usualObserved;
+    }
+
+    @Override
+    public ExecutionResult tryDeliveryToHost(Mail mail, Collection<InternetAddress> addr, HostAddress host)
+            throws MessagingException {
+        AttemptContext attempt = AttemptContext.current();
+        if (attempt == null) {
+            return super.tryDeliveryToHost(mail, addr, host);
+        }
+        String name = hostName(host);
+        boolean matched = attempt.policy != null && attempt.policy.matchesMx(name);
+        boolean enforce = attempt.application == AttemptContext.Application.ENFORCE;
+        if (enforce && !matched) {
+            String why = "not listed in the policy's mx patterns " + attempt.policy.mx();
+            attempt.results.add(new MxResult(name, false, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
+                    null, false, why));
+            throw skip(name, why, null);
+        }
+        TlsProbe probe = TlsProbe.begin(enforce);
+        probe.pinnedHost = name;
+        probe.pinnedAddress = address(host);
+        try {
+            ExecutionResult result = enforce
+                    ? strict.tryDeliveryToHost(mail, addr, host)
+                    : super.tryDeliveryToHost(mail, addr, host);
+            attempt.results.add(new MxResult(name, matched, starttls(probe, null), verdict(probe, null),
+                    probe.protocol, true, null));
+            return result;
+        } catch (SendFailedException e) {
+            // The SMTP transaction itself failed (MAIL/RCPT/DATA): James's own rules apply.
+            attempt.results.add(new MxResult(name, matched, starttls(probe, e), verdict(probe, e), probe.protocol,
+                    false, "refused: " + e.getMessage()));
+            throw e;
+        } catch (MessagingException e) {
+            Starttls starttls = starttls(probe, e);
+            CertificateVerdict verdict = verdict(probe, e);
+            String why = reason(starttls, verdict, probe, e);
+            attempt.results.add(new MxResult(name, matched, starttls, verdict, probe.protocol, false, why));
+            if (enforce) {
+                throw skip(name, why, e);
+            }
+            throw e;
+        } finally {
+            TlsProbe.end();
+        }
+    }
+
+    private Starttls starttls(TlsProbe probe, MessagingException e) {
+        if (!probe.strict && !usualObserved) {
+            return Starttls.UNKNOWN;
+        }
+        if (probe.handshakeAttempted) {
+            return Starttls.OFFERED;
+        }
+        if (e != null && messageContains(e, "starttls is required")) {
+            return Starttls.NOT_OFFERED;
+        }
+        if (e == null && (probe.strict || startTlsConfigured)) {
+            // STARTTLS was enabled and the session completed without a handshake: not offered.
+            return Starttls.NOT_OFFERED;
+        }
+        return Starttls.UNKNOWN;
+    }
+
+    private static CertificateVerdict verdict(TlsProbe probe, MessagingException e) {
+        if (e != null && probe.verdict == CertificateVerdict.VALID && messageContains(e, "can't verify identity")) {
+            return CertificateVerdict.HOST_MISMATCH;
+        }
+        return probe.verdict;
+    }
+
+    private static String reason(Starttls starttls, CertificateVerdict verdict, TlsProbe probe, MessagingException e) {
+        if (starttls == Starttls.NOT_OFFERED) {
+            return "STARTTLS not offered";
+        }
+        if (verdict != CertificateVerdict.NOT_CHECKED && verdict != CertificateVerdict.VALID) {
+            return probe.error != null && verdict == probe.verdict ? probe.error : TlsProbe.describe(verdict, e);
+        }
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return "connection failed: " + root.getClass().getSimpleName()
+                + (root.getMessage() == null ? "" : " " + root.getMessage());
+    }
+
+    private static boolean messageContains(Throwable t, String lowerNeedle) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c.getMessage() != null && c.getMessage().toLowerCase(Locale.ROOT).contains(lowerNeedle)) {
+                return true;
+            }
+            if (c instanceof MessagingException && ((MessagingException) c).getNextException() != null
+                    && c.getCause() == null) {
+                c = ((MessagingException) c).getNextException();
+                if (c.getMessage() != null && c.getMessage().toLowerCase(Locale.ROOT).contains(lowerNeedle)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** A failure that makes James's MailDelivrer go on with the next MX host. */
+    private static MessagingException skip(String host, String why, Exception cause) {
+        String text = "MTA-STS: MX " + host + " skipped: " + why;
+        return new MessagingException(text, new IOException(text, cause));
+    }
+
+    /** The IP James's DNSService resolved for this MX (HostAddress carries it as an IP literal). */
+    private static java.net.InetAddress address(HostAddress host) {
+        try {
+            String ip = host.getHost();
+            if (ip == null || ip.isEmpty() || !(Character.isDigit(ip.charAt(0)) || ip.indexOf(':') >= 0)) {
+                return null;
+            }
+            return java.net.InetAddress.getByName(ip);
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
+    static String hostName(HostAddress host) {
+        String h = host.getHostName();
+        return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
+    }
+}

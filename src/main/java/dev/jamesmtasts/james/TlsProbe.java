@@ -1,0 +1,153 @@
+package dev.jamesmtasts.james;
+
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateNotYetValidException;
+import java.util.Locale;
+
+import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
+
+/**
+ * What the TLS layer saw during one connection to one MX host, recorded by
+ * {@link ObservingSslSocketFactory} on the delivery thread (JavaMail connects on the calling
+ * thread, so a thread-local is exact here), and the strictness the connection must apply.
+ */
+final class TlsProbe {
+    private static final ThreadLocal<TlsProbe> CURRENT = new ThreadLocal<>();
+
+    /** RFC 8461 §4.2 via RFC 8460: TLS 1.2 or newer. */
+    static final String[] STRICT_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    final boolean strict;
+    /** The MX host name JavaMail connects by, and the address James's DNSService resolved for it. */
+    String pinnedHost;
+    java.net.InetAddress pinnedAddress;
+    boolean handshakeAttempted;
+    CertificateVerdict verdict = CertificateVerdict.NOT_CHECKED;
+    String protocol;
+    String error;
+
+    private TlsProbe(boolean strict) {
+        this.strict = strict;
+    }
+
+    /** Starts observing a connection on this thread. */
+    static TlsProbe begin(boolean strict) {
+        TlsProbe p = new TlsProbe(strict);
+        CURRENT.set(p);
+        return p;
+    }
+
+    static TlsProbe current() {
+        return CURRENT.get();
+    }
+
+    static void end() {
+        CURRENT.remove();
+    }
+
+    void handshakeSucceeded(String negotiated) {
+        handshakeAttempted = true;
+        protocol = negotiated;
+        if (!"TLSv1.2".equals(negotiated) && !"TLSv1.3".equals(negotiated)) {
+            verdict = CertificateVerdict.PROTOCOL_TOO_OLD;
+            error = "TLS protocol " + negotiated + " is older than TLSv1.2";
+        } else {
+            verdict = CertificateVerdict.VALID;
+        }
+    }
+
+    void handshakeFailed(Throwable t) {
+        handshakeAttempted = true;
+        verdict = classify(t);
+        error = describe(verdict, t);
+    }
+
+    /**
+     * Observation only (sessions not under enforce): records a certificate that is not valid for
+     * the host name connected to, without failing the session. RFC 6125 DNS-ID matching as
+     * RFC 8461 §4.2 asks: exact, or a wildcard standing for the whole left-most label.
+     */
+    void checkHostName(java.security.cert.Certificate peer, String host) {
+        if (verdict != CertificateVerdict.VALID || host == null || host.isEmpty()
+                || !(peer instanceof java.security.cert.X509Certificate)
+                || Character.isDigit(host.charAt(host.length() - 1)) || host.indexOf(':') >= 0) {
+            return;
+        }
+        if (!matchesDnsId((java.security.cert.X509Certificate) peer, host)) {
+            verdict = CertificateVerdict.HOST_MISMATCH;
+            error = describe(verdict, null);
+        }
+    }
+
+    static boolean matchesDnsId(java.security.cert.X509Certificate cert, String host) {
+        String h = host.endsWith(".") ? host.substring(0, host.length() - 1) : host;
+        h = h.toLowerCase(Locale.ROOT);
+        try {
+            java.util.Collection<java.util.List<?>> sans = cert.getSubjectAlternativeNames();
+            if (sans == null) {
+                return false;
+            }
+            for (java.util.List<?> san : sans) {
+                if (san.size() < 2 || !Integer.valueOf(2).equals(san.get(0))) {
+                    continue;
+                }
+                String name = String.valueOf(san.get(1)).toLowerCase(Locale.ROOT);
+                if (name.equals(h)) {
+                    return true;
+                }
+                if (name.startsWith("*.")) {
+                    int dot = h.indexOf('.');
+                    if (dot > 0 && h.substring(dot + 1).equals(name.substring(2))) {
+                        return true;
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException e) {
+            return false;
+        }
+        return false;
+    }
+
+    /** Maps a handshake failure to a verdict by walking its causes. */
+    static CertificateVerdict classify(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof CertificateExpiredException || c instanceof CertificateNotYetValidException) {
+                return CertificateVerdict.EXPIRED;
+            }
+            if (c instanceof CertPathBuilderException) {
+                return CertificateVerdict.UNTRUSTED;
+            }
+            if (c instanceof CertPathValidatorException) {
+                CertPathValidatorException v = (CertPathValidatorException) c;
+                if (v.getReason() == CertPathValidatorException.BasicReason.EXPIRED
+                        || v.getReason() == CertPathValidatorException.BasicReason.NOT_YET_VALID) {
+                    return CertificateVerdict.EXPIRED;
+                }
+            }
+            String m = c.getMessage() == null ? "" : c.getMessage().toLowerCase(Locale.ROOT);
+            if (m.contains("no subject alternative") || m.contains("no name matching")
+                    || m.contains("can't verify identity")) {
+                return CertificateVerdict.HOST_MISMATCH;
+            }
+            if (m.contains("pkix path building failed") || m.contains("unable to find valid certification path")) {
+                return CertificateVerdict.UNTRUSTED;
+            }
+        }
+        return CertificateVerdict.HANDSHAKE_FAILED;
+    }
+
+    static String describe(CertificateVerdict v, Throwable t) {
+        switch (v) {
+            case EXPIRED:
+                return "certificate expired or not yet valid";
+            case HOST_MISMATCH:
+                return "certificate not valid for the MX host name";
+            case UNTRUSTED:
+                return "certificate not issued by a trusted CA";
+            default:
+                return "TLS handshake failed: " + (t == null ? "" : t.getMessage());
+        }
+    }
+}

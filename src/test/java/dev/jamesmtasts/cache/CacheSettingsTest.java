@@ -1,0 +1,41 @@
+package dev.jamesmtasts.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Test;
+
+class CacheSettingsTest {
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        CacheSettings s = CacheSettings.defaults();
+        assertThat(s.keyspace()).isEqualTo("mta_sts");
+        assertThat(s.replication()).isEqualTo("{'class': 'SimpleStrategy', 'replication_factor': 1}");
+        assertThat(s.nearCacheSize()).isEqualTo(10_000);
+        assertThat(s.nearCacheTtl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.idCheckInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(s.lastUseWriteInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(s.backoff()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.refreshInterval()).isEqualTo(Duration.ofHours(24));
+        assertThat(s.staleAfter()).isEqualTo(Duration.ofHours(12));
+        assertThat(s.deleteUnusedAfter()).isEqualTo(Duration.ofDays(180));
+        assertThat(s.refreshConcurrency()).isEqualTo(4);
+        assertThat(s.refreshWindow()).isEqualTo(Duration.ofHours(1));
+        assertThat(s.leaseTtl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.toBuilder().build().toString()).isEqualTo(s.toString());
+    }
+
+    @Test
+    void badValuesAreRejectedWithAClearMessage() {
+        assertThatThrownBy(() -> CacheSettings.builder().keyspace("x; DROP")).hasMessageContaining("keyspace");
+        assertThatThrownBy(() -> CacheSettings.builder().replication("{'class': 'X'}; DROP")).hasMessageContaining("replication");
+        assertThatThrownBy(() -> CacheSettings.builder().backoff(Duration.ZERO)).hasMessageContaining("backoff");
+        assertThatThrownBy(() -> CacheSettings.builder().idCheckInterval(Duration.ofSeconds(-1))).hasMessageContaining("idCheckInterval");
+        assertThatThrownBy(() -> CacheSettings.builder().leaseTtl(Duration.ofMillis(500))).hasMessageContaining("leaseTtl");
+        assertThatThrownBy(() -> CacheSettings.builder().nearCacheSize(0)).hasMessageContaining("nearCacheSize");
+        assertThat(CacheSettings.builder().idCheckInterval(Duration.ZERO).build().idCheckInterval()).isZero();
+        assertThat(CacheSettings.builder().keyspace("MyKs").build().keyspace()).isEqualTo("myks");
+    }
+}

@@ -1,0 +1,94 @@
+package dev.jamesmtasts.james;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.apache.commons.configuration2.PropertiesConfiguration;
+import org.junit.jupiter.api.Test;
+
+class MtaStsConfigurationTest {
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        MtaStsConfiguration c = MtaStsConfiguration.defaults();
+        assertThat(c.cassandraContactPoints()).hasSize(1);
+        assertThat(c.cassandraContactPoints().get(0).getHostString()).isEqualTo("127.0.0.1");
+        assertThat(c.cassandraContactPoints().get(0).getPort()).isEqualTo(9042);
+        assertThat(c.cassandraLocalDatacenter()).isEqualTo("datacenter1");
+        assertThat(c.cassandraKeyspace()).isEqualTo("mta_sts");
+        assertThat(c.cassandraReplicationFactor()).isEqualTo(1);
+        assertThat(c.cassandraUseServerSession()).isEqualTo(MtaStsConfiguration.ServerSession.AUTO);
+        assertThat(c.dnsResolvers()).isEmpty();
+        assertThat(c.dnsTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.fetchTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.fetchMaxBytes()).isEqualTo(65536);
+        assertThat(c.fetchPort()).isEqualTo(443);
+        assertThat(c.fetchContentType()).isEqualTo(MtaStsConfiguration.ContentType.STRICT);
+        assertThat(c.fetchAllowPrivateAddresses()).isFalse();
+        assertThat(c.fetchTrustStore()).isEmpty();
+        assertThat(c.fetchTrustStoreType()).isEqualTo("PKCS12");
+        assertThat(c.cacheNearCacheSize()).isEqualTo(10000);
+        assertThat(c.cacheNearCacheTtl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.cacheIdCheckInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.cacheLastUseWriteInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.cacheBackoff()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.refresherEnabled()).isTrue();
+        assertThat(c.refresherInterval()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.refresherStaleAfter()).isEqualTo(Duration.ofHours(12));
+        assertThat(c.refresherDeleteUnusedAfter()).isEqualTo(Duration.ofDays(180));
+        assertThat(c.refresherConcurrency()).isEqualTo(4);
+        assertThat(c.refresherWindow()).isEqualTo(Duration.ofHours(1));
+    }
+
+    @Test
+    void readsACommonsConfigurationWithListsAndDurations() {
+        PropertiesConfiguration p = new PropertiesConfiguration();
+        p.addProperty("cassandra.contactPoints", "10.0.0.1:9043,cass2");
+        p.addProperty("dns.resolvers", "127.0.0.53:5353");
+        p.addProperty("dns.timeout", "PT2S");
+        p.addProperty("cache.backoff", "10m");
+        p.addProperty("refresher.deleteUnusedAfter", "2d");
+        p.addProperty("fetch.contentType", "LENIENT");
+        p.addProperty("cassandra.useServerSession", "false");
+        MtaStsConfiguration c = MtaStsConfiguration.from(p);
+        assertThat(c.cassandraContactPoints()).extracting(a -> a.getHostString() + ":" + a.getPort())
+                .containsExactly("10.0.0.1:9043", "cass2:9042");
+        assertThat(c.dnsResolvers().get(0).getPort()).isEqualTo(5353);
+        assertThat(c.dnsTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.cacheBackoff()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.refresherDeleteUnusedAfter()).isEqualTo(Duration.ofDays(2));
+        assertThat(c.fetchContentType()).isEqualTo(MtaStsConfiguration.ContentType.LENIENT);
+        assertThat(c.cassandraUseServerSession()).isEqualTo(MtaStsConfiguration.ServerSession.FALSE);
+    }
+
+    @Test
+    void wrongValuesAndUnknownKeysNameTheKey() {
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("dns.timeout", "5 parsecs")))
+                .hasMessageContaining("dns.timeout");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("fetch.port", "70000")))
+                .hasMessageContaining("fetch.port");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("cassandra.useServerSession", "maybe")))
+                .hasMessageContaining("cassandra.useServerSession").hasMessageContaining("auto|true|false");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("refresher.enabled", "yes")))
+                .hasMessageContaining("refresher.enabled");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("cassandra.keyspace", "drop table;")))
+                .hasMessageContaining("cassandra.keyspace");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("cassandra.contactPoints", "")))
+                .hasMessageContaining("cassandra.contactPoints");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("refresher.interval", "0s")))
+                .hasMessageContaining("refresher.interval");
+        assertThatThrownBy(() -> MtaStsConfiguration.from(Map.of("cache.backof", "5m")))
+                .hasMessageContaining("unknown key 'cache.backof'");
+    }
+
+    @Test
+    void durationSyntax() {
+        assertThat(MtaStsConfiguration.parseDuration("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(MtaStsConfiguration.parseDuration("1h")).isEqualTo(Duration.ofHours(1));
+        assertThat(MtaStsConfiguration.parseDuration("P2D")).isEqualTo(Duration.ofDays(2));
+        assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("h")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("5w")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
