@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -524,6 +525,11 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     /** One page of stored rows (CLI {@code cache list}, WebAdmin); token null for the first page. */
     public PolicyPage list(int pageSize, String pagingToken) {
         return store.list(pageSize, pagingToken);
+    }
+
+    /** Rows in store order after {@code afterDomain} (see {@link PolicyStore#listAfter}). */
+    public List<StoredPolicy> listAfter(String afterDomain, int limit) {
+        return store.listAfter(afterDomain == null || afterDomain.isEmpty() ? null : Domains.normalize(afterDomain), limit);
     }
 
     /** The full stored row of a domain. */

@@ -63,6 +63,8 @@ public final class PolicyStore {
     private final PreparedStatement writeChecked;
     private final PreparedStatement deletePolicy;
     private final PreparedStatement selectAll;
+    private final PreparedStatement selectFirst;
+    private final PreparedStatement selectAfter;
     private final PreparedStatement insertDue;
     private final PreparedStatement deleteDue;
     private final PreparedStatement selectDue;
@@ -98,6 +100,8 @@ public final class PolicyStore {
         writeChecked = prepare("UPDATE " + ks + ".policies USING TIMESTAMP :ts SET last_check = :at WHERE domain = :domain");
         deletePolicy = prepare("DELETE FROM " + ks + ".policies USING TIMESTAMP :ts WHERE domain = :domain");
         selectAll = prepare("SELECT " + cols + " FROM " + ks + ".policies");
+        selectFirst = prepare("SELECT " + cols + " FROM " + ks + ".policies LIMIT ?");
+        selectAfter = prepare("SELECT " + cols + " FROM " + ks + ".policies WHERE token(domain) > token(?) LIMIT ?");
         insertDue = prepare("INSERT INTO " + ks + ".policy_due (bucket, shard, domain, due) VALUES (?, ?, ?, ?)");
         deleteDue = prepare("DELETE FROM " + ks + ".policy_due WHERE bucket = ? AND shard = ? AND domain = ?");
         selectDue = prepare("SELECT domain, due FROM " + ks + ".policy_due WHERE bucket = ? AND shard = ?");
@@ -296,6 +300,26 @@ public final class PolicyStore {
             }
         }
         return new PolicyPage(items, next);
+    }
+
+    /**
+     * At most {@code limit} rows in store order (Cassandra token order, stable across calls), starting
+     * strictly after the row of {@code afterDomain} (null or empty: from the first). Paging by "the
+     * last domain of the previous page", as the JMX MBean does.
+     */
+    public List<StoredPolicy> listAfter(String afterDomain, int limit) {
+        if (limit < 1 || limit > 5000) {
+            throw new IllegalArgumentException("limit must be 1..5000");
+        }
+        BoundStatement st = afterDomain == null || afterDomain.isEmpty()
+                ? selectFirst.bind(limit)
+                : selectAfter.bind(afterDomain, limit);
+        AsyncResultSet rs = get(st.setPageSize(limit), "list");
+        List<StoredPolicy> items = new ArrayList<>(rs.remaining());
+        for (Row r : rs.currentPage()) {
+            items.add(toPolicy(r));
+        }
+        return items;
     }
 
     // ---------------------------------------------------------------- due-time index

@@ -182,7 +182,7 @@ final class DnsClient {
         if (sb.length() > 0) {
             sb.append("; ");
         }
-        sb.append(what).append(" from ").append(server.getAddress().getHostAddress()).append(':').append(server.getPort());
+        sb.append(what).append(" from ").append(server.getHostString()).append(':').append(server.getPort());
     }
 
     private static String describe(Exception e) {

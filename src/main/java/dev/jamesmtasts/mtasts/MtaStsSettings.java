@@ -180,9 +180,24 @@ public final class MtaStsSettings {
         private Builder() {
         }
 
-        /** Adds a DNS server to ask (in the order added). */
+        /**
+         * Adds a DNS server to ask (in the order added). An unresolved address (as configuration
+         * parsers create for {@code host:port} text) is resolved here, once: an IP literal needs no
+         * lookup; a host name is looked up through the JVM.
+         *
+         * @throws IllegalArgumentException when the host name of an unresolved address has no address
+         */
         public Builder addResolver(InetSocketAddress resolver) {
-            resolvers.add(Objects.requireNonNull(resolver, "resolver"));
+            Objects.requireNonNull(resolver, "resolver");
+            if (resolver.isUnresolved()) {
+                InetSocketAddress resolved = new InetSocketAddress(resolver.getHostString(), resolver.getPort());
+                if (resolved.isUnresolved()) {
+                    throw new IllegalArgumentException("DNS resolver " + resolver.getHostString()
+                            + " has no address: give an IP address");
+                }
+                resolver = resolved;
+            }
+            resolvers.add(resolver);
             return this;
         }
 

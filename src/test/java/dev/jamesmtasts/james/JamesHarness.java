@@ -29,7 +29,7 @@ import org.apache.james.modules.protocols.SmtpGuiceProbe;
  * extension module and startable, {@code mta-sts.properties}, and a {@code mailetcontainer.xml}
  * whose transport processor uses {@link MtaStsRemoteDelivery}. DNS is James's
  * {@link InMemoryDNSService} (MX records may carry :port). The only test double is the policy
- * cache ({@link TestMtaStsModule}).
+ * cache ({@link TestMtaStsModule}), unless a test names {@link RealBackendTestModule}.
  */
 final class JamesHarness implements AutoCloseable {
     static final String LOCAL_DOMAIN = "james.local";
@@ -51,8 +51,17 @@ final class JamesHarness implements AutoCloseable {
         this(mailetContainer(mailetParameters), mtaStsProperties, true);
     }
 
-    /** With a whole {@code mailetcontainer.xml}. */
+    /** With a whole {@code mailetcontainer.xml}, the policy cache being the test double. */
     JamesHarness(String mailetContainerXml, String mtaStsProperties, boolean unused) throws Exception {
+        this(mailetContainerXml, mtaStsProperties, TestMtaStsModule.class);
+    }
+
+    /**
+     * With a whole {@code mailetcontainer.xml} and the extension module named in
+     * {@code extensions.properties} ({@link RealBackendTestModule} for the real Cassandra-backed cache).
+     */
+    JamesHarness(String mailetContainerXml, String mtaStsProperties, Class<? extends com.google.inject.Module> extensionModule)
+            throws Exception {
         workDir = Files.createTempDirectory("james-mta-sts-");
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         write(conf, "domainlist.xml", "<domainlist><autodetect>false</autodetect><autodetectIP>false</autodetectIP>"
@@ -81,7 +90,7 @@ final class JamesHarness implements AutoCloseable {
         write(conf, "jmx.properties", "jmx.enabled=false\n");
         write(conf, "webadmin.properties", "enabled=true\nhost=127.0.0.1\nport=0\n"
                 + "extensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes\n");
-        write(conf, "extensions.properties", "guice.extension.module=" + TestMtaStsModule.class.getName() + "\n"
+        write(conf, "extensions.properties", "guice.extension.module=" + extensionModule.getName() + "\n"
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
         write(conf, "mta-sts.properties", mtaStsProperties);
         write(conf, "mailetcontainer.xml", mailetContainerXml);

@@ -13,6 +13,16 @@ import org.junit.jupiter.api.Test;
 class MtaStsSettingsTest {
 
     @Test
+    void unresolvedResolverAddressesFromConfigurationAreResolvedOnce() {
+        MtaStsSettings s = MtaStsSettings.builder()
+                .addResolver(java.net.InetSocketAddress.createUnresolved("127.0.0.1", 5353)).build();
+        assertThat(s.resolvers()).hasSize(1);
+        assertThat(s.resolvers().get(0).isUnresolved()).isFalse();
+        assertThat(s.resolvers().get(0).getAddress().getHostAddress()).isEqualTo("127.0.0.1");
+        assertThat(s.resolvers().get(0).getPort()).isEqualTo(5353);
+    }
+
+    @Test
     void defaultsAreTheDocumentedOnes() {
         MtaStsSettings s = MtaStsSettings.defaults();
         assertThat(s.resolvers()).isEmpty();

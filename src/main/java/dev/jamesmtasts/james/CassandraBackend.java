@@ -1,0 +1,296 @@
+package dev.jamesmtasts.james;
+
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.stream.Collectors;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import com.codahale.metrics.Counter;
+import com.codahale.metrics.MetricRegistry;
+import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
+import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
+import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
+import com.google.inject.Binding;
+import com.google.inject.Injector;
+import com.google.inject.Key;
+
+import dev.jamesmtasts.cache.CacheResult;
+import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.cache.PolicyCache;
+import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.cache.PolicyRefresher;
+import dev.jamesmtasts.cache.RefreshReport;
+import dev.jamesmtasts.cache.RoundSummary;
+import dev.jamesmtasts.cache.StoredPolicy;
+import dev.jamesmtasts.mtasts.MtaStsResolver;
+import dev.jamesmtasts.mtasts.MtaStsSettings;
+import dev.jamesmtasts.mtasts.MxPattern;
+
+/**
+ * The real backend: {@link PolicyCache} over Cassandra, fed by {@link MtaStsResolver}, kept fresh by
+ * a {@link PolicyRefresher}.
+ *
+ * <p>Session: James's own {@code CqlSession} when the server binds one (the distributed app) and
+ * {@code cassandra.useServerSession} is {@code auto} or {@code true}; otherwise one opened from
+ * {@code cassandra.contactPoints}/{@code cassandra.localDatacenter} and closed at stop. Metrics go to
+ * James's Dropwizard {@code MetricRegistry} when bound, so they appear on JMX and WebAdmin
+ * {@code /metrics} next to James's own.
+ *
+ * <p>Until {@link #start()} has run, the provider answers ERROR: a mail dequeued in that short window
+ * is deferred, never delivered without its policy.
+ */
+final class CassandraBackend implements MtaStsBackend {
+    private static final Logger LOGGER = LoggerFactory.getLogger(CassandraBackend.class);
+    private static final CacheResult NOT_STARTED = CacheResult.error("the MTA-STS policy cache is not started yet");
+
+    private final MtaStsConfiguration conf;
+    private final Injector injector;
+    private final MetricRegistry registry;
+    private volatile PolicyCache cache;
+    private CqlSession ownSession;
+    private MtaStsResolver resolver;
+    private PolicyRefresher refresher;
+
+    CassandraBackend(MtaStsConfiguration conf, Injector injector) {
+        this.conf = conf;
+        this.injector = injector;
+        this.registry = existing(injector, MetricRegistry.class).orElseGet(MetricRegistry::new);
+    }
+
+    private final PolicyProvider provider = domain -> {
+        PolicyCache c = cache;
+        return c == null ? NOT_STARTED : c.get(domain);
+    };
+
+    private final PolicyCacheAdmin admin = new Admin();
+
+    @Override
+    public PolicyProvider provider() {
+        return provider;
+    }
+
+    @Override
+    public PolicyCacheAdmin admin() {
+        return admin;
+    }
+
+    @Override
+    public synchronized void start() {
+        if (cache != null) {
+            return;
+        }
+        CqlSession session = serverSession().orElse(null);
+        if (session == null) {
+            session = ownSession = openSession();
+        }
+        resolver = new MtaStsResolver(resolverSettings(conf));
+        String node = nodeId();
+        PolicyCache c = PolicyCache.create(session, resolver, cacheSettings(conf), Clock.systemUTC(), registry, node);
+        if (conf.refresherEnabled()) {
+            refresher = new PolicyRefresher(c, node);
+            refresher.start();
+        }
+        cache = c;
+        LOGGER.info("MTA-STS policy cache started: keyspace {}, session {}, node {}, refresher {}",
+                conf.cassandraKeyspace(), ownSession == null ? "shared with James" : "own " + conf.cassandraContactPoints(),
+                node, conf.refresherEnabled() ? "every " + conf.refresherInterval() : "off");
+    }
+
+    @Override
+    public synchronized void stop() {
+        PolicyCache c = cache;
+        cache = null;
+        if (refresher != null) {
+            refresher.close();
+            refresher = null;
+        }
+        if (c != null) {
+            c.close();
+        }
+        if (resolver != null) {
+            resolver.close();
+            resolver = null;
+        }
+        if (ownSession != null) {
+            ownSession.close();
+            ownSession = null;
+        }
+    }
+
+    private Optional<CqlSession> serverSession() {
+        if (conf.cassandraUseServerSession() == MtaStsConfiguration.ServerSession.FALSE) {
+            return Optional.empty();
+        }
+        Optional<CqlSession> s = existing(injector, CqlSession.class);
+        if (s.isEmpty() && conf.cassandraUseServerSession() == MtaStsConfiguration.ServerSession.TRUE) {
+            throw new IllegalStateException("cassandra.useServerSession=true but this James server has no Cassandra "
+                    + "session (memory server?): set cassandra.useServerSession=auto or false and configure "
+                    + "cassandra.contactPoints");
+        }
+        return s;
+    }
+
+    private CqlSession openSession() {
+        List<InetSocketAddress> points = conf.cassandraContactPoints();
+        DriverConfigLoader loader = DriverConfigLoader.programmaticBuilder()
+                .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(10))
+                .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, Duration.ofSeconds(10))
+                .withDuration(DefaultDriverOption.CONTROL_CONNECTION_TIMEOUT, Duration.ofSeconds(10))
+                .build();
+        CqlSessionBuilder b = CqlSession.builder().withConfigLoader(loader)
+                .withLocalDatacenter(conf.cassandraLocalDatacenter());
+        for (InetSocketAddress p : points) {
+            b.addContactPoint(p);
+        }
+        try {
+            return b.build();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("cannot reach Cassandra at " + points + " (cassandra.contactPoints, "
+                    + "datacenter " + conf.cassandraLocalDatacenter() + " from cassandra.localDatacenter): "
+                    + e.getMessage() + ". Start it (bin/cassandra start) or fix conf/mta-sts.properties", e);
+        }
+    }
+
+    /** The resolver settings from the {@code dns.*} and {@code fetch.*} keys. */
+    static MtaStsSettings resolverSettings(MtaStsConfiguration conf) {
+        MtaStsSettings.Builder b = MtaStsSettings.builder()
+                .resolvers(conf.dnsResolvers())
+                .dnsTimeout(conf.dnsTimeout())
+                .fetchTimeout(conf.fetchTimeout())
+                .maxPolicyBytes(conf.fetchMaxBytes())
+                .policyPort(conf.fetchPort())
+                .allowPrivateAddresses(conf.fetchAllowPrivateAddresses())
+                .contentTypePolicy(conf.fetchContentType() == MtaStsConfiguration.ContentType.LENIENT
+                        ? MtaStsSettings.ContentTypePolicy.LENIENT : MtaStsSettings.ContentTypePolicy.STRICT);
+        conf.fetchTrustStore().ifPresent(f -> b.trustStore(Path.of(f), conf.fetchTrustStorePassword().toCharArray()));
+        return b.build();
+    }
+
+    /** The cache settings from the {@code cassandra.*}, {@code cache.*} and {@code refresher.*} keys. */
+    static CacheSettings cacheSettings(MtaStsConfiguration conf) {
+        return CacheSettings.builder()
+                .keyspace(conf.cassandraKeyspace())
+                .replication(CacheSettings.Builder.simpleStrategy(conf.cassandraReplicationFactor()))
+                .nearCacheSize(conf.cacheNearCacheSize())
+                .nearCacheTtl(conf.cacheNearCacheTtl())
+                .idCheckInterval(conf.cacheIdCheckInterval())
+                .lastUseWriteInterval(conf.cacheLastUseWriteInterval())
+                .backoff(conf.cacheBackoff())
+                .refreshInterval(conf.refresherInterval())
+                .staleAfter(conf.refresherStaleAfter())
+                .deleteUnusedAfter(conf.refresherDeleteUnusedAfter())
+                .refreshConcurrency(conf.refresherConcurrency())
+                .refreshWindow(conf.refresherWindow())
+                .build();
+    }
+
+    private static String nodeId() {
+        return "james-" + ManagementFactory.getRuntimeMXBean().getName();
+    }
+
+    private static <T> Optional<T> existing(Injector injector, Class<T> type) {
+        Binding<T> b = injector.getExistingBinding(Key.get(type));
+        return b == null ? Optional.empty() : Optional.of(b.getProvider().get());
+    }
+
+    private PolicyCache started() {
+        PolicyCache c = cache;
+        if (c == null) {
+            throw new IllegalStateException("the MTA-STS policy cache is not started");
+        }
+        return c;
+    }
+
+    /** The administration view used by the MBean and {@code mta-sts jmx}. */
+    private final class Admin implements PolicyCacheAdmin {
+        @Override
+        public List<Map<String, String>> list(String afterDomain, int limit) {
+            return started().listAfter(afterDomain, limit).stream().map(r -> row(r, false)).collect(Collectors.toList());
+        }
+
+        @Override
+        public Map<String, String> show(String domain) {
+            return started().show(domain).map(r -> row(r, true)).orElse(Map.of());
+        }
+
+        @Override
+        public Map<String, String> refresh(String domain) {
+            RefreshReport report = started().refresh(domain);
+            Map<String, String> m = new LinkedHashMap<>(show(domain));
+            m.put("result", report.outcome().name().toLowerCase(java.util.Locale.ROOT) + ": " + report.detail());
+            return m;
+        }
+
+        @Override
+        public boolean evict(String domain) {
+            return started().evict(domain);
+        }
+
+        @Override
+        public Map<String, String> runRefreshRound() {
+            RoundSummary s = started().runRefreshRound();
+            Map<String, String> m = new LinkedHashMap<>();
+            s.outcomes().forEach((o, n) -> m.put(o.name().toLowerCase(java.util.Locale.ROOT), Long.toString(n)));
+            m.put("rowsDue", Long.toString(s.rowsDue()));
+            m.put("indexRowsRead", Long.toString(s.indexRowsRead()));
+            m.put("errors", Long.toString(s.errors()));
+            m.put("complete", Boolean.toString(s.complete()));
+            m.put("durationMillis", Long.toString(s.durationMillis()));
+            return m;
+        }
+
+        @Override
+        public Map<String, Long> counters() {
+            Map<String, Long> m = new LinkedHashMap<>();
+            SortedMap<String, Counter> counters = registry.getCounters((name, metric) -> name.startsWith("mtasts."));
+            counters.forEach((name, c) -> m.put(name.substring("mtasts.".length()), c.getCount()));
+            return m;
+        }
+
+        private Map<String, String> row(StoredPolicy r, boolean full) {
+            Map<String, String> m = new LinkedHashMap<>();
+            m.put("domain", r.domain());
+            if (r.policy() != null) {
+                m.put("mode", r.policy().mode().text());
+                m.put("mx", r.policy().mx().stream().map(MxPattern::toString).collect(Collectors.joining(",")));
+                m.put("maxAge", Long.toString(r.policy().maxAgeSeconds()));
+                if (full) {
+                    m.put("policy", r.policy().text());
+                }
+            }
+            putIfPresent(m, "id", r.recordId());
+            putInstant(m, "fetched", r.lastUpdate());
+            putInstant(m, "expires", r.validUntil());
+            putInstant(m, "lastUsed", r.lastUse());
+            if (r.backoff()) {
+                putInstant(m, "backoffUntil", r.backoffUntil());
+                putIfPresent(m, "backoffReason", r.backoffReason());
+            }
+            return m;
+        }
+
+        private void putIfPresent(Map<String, String> m, String k, String v) {
+            if (v != null) {
+                m.put(k, v);
+            }
+        }
+
+        private void putInstant(Map<String, String> m, String k, Instant v) {
+            if (v != null) {
+                m.put(k, v.toString());
+            }
+        }
+    }
+}
