@@ -76,7 +76,8 @@ public final class DemoBench {
         double perSecond;
         int delivered;
         int overTls;
-        List<String> policyTimer = new ArrayList<>();
+        Timer trial = new Timer();
+        Timer policyCheck = new Timer();
 
         Run(String mailet) {
             this.mailet = mailet;
@@ -142,7 +143,9 @@ public final class DemoBench {
             run.perSecond = run.delivered / run.seconds;
             step(String.format(Locale.ROOT, "%s: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s%s", label,
                     run.delivered, mails, run.overTls, run.seconds, run.perSecond, all ? "" : " (TIMED OUT)"));
-            run.policyTimer = policyTimer(james.webAdmin("/metrics"));
+            String metrics = james.webAdmin("/metrics");
+            run.trial = timer(metrics, "RemoteDeliveryTrial");
+            run.policyCheck = timer(metrics, "mtaSts_policyCheck");
         } finally {
             james.stop();
         }
@@ -184,20 +187,48 @@ public final class DemoBench {
         return true;
     }
 
-    /** The quantile lines of MTA-STS timers in WebAdmin's Prometheus output. */
-    static List<String> policyTimer(String metrics) {
-        List<String> out = new ArrayList<>();
+    /** Timer summaries in WebAdmin's Prometheus output (James's Dropwizard timers, in seconds). */
+    static final class Timer {
+        double p50 = Double.NaN;
+        double p99 = Double.NaN;
+        long count = -1;
+
+        boolean present() {
+            return count >= 0;
+        }
+
+        String describe() {
+            return present() ? String.format(Locale.ROOT, "p50 %s, p99 %s (%d samples, James's timer reservoir)",
+                    human(p50), human(p99), count) : "(not in /metrics)";
+        }
+
+        private static String human(double seconds) {
+            return seconds >= 1e-3 ? String.format(Locale.ROOT, "%.2f ms", seconds * 1e3)
+                    : String.format(Locale.ROOT, "%.1f µs", seconds * 1e6);
+        }
+    }
+
+    /** The summary of timer {@code name} (Prometheus-sanitized, e.g. mtaSts_policyCheck) in {@code metrics}. */
+    static Timer timer(String metrics, String name) {
+        Timer t = new Timer();
         if (metrics == null) {
-            return out;
+            return t;
         }
         for (String line : metrics.split("\n")) {
-            String l = line.toLowerCase(Locale.ROOT);
-            if (!line.startsWith("#") && (l.contains("mtasts") || l.contains("mta_sts"))
-                    && (l.contains("quantile=\"0.5\"") || l.contains("quantile=\"0.99\"") || l.contains("_count"))) {
-                out.add(line.trim());
+            String[] parts = line.trim().split("\\s+");
+            if (line.startsWith("#") || parts.length < 2) {
+                continue;
+            }
+            String value = parts[parts.length - 1];
+            if (line.startsWith(name + "{quantile=\"0.5\"")) {
+                t.p50 = Double.parseDouble(value);
+            } else if (line.startsWith(name + "{quantile=\"0.99\"")) {
+                t.p99 = Double.parseDouble(value);
+            } else if (line.startsWith(name + "_count")) {
+                t.count = (long) Double.parseDouble(value);
             }
         }
-        return out;
+        return t;
     }
 
     private void report(Run stock, Run mtaSts) {
@@ -215,13 +246,10 @@ public final class DemoBench {
         }
         out.printf(Locale.ROOT, "ratio (MtaStsRemoteDelivery / RemoteDelivery): %.3f   (goal >= 0.95)%n",
                 mtaSts.perSecond / stock.perSecond);
-        out.println("policy check per delivery attempt (the mailet's timer, WebAdmin /metrics, seconds):");
-        if (mtaSts.policyTimer.isEmpty()) {
-            out.println("  (no MTA-STS timer found in /metrics)");
-        }
-        for (String l : mtaSts.policyTimer) {
-            out.println("  " + l);
-        }
+        out.println("latency per delivery attempt (James's timers on WebAdmin /metrics, both runs incl. warm-up):");
+        out.println("  RemoteDeliveryTrial, stock RemoteDelivery:      " + stock.trial.describe());
+        out.println("  RemoteDeliveryTrial, MtaStsRemoteDelivery:      " + mtaSts.trial.describe());
+        out.println("  mtaSts.policyCheck (MTA-STS decision, mailet):  " + mtaSts.policyCheck.describe());
         out.printf(Locale.ROOT, "(%d mails, %d domains, %d delivery threads, %d SMTP injectors; total %.0f s)%n",
                 mails, domains, threads, INJECTORS, (System.nanoTime() - t0) / 1e9);
         out.flush();
