@@ -18,7 +18,7 @@ public final class MtaStsCli {
 
     /** The known subcommands, in the order the usage lists them. Add new ones here. */
     static List<Subcommand> commands() {
-        return List.of(new LookupCommand());
+        return List.of(new LookupCommand(), new JmxSubcommand());
     }
 
     public static void main(String[] args) {

@@ -176,4 +176,15 @@ class MtaStsCliTest {
         assertThat(r.status).isZero();
         assertThat(r.out).contains("lookup [OPTIONS] DOMAIN...").contains("--resolver");
     }
+
+    @Test
+    void jmxIsASubcommandAndReportsAnUnreachableJames() {
+        Run usage = run("jmx");
+        assertThat(usage.status).isEqualTo(2);
+        assertThat(run("--help").out).contains("jmx --jmx HOST:PORT");
+        // Nothing listens on port 1 of loopback: a clear "cannot connect" (exit 3), not "unknown subcommand".
+        Run refused = run("jmx", "--jmx", "127.0.0.1:1", "list");
+        assertThat(refused.status).isEqualTo(3);
+        assertThat(refused.err).doesNotContain("unknown subcommand");
+    }
 }

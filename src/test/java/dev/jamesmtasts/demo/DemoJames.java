@@ -196,6 +196,16 @@ final class DemoJames {
         return Map.entry(p.waitFor(), out);
     }
 
+    /** The JMX user and the password James generated for it in conf/jmxremote.password. */
+    String[] jmxCredentials() throws IOException {
+        Path file = home.resolve("conf/jmxremote.password");
+        if (!Files.exists(file)) {
+            return new String[] {"james-admin", ""};
+        }
+        String[] parts = Files.readString(file).trim().split("\\s+");
+        return parts.length >= 2 ? new String[] {parts[0], parts[1]} : new String[] {"james-admin", ""};
+    }
+
     /** GET a WebAdmin path; the body, or null when WebAdmin does not answer 200. */
     String webAdmin(String path) {
         try {
