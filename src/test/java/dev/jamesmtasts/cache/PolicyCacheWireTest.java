@@ -1,0 +1,733 @@
+package dev.jamesmtasts.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.xbill.DNS.Type;
+
+import com.codahale.metrics.MetricRegistry;
+import com.datastax.oss.driver.api.core.cql.SimpleStatement;
+
+import dev.jamesmtasts.cache.CacheResult.Outcome;
+import dev.jamesmtasts.cache.FakePolicySource.MutableClock;
+import dev.jamesmtasts.mtasts.MtaStsResolver;
+import dev.jamesmtasts.mtasts.StsPolicy;
+import dev.jamesmtasts.mtasts.StsSyntaxException;
+import dev.jamesmtasts.testing.CassandraExtension;
+import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestDnsServer.Fault;
+import dev.jamesmtasts.testing.TestHttpsServer.Response;
+
+/**
+ * Checklist §5 (cache semantics, RFC 8461 §3.1 note, §3.3, §5.1, §10.2) end to end: the
+ * {@link PolicyCache} over the real Cassandra node, with the real {@link MtaStsResolver} sending DNS
+ * messages to the {@code TestDnsServer} and HTTPS requests to the {@code TestHttpsServer} (certificates
+ * from a test CA, trusted by the resolver). Every assertion on "what the cache did" is made on the
+ * servers' own counters: TXT queries for {@code _mta-sts.<domain>}, A/AAAA queries for
+ * {@code mta-sts.<domain>}, and HTTPS request heads received for {@code mta-sts.<domain>}.
+ *
+ * <p>Time is a hand-moved clock; each test uses a domain of its own (the servers' counters are per
+ * name) and starts from empty tables in the class's keyspace.
+ */
+class PolicyCacheWireTest {
+    @RegisterExtension
+    static final CassandraExtension CASSANDRA = new CassandraExtension();
+
+    private static MtaStsTestbed bed;
+    /** The testbed's settings: 1 s DNS time-out, 10 s fetch bound. */
+    private static MtaStsResolver resolver;
+    /** A 2 s fetch bound, for the servers that stall. */
+    private static MtaStsResolver shortResolver;
+
+    private final List<PolicyCache> caches = new ArrayList<>();
+    private final List<MtaStsResolver> resolvers = new ArrayList<>();
+    private MutableClock clock;
+    private CacheSettings settings;
+    private MetricRegistry metrics;
+    private PolicyCache cache;
+    private String domain;
+
+    @BeforeAll
+    static void startServers() throws IOException {
+        bed = MtaStsTestbed.start();
+        resolver = new MtaStsResolver(bed.settings().build());
+        shortResolver = new MtaStsResolver(bed.settings().fetchTimeout(Duration.ofSeconds(2)).build());
+    }
+
+    @AfterAll
+    static void stopServers() {
+        shortResolver.close();
+        resolver.close();
+        bed.close();
+    }
+
+    @BeforeEach
+    void setUp() {
+        clock = MutableClock.now();
+        settings = CacheSettings.builder().keyspace(CASSANDRA.keyspace()).build();
+        // the schema exists after the first create; then every test starts from empty tables, and the
+        // cache's own create (below) re-initialises the refresher state at this test's clock
+        PolicyStore.create(CASSANDRA.session(), settings, clock);
+        for (String table : List.of("policies", "policy_due", "refresh_leases", "refresh_state")) {
+            CASSANDRA.session().execute(SimpleStatement.newInstance("TRUNCATE " + settings.keyspace() + "." + table)
+                    .setTimeout(Duration.ofSeconds(60)));
+        }
+        metrics = new MetricRegistry();
+        cache = newCache(resolver, metrics);
+        domain = "w" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36) + ".example";
+    }
+
+    @AfterEach
+    void tearDown() {
+        caches.forEach(PolicyCache::close);
+        resolvers.forEach(MtaStsResolver::close);
+    }
+
+    /** A resolver of its own (its own TLS client context, so no TLS session shared with other resolvers). */
+    private MtaStsResolver newResolver(Duration fetchBound) {
+        MtaStsResolver r = new MtaStsResolver(bed.settings().fetchTimeout(fetchBound).build());
+        resolvers.add(r);
+        return r;
+    }
+
+    private PolicyCache newCache(MtaStsResolver source, MetricRegistry registry) {
+        PolicyCache c = PolicyCache.create(CASSANDRA.session(), source, settings, clock, registry,
+                "node-" + caches.size());
+        caches.add(c);
+        return c;
+    }
+
+    // ------------------------------------------------------------------ first get, near cache, id checks
+
+    @Test
+    void firstGetQueriesOnceFetchesOnceThenNothingUntilTheIdCheckWhichIsOneTxtQuery() {
+        String text = enforceText(domain, 86_400);
+        bed.publish(domain, "id1", text);
+        Instant t0 = clock.instant();
+
+        CacheResult first = cache.get(domain);
+
+        assertThat(first.outcome()).isEqualTo(Outcome.OK);
+        assertThat(first.policy()).isEqualTo(parse(text));
+        assertThat(first.recordId()).isEqualTo("id1");
+        assertThat(first.fresh()).isTrue();
+        assertThat(txt(domain)).isEqualTo(1);
+        assertThat(a(domain)).isEqualTo(1);
+        assertThat(aaaa(domain)).isLessThanOrEqualTo(1);
+        assertThat(gets(domain)).isEqualTo(1);
+        StoredPolicy row = row();
+        assertThat(row.recordId()).isEqualTo("id1");
+        assertThat(row.policy()).isEqualTo(parse(text));
+        assertThat(row.policy().text()).isEqualTo(text);
+        assertThat(row.lastUpdate()).isEqualTo(t0);
+        assertThat(row.validUntil()).isEqualTo(t0.plusSeconds(86_400));
+        assertThat(row.backoff()).isFalse();
+        Wire afterFirst = wire(domain);
+
+        // within idCheckInterval: answered from memory, not one packet to either server
+        clock.advance(settings.idCheckInterval().minusSeconds(1));
+        for (int i = 0; i < 50; i++) {
+            assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        }
+        assertThat(wire(domain)).isEqualTo(afterFirst);
+
+        // after idCheckInterval: one TXT query, the id is unchanged, so no address lookup and no GET
+        clock.advance(Duration.ofSeconds(2));
+        CacheResult checked = cache.get(domain);
+        assertThat(checked.policy()).isEqualTo(parse(text));
+        assertThat(checked.fresh()).isTrue();
+        assertThat(wire(domain)).isEqualTo(afterFirst.plusTxt(1));
+
+        // another node (or this one restarted) on the same keyspace: the stored policy is used, one TXT query
+        PolicyCache other = newCache(resolver, new MetricRegistry());
+        assertThat(other.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(wire(domain)).isEqualTo(afterFirst.plusTxt(2));
+    }
+
+    @Test
+    void cachedEnforceAndTxtNxdomainKeepsThePolicyWithoutAFetch() {
+        String text = cachedEnforce();
+        StoredPolicy before = row();
+        Wire w0 = wire(domain);
+        bed.dns().clear("_mta-sts." + domain); // NXDOMAIN from now on
+        clock.advance(settings.idCheckInterval().plusSeconds(1));
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.outcome()).isEqualTo(Outcome.OK);
+        assertThat(r.policy()).isEqualTo(parse(text));
+        assertThat(r.fresh()).isFalse();
+        assertThat(r.reason()).contains("TXT record gone");
+        assertThat(wire(domain)).isEqualTo(w0.plusTxt(1));
+        assertSameRow(row(), before);
+
+        // a node with nothing in memory keeps it too (read from Cassandra, id checked, still gone)
+        PolicyCache cold = newCache(resolver, new MetricRegistry());
+        assertThat(cold.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(wire(domain)).isEqualTo(w0.plusTxt(2));
+        assertSameRow(row(), before);
+    }
+
+    @Test
+    void cachedEnforceAndIdChangedAndRefetch500KeepsTheOldPolicyAndTheRow() {
+        String text = cachedEnforce();
+        StoredPolicy before = row();
+        Wire w0 = wire(domain);
+        changeId(domain, "id2");
+        bed.https().respond("mta-sts." + domain, Response.status(500));
+        clock.advance(settings.idCheckInterval().plusSeconds(1));
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.outcome()).isEqualTo(Outcome.OK);
+        assertThat(r.policy()).isEqualTo(parse(text));
+        assertThat(r.recordId()).isEqualTo("id1");
+        assertThat(r.reason()).contains("id changed to id2").contains("500");
+        assertThat(wire(domain).txt).isEqualTo(w0.txt + 1);
+        assertThat(wire(domain).get).isEqualTo(w0.get + 1);
+        assertSameRow(row(), before);
+    }
+
+    @Test
+    void idChangedAndRefetchOkReplacesThePolicy() {
+        bed.publish(domain, "id1", enforceText(domain, 86_400));
+        cache.get(domain);
+        Wire w0 = wire(domain);
+        String newText = "version: STSv1\nmode: testing\nmx: new." + domain + "\nmax_age: 604800\n";
+        bed.publish(domain, "id2", newText);
+        bed.dns().clear("_mta-sts." + domain).txt("_mta-sts." + domain, "v=STSv1; id=id2;");
+        clock.advance(settings.idCheckInterval().plusSeconds(1));
+        Instant t1 = clock.instant();
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.policy()).isEqualTo(parse(newText));
+        assertThat(r.recordId()).isEqualTo("id2");
+        assertThat(wire(domain).txt).isEqualTo(w0.txt + 1);
+        assertThat(wire(domain).get).isEqualTo(w0.get + 1);
+        StoredPolicy row = row();
+        assertThat(row.recordId()).isEqualTo("id2");
+        assertThat(row.policy()).isEqualTo(parse(newText));
+        assertThat(row.lastUpdate()).isEqualTo(t1);
+        assertThat(row.validUntil()).isEqualTo(t1.plusSeconds(604_800));
+    }
+
+    // ------------------------------------------------------------------ failed first fetch: backoff
+
+    /** What the policy host does wrong on a first fetch, and how many request heads it then receives per attempt. */
+    enum BrokenHost {
+        NOT_FOUND_404(1),
+        REDIRECT_301(1),
+        EXPIRED_CERTIFICATE(0),
+        CHUNKED_BODY_OVER_64_KIB(1),
+        CONTENT_TYPE_TEXT_HTML(1),
+        TRICKLING_PAST_THE_FETCH_BOUND(1);
+
+        final int getsPerAttempt;
+
+        BrokenHost(int getsPerAttempt) {
+            this.getsPerAttempt = getsPerAttempt;
+        }
+
+        void apply(String d) {
+            String host = "mta-sts." + d;
+            String text = enforceText(d, 86_400);
+            switch (this) {
+                case NOT_FOUND_404:
+                    bed.serve(d, Response.status(404));
+                    break;
+                case REDIRECT_301:
+                    bed.serve(d, Response.redirect(301, "https://mta-sts.elsewhere." + d + "/.well-known/mta-sts.txt"));
+                    bed.serve("elsewhere." + d, Response.ok(text));
+                    break;
+                case EXPIRED_CERTIFICATE:
+                    bed.serve(d, Response.ok(text));
+                    bed.https().certificate(host, bed.ca().issueExpired(host));
+                    break;
+                case CHUNKED_BODY_OVER_64_KIB:
+                    bed.serve(d, Response.ok(padded(text, 65_536 + 2)).chunked());
+                    break;
+                case CONTENT_TYPE_TEXT_HTML:
+                    bed.serve(d, Response.ok(text).contentType("text/html"));
+                    break;
+                case TRICKLING_PAST_THE_FETCH_BOUND:
+                    bed.serve(d, Response.ok(text).trickle(Duration.ofSeconds(1)));
+                    break;
+                default:
+                    throw new AssertionError(this);
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(BrokenHost.class)
+    void failedFirstFetchIsNoPolicyWithABackoffRowAndNoTrafficForFiveMinutes(BrokenHost broken) {
+        PolicyCache c = broken == BrokenHost.TRICKLING_PAST_THE_FETCH_BOUND ? newCache(shortResolver, new MetricRegistry())
+                : cache;
+        bed.dns().txt("_mta-sts." + domain, "v=STSv1; id=id1;");
+        broken.apply(domain);
+        Instant t0 = clock.instant();
+
+        CacheResult r = c.get(domain);
+
+        assertThat(r.outcome()).as(r.toString()).isEqualTo(Outcome.BACKOFF);
+        assertThat(r.policy()).isNull();
+        Wire w1 = wire(domain);
+        assertThat(w1.txt).isEqualTo(1);
+        assertThat(w1.a).isEqualTo(1);
+        assertThat(w1.get).isEqualTo(broken.getsPerAttempt);
+        StoredPolicy row = row();
+        assertThat(row.backoff()).isTrue();
+        assertThat(row.backoffUntil()).isEqualTo(t0.plus(Duration.ofMinutes(5)));
+        assertThat(row.policy()).isNull();
+        assertThat(row.recordId()).isNull();
+        if (broken == BrokenHost.REDIRECT_301) {
+            assertThat(gets("elsewhere." + domain)).isZero(); // never followed
+        }
+
+        // 4 min 59 s of deliveries: no TXT query, no address lookup, no GET, on this node or a cold one
+        for (int minute = 1; minute <= 4; minute++) {
+            clock.advance(Duration.ofMinutes(1));
+            if (minute == 2) {
+                c.clearNearCache();
+            }
+            assertThat(c.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+            assertThat(newCache(resolver, new MetricRegistry()).get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        }
+        clock.advance(Duration.ofSeconds(59));
+        assertThat(c.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        assertThat(wire(domain)).isEqualTo(w1);
+
+        // backoff over: exactly one new attempt (still failing: a new backoff of 5 minutes)
+        clock.advance(Duration.ofSeconds(2));
+        Instant t1 = clock.instant();
+        assertThat(c.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        assertThat(c.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        Wire w2 = wire(domain);
+        assertThat(w2.txt).isEqualTo(2);
+        assertThat(w2.get).isEqualTo(2 * broken.getsPerAttempt);
+        assertThat(row().backoffUntil()).isEqualTo(t1.plus(Duration.ofMinutes(5)));
+
+        // the host is repaired; after that backoff the next get fetches the policy and clears the backoff
+        bed.serve(domain, Response.ok(enforceText(domain, 86_400)));
+        clock.advance(Duration.ofMinutes(5).plusSeconds(1));
+        CacheResult ok = c.get(domain);
+        assertThat(ok.policy()).isEqualTo(parse(enforceText(domain, 86_400)));
+        assertThat(wire(domain).txt).isEqualTo(3);
+        assertThat(gets(domain)).isEqualTo(2 * broken.getsPerAttempt + 1);
+        assertThat(row().backoff()).isFalse();
+        assertThat(row().policy()).isEqualTo(ok.policy());
+    }
+
+    // ------------------------------------------------------------------ DNS failures
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"SERVFAIL", "DROP"})
+    void txtLookupFailureWithNothingCachedIsAnErrorNeverNoPolicyAndStoresNothing(Fault fault) {
+        bed.publish(domain, "id1", enforceText(domain, 86_400));
+        bed.dns().fault("_mta-sts." + domain, fault);
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(r.policy()).isNull();
+        assertThat(r.reason()).contains("temporary DNS error");
+        assertThat(txt(domain)).isEqualTo(1);
+        assertThat(a(domain)).isZero();
+        assertThat(gets(domain)).isZero();
+        assertThat(row()).isNull();
+        // not remembered as "no policy": the next delivery asks DNS again and still gets an error
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(txt(domain)).isEqualTo(2);
+        assertThat(row()).isNull();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Fault.class, names = {"SERVFAIL", "DROP"})
+    void txtLookupFailureWithACachedEnforceKeepsThePolicy(Fault fault) {
+        String text = cachedEnforce();
+        StoredPolicy before = row();
+        Wire w0 = wire(domain);
+        bed.dns().fault("_mta-sts." + domain, fault);
+        clock.advance(settings.idCheckInterval().plusSeconds(1));
+
+        CacheResult r = cache.get(domain);
+
+        assertThat(r.outcome()).isEqualTo(Outcome.OK);
+        assertThat(r.policy()).isEqualTo(parse(text));
+        assertThat(r.reason()).contains("TXT lookup failed");
+        assertThat(wire(domain)).isEqualTo(w0.plusTxt(1));
+        assertSameRow(row(), before);
+    }
+
+    // ------------------------------------------------------------------ expiry
+
+    @Test
+    void maxAgeCountsFromTheLastSuccessfulFetchAndAnExpiredPolicyIsNotApplied() {
+        String text = enforceText(domain, 3600);
+        bed.publish(domain, "id1", text);
+        Instant t0 = clock.instant();
+        cache.get(domain);
+
+        // an id check with an unchanged id does not extend the validity
+        clock.advance(Duration.ofSeconds(1000));
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(txt(domain)).isEqualTo(2);
+        assertThat(gets(domain)).isEqualTo(1);
+        assertThat(row().validUntil()).isEqualTo(t0.plusSeconds(3600));
+
+        // DNS and HTTPS both down: the policy applies up to valid_until, never after
+        bed.dns().fault("_mta-sts." + domain, Fault.SERVFAIL);
+        bed.https().respond("mta-sts." + domain, Response.status(500));
+        clock.advance(Duration.ofSeconds(2599)); // t0 + 3599 s
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        clock.advance(Duration.ofSeconds(2)); // t0 + 3601 s
+        CacheResult expired = cache.get(domain);
+        assertThat(expired.outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(expired.policy()).isNull();
+        // a node with a cold near cache reads the expired row and does not apply it either
+        CacheResult cold = newCache(resolver, new MetricRegistry()).get(domain);
+        assertThat(cold.outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(cold.policy()).isNull();
+        assertThat(gets(domain)).isEqualTo(1);
+
+        // DNS back, HTTPS still down: the expired policy is not applied, the failed fetch backs off
+        bed.dns().fault("_mta-sts." + domain, null);
+        CacheResult backoff = cache.get(domain);
+        assertThat(backoff.outcome()).isEqualTo(Outcome.BACKOFF);
+        assertThat(backoff.policy()).isNull();
+        assertThat(gets(domain)).isEqualTo(2);
+        assertThat(row().backoff()).isTrue();
+    }
+
+    @Test
+    void aBodyRefetchAtHalfMaxAgeRestartsMaxAge() {
+        String text = enforceText(domain, 3600);
+        bed.publish(domain, "same", text);
+        Instant t0 = clock.instant();
+        cache.get(domain);
+
+        clock.advance(Duration.ofSeconds(1801)); // past max_age/2: the body is fetched again, same id
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(gets(domain)).isEqualTo(2);
+        Instant t1 = t0.plusSeconds(1801);
+        assertThat(row().lastUpdate()).isEqualTo(t1);
+        assertThat(row().validUntil()).isEqualTo(t1.plusSeconds(3600));
+
+        bed.dns().fault("_mta-sts." + domain, Fault.SERVFAIL);
+        bed.https().respond("mta-sts." + domain, Response.status(500));
+        clock.advance(Duration.ofSeconds(3000)); // past the first valid_until, before the second
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        clock.advance(Duration.ofSeconds(601)); // t1 + 3601 s
+        assertThat(cache.get(domain).policy()).isNull();
+        assertThat(gets(domain)).isEqualTo(2);
+    }
+
+    // ------------------------------------------------------------------ hostile policy server during a refresh
+
+    /**
+     * What the policy host (or someone between us and it) does during a refresh. A downgrade is a
+     * cached policy lost or weakened because something FAILED or VANISHED: an attacker can make
+     * anything fail (block or spoof DNS, block HTTPS, present a certificate not valid for
+     * {@code mta-sts.<domain>}, send garbage, stall), so none of that may remove the policy before it
+     * expires (RFC 8461 §3.3, §5.1, §10.2). An update is a policy received in an HTTP 200 over a TLS
+     * session whose certificate is valid for {@code mta-sts.<domain>} and chains to a trusted root
+     * (RFC 8461 §3.3): that is the domain owner speaking, and the cache must take it even when it
+     * weakens the policy ({@code mode: none} is how an owner opts out, RFC 8461 §8.3) and even under
+     * an unchanged id (owners change bodies without changing ids; checklist §5).
+     */
+    enum Hostile {
+        HTTP_500(1, false),
+        CERTIFICATE_FROM_ANOTHER_CA(0, false),
+        STALLS_PAST_THE_FETCH_BOUND(1, false),
+        INVALID_POLICY_BODY(1, false),
+        TXT_RECORD_GONE(0, false),
+        TXT_SERVFAIL(0, false),
+        MODE_NONE_SAME_ID_VALID_HTTPS(1, true);
+
+        final int gets;
+        final boolean legitimateUpdate;
+
+        Hostile(int gets, boolean legitimateUpdate) {
+            this.gets = gets;
+            this.legitimateUpdate = legitimateUpdate;
+        }
+
+        void apply(String d) {
+            String host = "mta-sts." + d;
+            switch (this) {
+                case HTTP_500:
+                    bed.https().respond(host, Response.status(500));
+                    break;
+                case CERTIFICATE_FROM_ANOTHER_CA:
+                    bed.https().certificate(host, TestCa.create("Interceptor").issue(host));
+                    break;
+                case STALLS_PAST_THE_FETCH_BOUND:
+                    bed.https().respond(host, Response.ok(enforceText(d, 86_400)).trickle(Duration.ofSeconds(1)));
+                    break;
+                case INVALID_POLICY_BODY:
+                    bed.https().respond(host, Response.ok("version: STSv1\nmode: doubt\nmax_age: 86400\n"));
+                    break;
+                case TXT_RECORD_GONE:
+                    bed.dns().clear("_mta-sts." + d);
+                    break;
+                case TXT_SERVFAIL:
+                    bed.dns().fault("_mta-sts." + d, Fault.SERVFAIL);
+                    break;
+                case MODE_NONE_SAME_ID_VALID_HTTPS:
+                    bed.https().respond(host, Response.ok(NONE_POLICY));
+                    break;
+                default:
+                    throw new AssertionError(this);
+            }
+        }
+    }
+
+    private static final String NONE_POLICY = "version: STSv1\nmode: none\nmax_age: 86400\n";
+
+    @ParameterizedTest
+    @EnumSource(Hostile.class)
+    void aRefresherRoundNeverDowngradesTheCachedPolicy(Hostile hostile) {
+        refreshAgainst(hostile, true);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Hostile.class)
+    void anAdminRefreshNeverDowngradesTheCachedPolicy(Hostile hostile) {
+        refreshAgainst(hostile, false);
+    }
+
+    private void refreshAgainst(Hostile hostile, boolean round) {
+        String text = enforceText(domain, 86_400);
+        bed.publish(domain, "id1", text);
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        StoredPolicy before = row();
+        // The refresh runs on another node, whose resolver has its own TLS client context: a client that
+        // resumes a TLS session with the real host never meets the interceptor's certificate (and a real
+        // interceptor cannot resume a session it never had), so only a client without a resumable
+        // session tests the certificate check.
+        MtaStsResolver refresherSource = newResolver(Duration.ofSeconds(2));
+        PolicyCache c = newCache(refresherSource, new MetricRegistry());
+        // 13 h later: stale (12 h) and past max_age/2, so the refresh re-fetches the body under the same id
+        clock.advance(Duration.ofHours(13));
+        hostile.apply(domain);
+        Wire w0 = wire(domain);
+
+        RefreshReport.Outcome outcome;
+        if (round) {
+            RoundSummary s = c.runRefreshRound();
+            assertThat(s.complete()).isTrue();
+            assertThat(s.rowsDue()).isEqualTo(1);
+            outcome = s.outcomes().entrySet().stream().filter(en -> en.getValue() > 0).map(en -> en.getKey())
+                    .findFirst().orElseThrow();
+            assertThat(s.outcomes().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(1);
+        } else {
+            outcome = c.refresh(domain).outcome();
+        }
+
+        assertThat(wire(domain).txt).isEqualTo(w0.txt + 1);
+        assertThat(wire(domain).get).isEqualTo(w0.get + hostile.gets);
+        if (hostile.legitimateUpdate) {
+            assertThat(outcome).isEqualTo(RefreshReport.Outcome.UPDATED);
+            StoredPolicy row = row();
+            assertThat(row.policy().mode()).isEqualTo(StsPolicy.Mode.NONE);
+            assertThat(row.recordId()).isEqualTo("id1");
+            assertThat(row.lastUpdate()).isEqualTo(clock.instant());
+            CacheResult r = c.get(domain);
+            assertThat(r.outcome()).isEqualTo(Outcome.OK);
+            assertThat(r.policy()).isNull(); // deliver as without a policy: the owner said so
+        } else {
+            assertThat(outcome).isEqualTo(RefreshReport.Outcome.KEPT);
+            assertSameRow(row(), before);
+            CacheResult r = c.get(domain);
+            assertThat(r.outcome()).isEqualTo(Outcome.OK);
+            assertThat(r.policy()).isEqualTo(parse(text));
+            // and from a node that has nothing in memory
+            assertThat(newCache(refresherSource, new MetricRegistry()).get(domain).policy()).isEqualTo(parse(text));
+        }
+    }
+
+    // ------------------------------------------------------------------ coalescing
+
+    @Test
+    void thousandConcurrentGetsOfANewDomainMakeOneTxtQueryAndOneHttpsGet() throws Exception {
+        String text = enforceText(domain, 86_400);
+        bed.publish(domain, "id1", text);
+        // a policy host answering slowly (~3 s for the whole response, within the 10 s fetch bound) keeps
+        // the one flight open while all 1,000 gets arrive
+        bed.https().respond("mta-sts." + domain, Response.ok(text).trickle(Duration.ofMillis(15)));
+        int n = 1000;
+        CountDownLatch ready = new CountDownLatch(n);
+        CountDownLatch go = new CountDownLatch(1);
+        AtomicInteger entered = new AtomicInteger();
+        AtomicInteger completed = new AtomicInteger();
+        AtomicInteger completedWhenAllEntered = new AtomicInteger(-1);
+        AtomicReferenceArray<CacheResult> results = new AtomicReferenceArray<>(n);
+        List<Thread> threads = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int k = i;
+            Thread t = new Thread(() -> {
+                ready.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                if (entered.incrementAndGet() == n) {
+                    completedWhenAllEntered.set(completed.get());
+                }
+                results.set(k, cache.get(domain));
+                completed.incrementAndGet();
+            }, "wire-get-" + i);
+            t.setDaemon(true);
+            threads.add(t);
+            t.start();
+        }
+        assertThat(ready.await(60, TimeUnit.SECONDS)).isTrue();
+        go.countDown();
+        for (Thread t : threads) {
+            t.join(60_000);
+        }
+
+        assertThat(completed.get()).isEqualTo(n);
+        for (int i = 0; i < n; i++) {
+            CacheResult r = results.get(i);
+            assertThat(r.outcome()).as(r.toString()).isEqualTo(Outcome.OK);
+            assertThat(r.policy()).isEqualTo(parse(text));
+            assertThat(r.recordId()).isEqualTo("id1");
+        }
+        // all 1,000 gets were inside the cache before the first one returned: they shared one flight
+        assertThat(completedWhenAllEntered.get()).isZero();
+        assertThat(txt(domain)).isEqualTo(1);
+        assertThat(a(domain)).isEqualTo(1);
+        assertThat(aaaa(domain)).isLessThanOrEqualTo(1);
+        assertThat(gets(domain)).isEqualTo(1);
+        assertThat(row().policy()).isEqualTo(parse(text));
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Publishes an enforce policy (max_age one day) under id1 and caches it with one get; returns its text. */
+    private String cachedEnforce() {
+        String text = enforceText(domain, 86_400);
+        bed.publish(domain, "id1", text);
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        return text;
+    }
+
+    static String enforceText(String d, long maxAge) {
+        return "version: STSv1\nmode: enforce\nmx: mx." + d + "\nmx: *.mx." + d + "\nmax_age: " + maxAge + "\n";
+    }
+
+    /** {@code text} padded with an extension line to exactly {@code size} bytes. */
+    static String padded(String text, int size) {
+        String head = text + "padding: ";
+        return head + "x".repeat(size - head.length() - 1) + "\n";
+    }
+
+    static StsPolicy parse(String text) {
+        try {
+            return StsPolicy.parse(text);
+        } catch (StsSyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    private static void changeId(String d, String id) {
+        bed.dns().clear("_mta-sts." + d).txt("_mta-sts." + d, "v=STSv1; id=" + id + ";");
+    }
+
+    private StoredPolicy row() {
+        return cache.show(domain).orElse(null);
+    }
+
+    /** The policy columns are untouched (last_use and last_check are bookkeeping, not the policy). */
+    private static void assertSameRow(StoredPolicy actual, StoredPolicy expected) {
+        assertThat(actual).isNotNull();
+        assertThat(actual.recordId()).isEqualTo(expected.recordId());
+        assertThat(actual.policy()).isEqualTo(expected.policy());
+        assertThat(actual.policy().text()).isEqualTo(expected.policy().text());
+        assertThat(actual.inserted()).isEqualTo(expected.inserted());
+        assertThat(actual.lastUpdate()).isEqualTo(expected.lastUpdate());
+        assertThat(actual.validUntil()).isEqualTo(expected.validUntil());
+        assertThat(actual.backoff()).isEqualTo(expected.backoff());
+    }
+
+    private static int txt(String d) {
+        return bed.dns().queries("_mta-sts." + d, Type.TXT);
+    }
+
+    private static int a(String d) {
+        return bed.dns().queries("mta-sts." + d, Type.A);
+    }
+
+    private static int aaaa(String d) {
+        return bed.dns().queries("mta-sts." + d, Type.AAAA);
+    }
+
+    private static int gets(String d) {
+        return bed.https().requests("mta-sts." + d);
+    }
+
+    private static Wire wire(String d) {
+        return new Wire(txt(d), a(d), aaaa(d), gets(d));
+    }
+
+    /** The servers' counters for one domain: TXT queries, A and AAAA queries of the policy host, GETs. */
+    static final class Wire {
+        final int txt;
+        final int a;
+        final int aaaa;
+        final int get;
+
+        Wire(int txt, int a, int aaaa, int get) {
+            this.txt = txt;
+            this.a = a;
+            this.aaaa = aaaa;
+            this.get = get;
+        }
+
+        Wire plusTxt(int n) {
+            return new Wire(txt + n, a, aaaa, get);
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof Wire)) {
+                return false;
+            }
+            Wire w = (Wire) o;
+            return txt == w.txt && a == w.a && aaaa == w.aaaa && get == w.get;
+        }
+
+        @Override
+        public int hashCode() {
+            return ((txt * 31 + a) * 31 + aaaa) * 31 + get;
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "TXT %d, A %d, AAAA %d, GET %d", txt, a, aaaa, get);
+        }
+    }
+}
