@@ -209,6 +209,41 @@ class PolicyCacheWireTest {
     }
 
     @Test
+    void aFailedRefetchWithAPolicyCachedIsNotRetriedForFiveMinutes() {
+        String text = cachedEnforce();
+        changeId(domain, "id2");
+        bed.https().respond("mta-sts." + domain, Response.status(500));
+        clock.advance(settings.idCheckInterval().plusSeconds(1));
+        Instant failedAt = clock.instant();
+        assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        assertThat(txt(domain)).isEqualTo(2);
+        assertThat(gets(domain)).isEqualTo(2);
+
+        // RFC 8461 §3.3: after a failed GET, further attempts are limited to one per five minutes; the
+        // id is still checked at every idCheckInterval (a TXT query), the cached policy still applies
+        for (int i = 1; i <= 4; i++) {
+            clock.advance(settings.idCheckInterval().plusSeconds(1)); // up to failedAt + 244 s
+            CacheResult r = cache.get(domain);
+            assertThat(r.policy()).isEqualTo(parse(text));
+            assertThat(r.recordId()).isEqualTo("id1");
+        }
+        assertThat(txt(domain)).isEqualTo(6);
+        assertThat(gets(domain)).isEqualTo(2);
+        assertThat(row().recordId()).isEqualTo("id1");
+
+        // five minutes after the failure: one new GET, which now succeeds
+        String newText = enforceText(domain, 604_800);
+        bed.serve(domain, Response.ok(newText));
+        clock.advance(settings.idCheckInterval().plusSeconds(1)); // the next id check: failedAt + 305 s
+        assertThat(clock.instant()).isAfter(failedAt.plus(settings.backoff()));
+        CacheResult r = cache.get(domain);
+        assertThat(r.policy()).isEqualTo(parse(newText));
+        assertThat(r.recordId()).isEqualTo("id2");
+        assertThat(gets(domain)).isEqualTo(3);
+        assertThat(row().recordId()).isEqualTo("id2");
+    }
+
+    @Test
     void idChangedAndRefetchOkReplacesThePolicy() {
         bed.publish(domain, "id1", enforceText(domain, 86_400));
         cache.get(domain);
