@@ -2,39 +2,23 @@ package dev.jamesmtasts.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.xbill.DNS.Type;
 
 import com.codahale.metrics.MetricRegistry;
-import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 
 import dev.jamesmtasts.cache.CacheResult.Outcome;
-import dev.jamesmtasts.cache.FakePolicySource.MutableClock;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
-import dev.jamesmtasts.mtasts.StsPolicy;
-import dev.jamesmtasts.mtasts.StsSyntaxException;
-import dev.jamesmtasts.testing.CassandraExtension;
-import dev.jamesmtasts.testing.MtaStsTestbed;
-import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
@@ -49,74 +33,7 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
  * <p>Time is a hand-moved clock; each test uses a domain of its own (the servers' counters are per
  * name) and starts from empty tables in the class's keyspace.
  */
-class PolicyCacheWireTest {
-    @RegisterExtension
-    static final CassandraExtension CASSANDRA = new CassandraExtension();
-
-    private static MtaStsTestbed bed;
-    /** The testbed's settings: 1 s DNS time-out, 10 s fetch bound. */
-    private static MtaStsResolver resolver;
-    /** A 2 s fetch bound, for the servers that stall. */
-    private static MtaStsResolver shortResolver;
-
-    private final List<PolicyCache> caches = new ArrayList<>();
-    private final List<MtaStsResolver> resolvers = new ArrayList<>();
-    private MutableClock clock;
-    private CacheSettings settings;
-    private MetricRegistry metrics;
-    private PolicyCache cache;
-    private String domain;
-
-    @BeforeAll
-    static void startServers() throws IOException {
-        bed = MtaStsTestbed.start();
-        resolver = new MtaStsResolver(bed.settings().build());
-        shortResolver = new MtaStsResolver(bed.settings().fetchTimeout(Duration.ofSeconds(2)).build());
-    }
-
-    @AfterAll
-    static void stopServers() {
-        shortResolver.close();
-        resolver.close();
-        bed.close();
-    }
-
-    @BeforeEach
-    void setUp() {
-        clock = MutableClock.now();
-        settings = CacheSettings.builder().keyspace(CASSANDRA.keyspace()).build();
-        // the schema exists after the first create; then every test starts from empty tables, and the
-        // cache's own create (below) re-initialises the refresher state at this test's clock
-        PolicyStore.create(CASSANDRA.session(), settings, clock);
-        for (String table : List.of("policies", "policy_due", "refresh_leases", "refresh_state")) {
-            CASSANDRA.session().execute(SimpleStatement.newInstance("TRUNCATE " + settings.keyspace() + "." + table)
-                    .setTimeout(Duration.ofSeconds(60)));
-        }
-        metrics = new MetricRegistry();
-        cache = newCache(resolver, metrics);
-        domain = "w" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36) + ".example";
-    }
-
-    @AfterEach
-    void tearDown() {
-        caches.forEach(PolicyCache::close);
-        resolvers.forEach(MtaStsResolver::close);
-    }
-
-    /** A resolver of its own (its own TLS client context, so no TLS session shared with other resolvers). */
-    private MtaStsResolver newResolver(Duration fetchBound) {
-        MtaStsResolver r = new MtaStsResolver(bed.settings().fetchTimeout(fetchBound).build());
-        resolvers.add(r);
-        return r;
-    }
-
-    private PolicyCache newCache(MtaStsResolver source, MetricRegistry registry) {
-        PolicyCache c = PolicyCache.create(CASSANDRA.session(), source, settings, clock, registry,
-                "node-" + caches.size());
-        caches.add(c);
-        return c;
-    }
-
+class PolicyCacheWireTest extends WireTestSupport {
     // ------------------------------------------------------------------ first get, near cache, id checks
 
     @Test
@@ -478,130 +395,6 @@ class PolicyCacheWireTest {
         assertThat(gets(domain)).isEqualTo(2);
     }
 
-    // ------------------------------------------------------------------ hostile policy server during a refresh
-
-    /**
-     * What the policy host (or someone between us and it) does during a refresh. A downgrade is a
-     * cached policy lost or weakened because something FAILED or VANISHED: an attacker can make
-     * anything fail (block or spoof DNS, block HTTPS, present a certificate not valid for
-     * {@code mta-sts.<domain>}, send garbage, stall), so none of that may remove the policy before it
-     * expires (RFC 8461 §3.3, §5.1, §10.2). An update is a policy received in an HTTP 200 over a TLS
-     * session whose certificate is valid for {@code mta-sts.<domain>} and chains to a trusted root
-     * (RFC 8461 §3.3): that is the domain owner speaking, and the cache must take it even when it
-     * weakens the policy ({@code mode: none} is how an owner opts out, RFC 8461 §8.3) and even under
-     * an unchanged id (owners change bodies without changing ids; checklist §5).
-     */
-    enum Hostile {
-        HTTP_500(1, false),
-        CERTIFICATE_FROM_ANOTHER_CA(0, false),
-        STALLS_PAST_THE_FETCH_BOUND(1, false),
-        INVALID_POLICY_BODY(1, false),
-        TXT_RECORD_GONE(0, false),
-        TXT_SERVFAIL(0, false),
-        MODE_NONE_SAME_ID_VALID_HTTPS(1, true);
-
-        final int gets;
-        final boolean legitimateUpdate;
-
-        Hostile(int gets, boolean legitimateUpdate) {
-            this.gets = gets;
-            this.legitimateUpdate = legitimateUpdate;
-        }
-
-        void apply(String d) {
-            String host = "mta-sts." + d;
-            switch (this) {
-                case HTTP_500:
-                    bed.https().respond(host, Response.status(500));
-                    break;
-                case CERTIFICATE_FROM_ANOTHER_CA:
-                    bed.https().certificate(host, TestCa.create("Interceptor").issue(host));
-                    break;
-                case STALLS_PAST_THE_FETCH_BOUND:
-                    bed.https().respond(host, Response.ok(enforceText(d, 86_400)).trickle(Duration.ofSeconds(1)));
-                    break;
-                case INVALID_POLICY_BODY:
-                    bed.https().respond(host, Response.ok("version: STSv1\nmode: doubt\nmax_age: 86400\n"));
-                    break;
-                case TXT_RECORD_GONE:
-                    bed.dns().clear("_mta-sts." + d);
-                    break;
-                case TXT_SERVFAIL:
-                    bed.dns().fault("_mta-sts." + d, Fault.SERVFAIL);
-                    break;
-                case MODE_NONE_SAME_ID_VALID_HTTPS:
-                    bed.https().respond(host, Response.ok(NONE_POLICY));
-                    break;
-                default:
-                    throw new AssertionError(this);
-            }
-        }
-    }
-
-    private static final String NONE_POLICY = "version: STSv1\nmode: none\nmax_age: 86400\n";
-
-    @ParameterizedTest
-    @EnumSource(Hostile.class)
-    void aRefresherRoundNeverDowngradesTheCachedPolicy(Hostile hostile) {
-        refreshAgainst(hostile, true);
-    }
-
-    @ParameterizedTest
-    @EnumSource(Hostile.class)
-    void anAdminRefreshNeverDowngradesTheCachedPolicy(Hostile hostile) {
-        refreshAgainst(hostile, false);
-    }
-
-    private void refreshAgainst(Hostile hostile, boolean round) {
-        String text = enforceText(domain, 86_400);
-        bed.publish(domain, "id1", text);
-        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
-        StoredPolicy before = row();
-        // The refresh runs on another node, whose resolver has its own TLS client context: a client that
-        // resumes a TLS session with the real host never meets the interceptor's certificate (and a real
-        // interceptor cannot resume a session it never had), so only a client without a resumable
-        // session tests the certificate check.
-        MtaStsResolver refresherSource = newResolver(Duration.ofSeconds(2));
-        PolicyCache c = newCache(refresherSource, new MetricRegistry());
-        // 13 h later: stale (12 h) and past max_age/2, so the refresh re-fetches the body under the same id
-        clock.advance(Duration.ofHours(13));
-        hostile.apply(domain);
-        Wire w0 = wire(domain);
-
-        RefreshReport.Outcome outcome;
-        if (round) {
-            RoundSummary s = c.runRefreshRound();
-            assertThat(s.complete()).isTrue();
-            assertThat(s.rowsDue()).isEqualTo(1);
-            outcome = s.outcomes().entrySet().stream().filter(en -> en.getValue() > 0).map(en -> en.getKey())
-                    .findFirst().orElseThrow();
-            assertThat(s.outcomes().values().stream().mapToLong(Long::longValue).sum()).isEqualTo(1);
-        } else {
-            outcome = c.refresh(domain).outcome();
-        }
-
-        assertThat(wire(domain).txt).isEqualTo(w0.txt + 1);
-        assertThat(wire(domain).get).isEqualTo(w0.get + hostile.gets);
-        if (hostile.legitimateUpdate) {
-            assertThat(outcome).isEqualTo(RefreshReport.Outcome.UPDATED);
-            StoredPolicy row = row();
-            assertThat(row.policy().mode()).isEqualTo(StsPolicy.Mode.NONE);
-            assertThat(row.recordId()).isEqualTo("id1");
-            assertThat(row.lastUpdate()).isEqualTo(clock.instant());
-            CacheResult r = c.get(domain);
-            assertThat(r.outcome()).isEqualTo(Outcome.OK);
-            assertThat(r.policy()).isNull(); // deliver as without a policy: the owner said so
-        } else {
-            assertThat(outcome).isEqualTo(RefreshReport.Outcome.KEPT);
-            assertSameRow(row(), before);
-            CacheResult r = c.get(domain);
-            assertThat(r.outcome()).isEqualTo(Outcome.OK);
-            assertThat(r.policy()).isEqualTo(parse(text));
-            // and from a node that has nothing in memory
-            assertThat(newCache(refresherSource, new MetricRegistry()).get(domain).policy()).isEqualTo(parse(text));
-        }
-    }
-
     // ------------------------------------------------------------------ coalescing
 
     @Test
@@ -658,111 +451,5 @@ class PolicyCacheWireTest {
         assertThat(aaaa(domain)).isLessThanOrEqualTo(1);
         assertThat(gets(domain)).isEqualTo(1);
         assertThat(row().policy()).isEqualTo(parse(text));
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    /** Publishes an enforce policy (max_age one day) under id1 and caches it with one get; returns its text. */
-    private String cachedEnforce() {
-        String text = enforceText(domain, 86_400);
-        bed.publish(domain, "id1", text);
-        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
-        return text;
-    }
-
-    static String enforceText(String d, long maxAge) {
-        return "version: STSv1\nmode: enforce\nmx: mx." + d + "\nmx: *.mx." + d + "\nmax_age: " + maxAge + "\n";
-    }
-
-    /** {@code text} padded with an extension line to exactly {@code size} bytes. */
-    static String padded(String text, int size) {
-        String head = text + "padding: ";
-        return head + "x".repeat(size - head.length() - 1) + "\n";
-    }
-
-    static StsPolicy parse(String text) {
-        try {
-            return StsPolicy.parse(text);
-        } catch (StsSyntaxException e) {
-            throw new IllegalArgumentException(e);
-        }
-    }
-
-    private static void changeId(String d, String id) {
-        bed.dns().clear("_mta-sts." + d).txt("_mta-sts." + d, "v=STSv1; id=" + id + ";");
-    }
-
-    private StoredPolicy row() {
-        return cache.show(domain).orElse(null);
-    }
-
-    /** The policy columns are untouched (last_use and last_check are bookkeeping, not the policy). */
-    private static void assertSameRow(StoredPolicy actual, StoredPolicy expected) {
-        assertThat(actual).isNotNull();
-        assertThat(actual.recordId()).isEqualTo(expected.recordId());
-        assertThat(actual.policy()).isEqualTo(expected.policy());
-        assertThat(actual.policy().text()).isEqualTo(expected.policy().text());
-        assertThat(actual.inserted()).isEqualTo(expected.inserted());
-        assertThat(actual.lastUpdate()).isEqualTo(expected.lastUpdate());
-        assertThat(actual.validUntil()).isEqualTo(expected.validUntil());
-        assertThat(actual.backoff()).isEqualTo(expected.backoff());
-    }
-
-    private static int txt(String d) {
-        return bed.dns().queries("_mta-sts." + d, Type.TXT);
-    }
-
-    private static int a(String d) {
-        return bed.dns().queries("mta-sts." + d, Type.A);
-    }
-
-    private static int aaaa(String d) {
-        return bed.dns().queries("mta-sts." + d, Type.AAAA);
-    }
-
-    private static int gets(String d) {
-        return bed.https().requests("mta-sts." + d);
-    }
-
-    private static Wire wire(String d) {
-        return new Wire(txt(d), a(d), aaaa(d), gets(d));
-    }
-
-    /** The servers' counters for one domain: TXT queries, A and AAAA queries of the policy host, GETs. */
-    static final class Wire {
-        final int txt;
-        final int a;
-        final int aaaa;
-        final int get;
-
-        Wire(int txt, int a, int aaaa, int get) {
-            this.txt = txt;
-            this.a = a;
-            this.aaaa = aaaa;
-            this.get = get;
-        }
-
-        Wire plusTxt(int n) {
-            return new Wire(txt + n, a, aaaa, get);
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            if (!(o instanceof Wire)) {
-                return false;
-            }
-            Wire w = (Wire) o;
-            return txt == w.txt && a == w.a && aaaa == w.aaaa && get == w.get;
-        }
-
-        @Override
-        public int hashCode() {
-            return ((txt * 31 + a) * 31 + aaaa) * 31 + get;
-        }
-
-        @Override
-        public String toString() {
-            return String.format(Locale.ROOT, "TXT %d, A %d, AAAA %d, GET %d", txt, a, aaaa, get);
-        }
     }
 }
