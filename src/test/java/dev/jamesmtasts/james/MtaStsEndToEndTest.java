@@ -109,6 +109,11 @@ class MtaStsEndToEndTest {
                 assertThat(row).isNotNull();
                 assertThat(row.getString("mode")).isEqualTo("enforce");
                 assertThat(row.getString("record_id")).isEqualTo("20261128");
+                // Cache metrics land in James's own registry: WebAdmin /metrics shows them.
+                String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + james.webAdminPort() + "/metrics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).containsPattern("mtasts.cache.get.ok").containsPattern("mtasts.fetch.latency");
                 List<Map<String, String>> listed = listThroughMBean();
                 assertThat(listed).anySatisfy(m -> {
                     assertThat(m).containsEntry("domain", "secure.test").containsEntry("mode", "enforce")
