@@ -95,6 +95,9 @@ final class CassandraOptions {
                 .withDuration(DefaultDriverOption.METADATA_SCHEMA_REQUEST_TIMEOUT, Duration.ofSeconds(10))
                 .withDuration(DefaultDriverOption.CONTROL_CONNECTION_AGREEMENT_TIMEOUT, Duration.ofSeconds(10))
                 .withBoolean(DefaultDriverOption.RECONNECT_ON_INIT, false)
+                // netty waits a 2 s quiet period before its event loops end: a short-lived tool need not.
+                .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
+                .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
                 .build();
         CqlSession session;
         try {

@@ -276,7 +276,7 @@ final class LookupCommand implements Subcommand {
             if (cache != null) {
                 sb.append("\n  cache:   ").append(outcomeName(cache.outcome()))
                         .append(fromCache ? ", from the cache" : ", not from the cache")
-                        .append(cache.fresh() ? ", id confirmed in DNS now" : ", id not checked now");
+                        .append(cache.fresh() ? ", checked in DNS now" : ", not checked in DNS now");
             }
             return sb.toString();
         }
