@@ -3,10 +3,12 @@ package dev.jamesmtasts.cli;
 import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
 import com.codahale.metrics.MetricRegistry;
+import com.datastax.oss.driver.api.core.AllNodesFailedException;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
@@ -151,13 +153,25 @@ final class CassandraOptions {
         }
 
         private static String describe(Throwable e) {
-            String m = e.getMessage();
-            if (m != null) {
-                // The driver's "All 1 node(s) tried..." messages are long; the first line says enough.
-                int nl = m.indexOf('\n');
-                m = nl > 0 ? m.substring(0, nl) : m;
+            if (e instanceof AllNodesFailedException) {
+                // The driver's own message is a paragraph; the first error of the contact point says enough.
+                for (List<Throwable> errors : ((AllNodesFailedException) e).getAllErrors().values()) {
+                    if (!errors.isEmpty()) {
+                        return "no contact point answered (" + firstLine(errors.get(0)) + ")";
+                    }
+                }
+                return "no contact point answered";
             }
-            return m != null ? m : e.getClass().getSimpleName();
+            return firstLine(e);
+        }
+
+        private static String firstLine(Throwable e) {
+            String m = e.getMessage();
+            if (m == null) {
+                return e.getClass().getSimpleName();
+            }
+            int nl = m.indexOf('\n');
+            return nl > 0 ? m.substring(0, nl) : m;
         }
     }
 }
