@@ -16,7 +16,7 @@ import dev.jamesmtasts.testing.CassandraNode;
 /**
  * A get that has to read Cassandra (near cache cold) over N stored policies (default 100,000):
  * prints p50/p99/max latency. The policy source answers instantly, so the figure is the store read
- * plus the cache's decision. Not a test. Run: {@code bin/bench-cache main ColdGetBenchmark [N] [gets]}.
+ * plus the cache's decision. Not a test. Run: {@code bin/bench main ColdGetBenchmark [N] [gets]}.
  */
 public final class ColdGetBenchmark {
     public static void main(String[] args) throws Exception {

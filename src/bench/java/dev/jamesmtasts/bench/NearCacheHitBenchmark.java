@@ -26,7 +26,7 @@ import dev.jamesmtasts.testing.CassandraNode;
 
 /**
  * The delivery hot path on a near-cache hit: {@code get(domain)} + MX match. Needs the node on 9042
- * (for setup only; a hit never touches Cassandra). Run: {@code bin/bench-cache jmh NearCacheHitBenchmark}.
+ * (for setup only; a hit never touches Cassandra). Run: {@code bin/bench jmh NearCacheHitBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)

@@ -19,7 +19,7 @@ import dev.jamesmtasts.mtasts.StsSyntaxException;
 
 /**
  * Policy and record parsing, and MX matching: the protocol pieces on the delivery path.
- * Run with {@code bin/bench ProtocolBenchmark}.
+ * Run with {@code bin/bench jmh ProtocolBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

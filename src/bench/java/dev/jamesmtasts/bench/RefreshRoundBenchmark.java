@@ -18,7 +18,7 @@ import dev.jamesmtasts.testing.CassandraNode;
  * One refresher round over N stored policies (default 100,000), half of them due: time for the round
  * and due-index rows read against rows due (the policy table is never scanned). The policy source
  * answers instantly with an unchanged id. Not a test. Run:
- * {@code bin/bench-cache main RefreshRoundBenchmark [N] [concurrency]}.
+ * {@code bin/bench main RefreshRoundBenchmark [N] [concurrency]}.
  */
 public final class RefreshRoundBenchmark {
     public static void main(String[] args) throws Exception {

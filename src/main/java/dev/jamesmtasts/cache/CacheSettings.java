@@ -16,7 +16,8 @@ import java.util.Objects;
  *   <tr><td>nearCacheTtl</td><td>60 s: how long another node's newer write may go unseen here</td></tr>
  *   <tr><td>idCheckInterval</td><td>60 s: how often a get re-checks the TXT id (0 = every get)</td></tr>
  *   <tr><td>lastUseWriteInterval</td><td>1 h: at most one last_use write per domain per node per interval</td></tr>
- *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch</td></tr>
+ *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch (a stored backoff
+ *       row), and after a failed re-fetch of a cached policy (per node, in memory)</td></tr>
  *   <tr><td>flightTimeout</td><td>2 min: bound on a get waiting for a DNS/HTTPS lookup in flight</td></tr>
  *   <tr><td>refreshInterval</td><td>24 h between refresh rounds</td></tr>
  *   <tr><td>staleAfter</td><td>12 h: a policy whose id was not checked for this long is refreshed</td></tr>

@@ -24,6 +24,11 @@ final class NearEntry {
     final CacheResult notFoundAnswer;
     volatile long lastIdCheck;
     volatile long lastUseWritten;
+    /**
+     * Millis before which a failed re-fetch of the cached policy is not tried again from this node
+     * (RFC 8461 §3.3: limit attempts after a failed GET to one per five minutes); kept only here.
+     */
+    volatile long refetchNotBefore = Long.MIN_VALUE;
 
     NearEntry(StoredPolicy row, long loadedAt, long lastIdCheck, boolean negative, String negativeReason) {
         this.row = row;
@@ -55,6 +60,7 @@ final class NearEntry {
     NearEntry reloadedAt(long now) {
         NearEntry e = new NearEntry(row, now, lastIdCheck, negative, negativeReason);
         e.lastUseWritten = lastUseWritten;
+        e.refetchNotBefore = refetchNotBefore;
         return e;
     }
 

@@ -35,7 +35,8 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * <p>Semantics of {@link #get} (RFC 8461 §3.1 note, §3.3, §5.1, §10.2):
  * <ul>
  *   <li>The TXT id is re-checked on use, at most once per {@code idCheckInterval} per node; a changed
- *       id triggers a re-fetch; a failed re-fetch keeps the cached policy.</li>
+ *       id triggers a re-fetch; a failed re-fetch keeps the cached policy, and this node does not try
+ *       that re-fetch again before {@code backoff} (5 min) has passed (RFC 8461 §3.3).</li>
  *   <li>A cached non-{@code none} policy is applied until its valid_until (last successful fetch +
  *       max_age) whatever fails around it: DNS errors, fetch errors, a vanished TXT record, a store
  *       outage (answered from memory).</li>
@@ -265,6 +266,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
 
     private NearEntry fromStore(StoredPolicy row, long now, NearEntry old) {
         long lastCheck = NEVER;
+        long refetchNotBefore = NEVER;
         boolean negative = false;
         String negativeReason = null;
         if (old != null) {
@@ -273,11 +275,13 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                     && row.lastUpdate().equals(old.row.lastUpdate());
             if (samePolicy || (row == null && old.row == null && old.negative)) {
                 lastCheck = old.lastIdCheck;
+                refetchNotBefore = old.refetchNotBefore;
                 negative = old.negative;
                 negativeReason = old.negativeReason;
             }
         }
         NearEntry e = new NearEntry(row, now, lastCheck, negative, negativeReason);
+        e.refetchNotBefore = refetchNotBefore;
         if (old != null && old.lastUseWritten != NEVER && (e.lastUseWritten == NEVER || old.lastUseWritten > e.lastUseWritten)) {
             e.lastUseWritten = old.lastUseWritten;
         }
@@ -296,12 +300,19 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                 if (sameId && now < e.bodyRefreshAt) {
                     return answer(e.policy(), id, true, "id " + id + " confirmed in DNS");
                 }
+                String what = sameId ? "body re-fetch" : "id changed to " + id + ", re-fetch";
+                if (now < e.refetchNotBefore) {
+                    // RFC 8461 §3.3: after a failed GET, limit further attempts to one per five minutes
+                    // (without this, every id check - once a minute per node - hit the failing host)
+                    return keep(e, what + " failed recently, next attempt after " + Instant.ofEpochMilli(e.refetchNotBefore));
+                }
                 PolicyFetchResult f = fetch(d);
                 if (f.isSuccess()) {
                     return stored(d, e, id, f.policy(), nowI);
                 }
+                e.refetchNotBefore = now + settings.backoff().toMillis();
                 // RFC 8461 §3.3, §5.1: a failed re-fetch never removes or downgrades the cached policy
-                return keep(e, (sameId ? "body re-fetch" : "id changed to " + id + ", re-fetch") + " failed (" + f + ")");
+                return keep(e, what + " failed (" + f + ")");
             case TEMPORARY_ERROR:
                 return keep(e, "TXT lookup failed (" + rec.reason() + ")");
             default: // NO_RECORD, MULTIPLE_RECORDS, INVALID_RECORD

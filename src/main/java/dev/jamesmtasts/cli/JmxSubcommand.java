@@ -3,7 +3,11 @@ package dev.jamesmtasts.cli;
 import java.io.PrintStream;
 import java.util.List;
 
-/** {@code mta-sts jmx ...}: {@link JmxCommand} registered as a subcommand of the tool. */
+/**
+ * {@code mta-sts jmx}: the {@link JmxCommand} (the policy cache of a running James, over JMX RMI) as
+ * a subcommand. {@link JmxCommand} parses its own arguments and prints its own usage; its exit codes
+ * (0 done, 1 not found / failed, 2 usage, 3 cannot connect) pass through unchanged.
+ */
 final class JmxSubcommand implements Subcommand {
     @Override
     public String name() {
@@ -13,14 +17,13 @@ final class JmxSubcommand implements Subcommand {
     @Override
     public String usage() {
         return "jmx --jmx HOST:PORT [--user U --password P] COMMAND\n"
-                + "  Inspects the policy cache of a running James through its MTA-STS MBean (JMX RMI).\n"
-                + "  COMMAND: list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN\n"
-                + "           | refresh-round | counters\n";
+                + "  Inspects and drives the policy cache of a running James over JMX RMI (James's jmx.properties port).\n"
+                + "  list [--after DOMAIN] [--limit N]   cached policies, one per line (page of N, default 100)\n"
+                + "  show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters\n";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) {
-        // JmxCommand parses and reports its own usage errors (exit 2) and connection failures (exit 3).
         return JmxCommand.run(args.toArray(new String[0]), out, err);
     }
 }

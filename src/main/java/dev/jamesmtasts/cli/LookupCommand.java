@@ -1,46 +1,54 @@
 package dev.jamesmtasts.cli;
 
 import java.io.PrintStream;
-import java.math.BigDecimal;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.datastax.oss.driver.api.core.CqlSession;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.jamesmtasts.cache.CacheResult;
+import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.cache.PolicyCache;
+import dev.jamesmtasts.cache.StoreException;
+import dev.jamesmtasts.cache.StoredPolicy;
+import dev.jamesmtasts.cli.CassandraOptions.CassandraUnreachableException;
 import dev.jamesmtasts.mtasts.Domains;
 import dev.jamesmtasts.mtasts.LookupResult;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
-import dev.jamesmtasts.mtasts.MtaStsSettings;
 import dev.jamesmtasts.mtasts.MxPattern;
+import dev.jamesmtasts.mtasts.PolicyFetchResult;
+import dev.jamesmtasts.mtasts.PolicySource;
+import dev.jamesmtasts.mtasts.RecordLookupResult;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
- * {@code mta-sts lookup}: asks DNS and HTTPS, with no cache, what MTA-STS policy each domain publishes
- * and why (RFC 8461 §3). Domains are looked up concurrently; answers are printed in argument order.
- * With {@code --json}, one JSON object per line per domain:
+ * {@code mta-sts lookup}: what MTA-STS policy each domain publishes and why (RFC 8461 §3). Without
+ * {@code --cassandra} it asks DNS and HTTPS directly, with no cache; with {@code --cassandra} it goes
+ * through the shared {@link PolicyCache} (RFC 8461 §5.1 semantics: a stored policy is used, re-checked
+ * against the TXT id, refreshed when the id changed) and stores what it fetched, as a James node would.
+ * Domains are looked up concurrently; answers are printed in argument order. With {@code --json}, one
+ * JSON object per line per domain:
  *
  * <pre>
  * {"domain":"…","result":"policy|none|fetch-error|temporary","record":{"id":"…"},
  *  "policy":{"mode":"enforce|testing|none","mx":["…"],"max_age":N},"reason":"…"}
  * </pre>
  *
- * ({@code record} and {@code policy} only where known). Exit status 0 whenever every domain was
- * answered, whatever the answers.
+ * ({@code record} and {@code policy} only where known); through the cache the object also carries
+ * {@code "cache":{"outcome":"ok|backoff|notfound|error","fresh":B,"from_cache":B}}. Exit status 0
+ * whenever every domain was answered, whatever the answers; 3 when Cassandra cannot be reached.
  */
 final class LookupCommand implements Subcommand {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int MAX_THREADS = 16;
 
     @Override
@@ -51,71 +59,35 @@ final class LookupCommand implements Subcommand {
     @Override
     public String usage() {
         return "lookup [OPTIONS] DOMAIN...\n"
-                + "  Looks up the MTA-STS record and policy of each DOMAIN (no cache).\n"
-                + "  --resolver HOST[:PORT]        DNS server to ask (repeatable; IPv6 as [ADDR]:PORT);\n"
-                + "                                default: the system's resolvers\n"
-                + "  --trust-store FILE            trust these CAs (PEM bundle, PKCS12 or JKS) instead of the JVM's\n"
-                + "  --trust-store-password P      password of the trust store\n"
-                + "  --allow-private-addresses     allow policy hosts on loopback/private/link-local addresses\n"
-                + "  --policy-port N               HTTPS port of the policy host (default 443)\n"
-                + "  --timeout SECONDS             bound on each policy fetch (default 60); DNS queries time out\n"
-                + "                                after min(5, SECONDS) seconds\n"
+                + "  Looks up the MTA-STS record and policy of each DOMAIN: directly (no cache), or through\n"
+                + "  the shared Cassandra cache with --cassandra (stores what it fetches).\n"
+                + ResolverOptions.USAGE
+                + CassandraOptions.USAGE.replace("Cassandra contact point (port default 9042)",
+                        "go through the cache in this Cassandra (port default 9042)")
                 + "  --json                        one JSON object per line per domain\n";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        MtaStsSettings.Builder settings = MtaStsSettings.builder();
+        ResolverOptions resolverOptions = new ResolverOptions();
+        CassandraOptions cassandra = new CassandraOptions(null);
         boolean json = false;
-        Path trustStore = null;
-        String password = null;
         List<String> domains = new ArrayList<>();
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            String value = null;
-            int eq = arg.indexOf('=');
-            if (arg.startsWith("--") && eq > 0) {
-                value = arg.substring(eq + 1);
-                arg = arg.substring(0, eq);
-            }
-            switch (arg) {
-                case "--json":
-                    json = true;
-                    break;
-                case "--allow-private-addresses":
-                    settings.allowPrivateAddresses(true);
-                    break;
-                case "--resolver":
-                    value = value != null ? value : next(args, ++i, arg);
-                    settings.addResolver(resolver(value));
-                    break;
-                case "--trust-store":
-                    trustStore = Path.of(value != null ? value : next(args, ++i, arg));
-                    break;
-                case "--trust-store-password":
-                    password = value != null ? value : next(args, ++i, arg);
-                    break;
-                case "--policy-port":
-                    settings.policyPort(port(value != null ? value : next(args, ++i, arg), arg));
-                    break;
-                case "--timeout":
-                    Duration t = seconds(value != null ? value : next(args, ++i, arg));
-                    settings.fetchTimeout(t);
-                    settings.dnsTimeout(t.compareTo(MtaStsSettings.DEFAULT_DNS_TIMEOUT) < 0 ? t : MtaStsSettings.DEFAULT_DNS_TIMEOUT);
-                    break;
-                case "--":
-                    domains.addAll(args.subList(i + 1, args.size()));
-                    i = args.size();
-                    break;
-                default:
-                    if (arg.startsWith("-")) {
-                        throw new UsageException("unknown option " + arg);
-                    }
-                    domains.add(arg);
+        ArgCursor a = new ArgCursor(args);
+        while (a.next()) {
+            if (a.current().equals("--json")) {
+                json = true;
+            } else if (a.current().equals("--")) {
+                domains.addAll(a.rest());
+            } else if (!resolverOptions.accept(a) && !cassandra.accept(a) && a.positional()) {
+                domains.add(a.current());
             }
         }
         if (domains.isEmpty()) {
             throw new UsageException("no domain given");
+        }
+        if (cassandra.contactPoint() == null && cassandra.tuned()) {
+            throw new UsageException("--keyspace and --datacenter need --cassandra");
         }
         List<String> normalized = new ArrayList<>();
         for (String d : domains) {
@@ -125,52 +97,58 @@ final class LookupCommand implements Subcommand {
                 throw new UsageException(e.getMessage());
             }
         }
-        if (password != null && trustStore == null) {
-            throw new UsageException("--trust-store-password without --trust-store");
-        }
-        if (trustStore != null) {
-            if (!Files.isReadable(trustStore)) {
-                throw new UsageException("cannot read trust store " + trustStore);
+        CacheSettings cacheSettings = cassandra.contactPoint() == null ? null : cassandra.settings();
+        try (MtaStsResolver resolver = resolverOptions.resolver()) {
+            if (cacheSettings == null) {
+                return answer(normalized, d -> Answer.of(resolver.lookup(d)), json, out, err);
             }
-            settings.trustStore(trustStore, password == null ? null : password.toCharArray());
+            FetchRecorder recorder = new FetchRecorder(resolver);
+            try (CqlSession session = cassandra.connect();
+                 PolicyCache cache = cassandra.cache(session, recorder, cacheSettings)) {
+                return answer(normalized, d -> Answer.of(d, cache.get(d), recorder.fetched.contains(d), cache), json, out, err);
+            } catch (CassandraUnreachableException e) {
+                err.println("mta-sts lookup: " + e.getMessage());
+                return MtaStsCli.EXIT_UNREACHABLE;
+            }
         }
-        MtaStsResolver resolver;
-        try {
-            resolver = new MtaStsResolver(settings.build());
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.min(MAX_THREADS, normalized.size()), r -> {
+    }
+
+    /** Looks up the distinct domains concurrently and prints the answers in argument order. */
+    private static int answer(List<String> domains, Lookup lookup, boolean json, PrintStream out, PrintStream err) {
+        Map<String, Future<Answer>> futures = new LinkedHashMap<>();
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(MAX_THREADS, domains.size()), r -> {
             Thread th = new Thread(r, "mta-sts-lookup");
             th.setDaemon(true);
             return th;
         });
         try {
-            List<Future<LookupResult>> futures = new ArrayList<>();
-            for (String d : normalized) {
-                futures.add(pool.submit(() -> resolver.lookup(d)));
+            for (String d : domains) {
+                futures.computeIfAbsent(d, k -> pool.submit((Callable<Answer>) () -> lookup.answer(k)));
             }
             int status = 0;
-            for (int i = 0; i < futures.size(); i++) {
-                LookupResult result;
+            for (String d : domains) {
+                Answer result;
                 try {
-                    result = futures.get(i).get();
+                    result = futures.get(d).get();
                 } catch (ExecutionException e) {
-                    err.println(normalized.get(i) + ": lookup failed: " + e.getCause());
+                    err.println(d + ": lookup failed: " + e.getCause());
                     status = 1;
                     continue;
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return 1;
                 }
-                out.println(json ? toJson(result) : toText(result));
+                out.println(json ? result.toJson() : result.toText());
                 out.flush();
             }
             return status;
         } finally {
             pool.shutdownNow();
-            resolver.close();
         }
+    }
+
+    private interface Lookup {
+        Answer answer(String domain) throws Exception;
     }
 
     /** The result name used in both outputs. */
@@ -183,105 +161,145 @@ final class LookupCommand implements Subcommand {
         }
     }
 
-    static String toJson(LookupResult r) {
-        ObjectNode o = JSON.createObjectNode();
-        o.put("domain", r.domain());
-        o.put("result", resultName(r.kind()));
-        if (r.record() != null) {
-            o.putObject("record").put("id", r.record().id());
-        }
-        StsPolicy p = r.policy();
-        if (p != null) {
-            ObjectNode policy = o.putObject("policy");
-            policy.put("mode", p.mode().text());
-            ArrayNode mx = policy.putArray("mx");
-            for (MxPattern m : p.mx()) {
-                mx.add(m.toString());
-            }
-            policy.put("max_age", p.maxAgeSeconds());
-        }
-        o.put("reason", r.reason());
-        return o.toString();
-    }
+    /** One domain's answer, direct or through the cache, in the shape both outputs print. */
+    static final class Answer {
+        final String domain;
+        final String result;
+        final String recordId;
+        final StsPolicy policy;
+        final String reason;
+        /** Null without the cache. */
+        final CacheResult cache;
+        final boolean fromCache;
 
-    static String toText(LookupResult r) {
-        StringBuilder sb = new StringBuilder(r.domain()).append(": ").append(resultName(r.kind()));
-        if (r.record() != null) {
-            sb.append(" (record id ").append(r.record().id()).append(')');
+        private Answer(String domain, String result, String recordId, StsPolicy policy, String reason,
+                       CacheResult cache, boolean fromCache) {
+            this.domain = domain;
+            this.result = result;
+            this.recordId = recordId;
+            this.policy = policy;
+            this.reason = reason;
+            this.cache = cache;
+            this.fromCache = fromCache;
         }
-        StsPolicy p = r.policy();
-        if (p != null) {
-            sb.append("\n  mode:    ").append(p.mode().text());
-            for (MxPattern m : p.mx()) {
-                sb.append("\n  mx:      ").append(m);
-            }
-            sb.append("\n  max_age: ").append(p.maxAgeSeconds());
-            if (p.maxAgeClamped()) {
-                sb.append(" (clamped to one year)");
-            }
-        } else {
-            sb.append("\n  reason:  ").append(r.reason());
-        }
-        return sb.toString();
-    }
 
-    private static String next(List<String> args, int i, String option) throws UsageException {
-        if (i >= args.size()) {
-            throw new UsageException(option + " needs a value");
+        static Answer of(LookupResult r) {
+            return new Answer(r.domain(), resultName(r.kind()), r.record() == null ? null : r.record().id(), r.policy(),
+                    r.reason(), null, false);
         }
-        return args.get(i);
-    }
 
-    static InetSocketAddress resolver(String spec) throws UsageException {
-        String host = spec;
-        int port = 53;
-        if (spec.startsWith("[")) {
-            int close = spec.indexOf(']');
-            if (close < 0) {
-                throw new UsageException("bad --resolver " + spec);
+        /**
+         * A cache answer. {@code fetched}: this run made an HTTPS fetch for the domain, so the answer
+         * is not from the cache. A policy of mode {@code none} is an OK answer without a policy to
+         * apply: its stored row tells which policy and id it was.
+         */
+        static Answer of(String domain, CacheResult r, boolean fetched, PolicyCache cache) {
+            StsPolicy policy = r.policy();
+            String id = r.recordId();
+            String result;
+            switch (r.outcome()) {
+                case OK:
+                    result = "policy";
+                    if (policy == null) {
+                        StoredPolicy row = storedRow(cache, domain);
+                        if (row != null && row.policy() != null) {
+                            policy = row.policy();
+                            id = row.recordId();
+                        } else {
+                            result = "none";
+                        }
+                    }
+                    break;
+                case NOT_FOUND:
+                    result = "none";
+                    break;
+                case BACKOFF:
+                    result = "fetch-error";
+                    break;
+                default:
+                    result = "temporary";
             }
-            host = spec.substring(1, close);
-            if (close + 1 < spec.length()) {
-                if (spec.charAt(close + 1) != ':') {
-                    throw new UsageException("bad --resolver " + spec);
+            boolean fromCache = !fetched && (r.outcome() == CacheResult.Outcome.OK || r.outcome() == CacheResult.Outcome.BACKOFF);
+            return new Answer(domain, result, id, policy, r.reason(), r, fromCache);
+        }
+
+        private static StoredPolicy storedRow(PolicyCache cache, String domain) {
+            try {
+                return cache.show(domain).orElse(null);
+            } catch (StoreException e) {
+                return null;
+            }
+        }
+
+        static String outcomeName(CacheResult.Outcome o) {
+            return o == CacheResult.Outcome.NOT_FOUND ? "notfound" : o.name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        String toJson() {
+            ObjectNode o = CliJson.object();
+            o.put("domain", domain);
+            o.put("result", result);
+            if (recordId != null) {
+                o.putObject("record").put("id", recordId);
+            }
+            if (policy != null) {
+                CliJson.putPolicy(o, policy);
+            }
+            o.put("reason", reason);
+            if (cache != null) {
+                ObjectNode c = o.putObject("cache");
+                c.put("outcome", outcomeName(cache.outcome()));
+                c.put("fresh", cache.fresh());
+                c.put("from_cache", fromCache);
+            }
+            return o.toString();
+        }
+
+        String toText() {
+            StringBuilder sb = new StringBuilder(domain).append(": ").append(result);
+            if (recordId != null) {
+                sb.append(" (record id ").append(recordId).append(')');
+            }
+            if (policy != null) {
+                sb.append("\n  mode:    ").append(policy.mode().text());
+                for (MxPattern m : policy.mx()) {
+                    sb.append("\n  mx:      ").append(m);
                 }
-                port = port(spec.substring(close + 2), "--resolver");
+                sb.append("\n  max_age: ").append(policy.maxAgeSeconds());
+                if (policy.maxAgeClamped()) {
+                    sb.append(" (clamped to one year)");
+                }
             }
-        } else if (spec.indexOf(':') >= 0 && spec.indexOf(':') == spec.lastIndexOf(':')) {
-            host = spec.substring(0, spec.indexOf(':'));
-            port = port(spec.substring(spec.indexOf(':') + 1), "--resolver");
-        }
-        if (host.isEmpty()) {
-            throw new UsageException("bad --resolver " + spec);
-        }
-        try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
-        } catch (UnknownHostException e) {
-            throw new UsageException("unknown resolver host " + host);
+            if (policy == null || cache != null) {
+                sb.append("\n  reason:  ").append(reason);
+            }
+            if (cache != null) {
+                sb.append("\n  cache:   ").append(outcomeName(cache.outcome()))
+                        .append(fromCache ? ", from the cache" : ", not from the cache")
+                        .append(cache.fresh() ? ", checked in DNS now" : ", not checked in DNS now");
+            }
+            return sb.toString();
         }
     }
 
-    private static int port(String s, String option) throws UsageException {
-        try {
-            int p = Integer.parseInt(s);
-            if (p >= 1 && p <= 65535) {
-                return p;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
-        }
-        throw new UsageException(option + ": not a port number: " + s);
-    }
+    /** Passes lookups through and remembers which domains needed an HTTPS fetch. */
+    static final class FetchRecorder implements PolicySource {
+        private final PolicySource delegate;
+        final Set<String> fetched = ConcurrentHashMap.newKeySet();
 
-    private static Duration seconds(String s) throws UsageException {
-        try {
-            BigDecimal d = new BigDecimal(s);
-            if (d.signum() > 0 && d.compareTo(BigDecimal.valueOf(86400)) <= 0) {
-                return Duration.ofMillis(Math.max(1, d.movePointRight(3).longValue()));
-            }
-        } catch (NumberFormatException e) {
-            // fall through
+        FetchRecorder(PolicySource delegate) {
+            this.delegate = delegate;
         }
-        throw new UsageException("--timeout: not a positive number of seconds (at most 86400): " + s);
+
+        @Override
+        public RecordLookupResult lookupRecord(String domain) {
+            return delegate.lookupRecord(domain);
+        }
+
+        @Override
+        public PolicyFetchResult fetchPolicy(String domain) {
+            fetched.add(domain);
+            return delegate.fetchPolicy(domain);
+        }
     }
 }

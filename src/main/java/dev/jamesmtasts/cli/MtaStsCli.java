@@ -6,19 +6,23 @@ import java.util.List;
 
 /**
  * The {@code mta-sts} command-line tool (started by {@code bin/mta-sts}): {@code mta-sts SUBCOMMAND
- * [ARGS]...}. Exit status 0 when the subcommand did its work, 1 when it failed, 2 on usage errors
- * (with the usage on stderr).
+ * [ARGS]...}. Exit status 0 when the subcommand did its work, 1 when it failed or found nothing, 2
+ * on usage errors (with the usage on stderr), 3 when Cassandra (or a JMX agent) cannot be reached.
  */
 public final class MtaStsCli {
     /** Exit status for bad arguments. */
     public static final int EXIT_USAGE = 2;
+    /** Exit status when the thing asked about does not exist (e.g. {@code cache show} of an absent domain). */
+    public static final int EXIT_NOT_FOUND = 1;
+    /** Exit status when Cassandra (or the JMX agent) cannot be reached. */
+    public static final int EXIT_UNREACHABLE = 3;
 
     private MtaStsCli() {
     }
 
     /** The known subcommands, in the order the usage lists them. Add new ones here. */
     static List<Subcommand> commands() {
-        return List.of(new LookupCommand(), new JmxSubcommand());
+        return List.of(new LookupCommand(), new CacheCommand(), new JmxSubcommand());
     }
 
     public static void main(String[] args) {

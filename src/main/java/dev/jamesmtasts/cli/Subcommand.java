@@ -4,7 +4,7 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * One subcommand of {@code mta-sts} ({@code lookup}, and later {@code cache}, {@code jmx}, ...).
+ * One subcommand of {@code mta-sts} ({@code lookup}, {@code cache}, {@code jmx}).
  * Implementations are registered in {@link MtaStsCli#commands()}.
  */
 public interface Subcommand {

@@ -1,7 +1,6 @@
 package dev.jamesmtasts.james;
 
 import java.lang.management.ManagementFactory;
-import java.util.Map;
 
 import javax.annotation.PreDestroy;
 import javax.inject.Inject;
@@ -10,7 +9,6 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
-import org.apache.james.metrics.api.GaugeRegistry;
 import org.apache.james.utils.UserDefinedStartable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,7 +17,8 @@ import org.slf4j.LoggerFactory;
  * Started by James after the server is up ({@code guice.extension.startable=} in
  * {@code conf/extensions.properties}): starts the policy cache backend (store, schema, refresher:
  * see {@link MtaStsBackends}), registers the {@link MtaStsMBean} under {@value MtaStsMBean#OBJECT_NAME}
- * and the cache counters as gauges ({@code mtaSts.cache.<counter>}); {@link #stop()} (run by
+ * (the cache's own metrics, {@code mtasts.*}, go straight to James's Dropwizard registry);
+ * {@link #stop()} (run by
  * James at shutdown through {@code @PreDestroy}) undoes all of it, so a restart in the same JVM works.
  */
 public class MtaStsStartable implements UserDefinedStartable {
@@ -27,7 +26,6 @@ public class MtaStsStartable implements UserDefinedStartable {
 
     private final MtaStsBackend backend;
     private final MtaSts mbean;
-    private final GaugeRegistry gauges;
     private ObjectName registered;
     private boolean started;
 
@@ -36,11 +34,9 @@ public class MtaStsStartable implements UserDefinedStartable {
      * James's start whatever backend is bound.
      */
     @Inject
-    public MtaStsStartable(MtaStsConfiguration configuration, MtaStsBackend backend, MtaSts mbean,
-                           GaugeRegistry gauges) {
+    public MtaStsStartable(MtaStsConfiguration configuration, MtaStsBackend backend, MtaSts mbean) {
         this.backend = backend;
         this.mbean = mbean;
-        this.gauges = gauges;
     }
 
     @Override
@@ -62,14 +58,6 @@ public class MtaStsStartable implements UserDefinedStartable {
             registered = name;
         } catch (JMException e) {
             throw new IllegalStateException("cannot register MBean " + MtaStsMBean.OBJECT_NAME + ": " + e.getMessage(), e);
-        }
-        Map<String, Long> counters = backend.admin().counters();
-        for (String key : counters.keySet()) {
-            try {
-                gauges.register("mtaSts.cache." + key, () -> backend.admin().counters().getOrDefault(key, 0L));
-            } catch (IllegalArgumentException alreadyThere) {
-                LOGGER.debug("gauge mtaSts.cache.{} already registered", key);
-            }
         }
         LOGGER.info("MTA-STS extension started; MBean {}", MtaStsMBean.OBJECT_NAME);
     }

@@ -165,6 +165,11 @@ final class PolicyFetcher {
             return readResponse(in, host);
         } catch (IOException e) {
             throw new Failure(FetchFailure.PROTOCOL, "I/O error talking to " + host + ": " + e);
+        } finally {
+            // No TLS session resumption, ever: each fetch must see (and verify) the certificate the
+            // policy host presents now (RFC 8461 §3.3), not one validated hours ago. Invalidated
+            // after the exchange, when TLS 1.3 session tickets have arrived too.
+            tls.getSession().invalidate();
         }
     }
 

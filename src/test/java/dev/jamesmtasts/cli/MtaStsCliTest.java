@@ -2,10 +2,7 @@ package dev.jamesmtasts.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.jamesmtasts.testing.MtaStsTestbed;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
@@ -26,7 +22,6 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
 /** {@code mta-sts lookup} run in-process against the loopback DNS and HTTPS test servers. */
 class MtaStsCliTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static MtaStsTestbed bed;
     private static Path caPem;
 
@@ -45,30 +40,8 @@ class MtaStsCliTest {
         bed.close();
     }
 
-    /** What one run printed and returned. */
-    private static final class Run {
-        int status;
-        String out;
-        String err;
-
-        List<JsonNode> jsonLines() throws IOException {
-            List<JsonNode> lines = new ArrayList<>();
-            for (String line : out.split("\n")) {
-                lines.add(JSON.readTree(line));
-            }
-            return lines;
-        }
-    }
-
-    private static Run run(String... args) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Run r = new Run();
-        r.status = MtaStsCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8));
-        r.out = out.toString(StandardCharsets.UTF_8);
-        r.err = err.toString(StandardCharsets.UTF_8);
-        return r;
+    private static CliRun run(String... args) {
+        return CliRun.run(args);
     }
 
     private static String[] lookup(String... more) {
@@ -84,7 +57,7 @@ class MtaStsCliTest {
 
     @Test
     void jsonGivesOneObjectPerDomainInArgumentOrder() throws IOException {
-        Run r = run(lookup("--json", "GOOD.example.", "nothing.example", "fails.example", "flaky.example"));
+        CliRun r = run(lookup("--json", "GOOD.example.", "nothing.example", "fails.example", "flaky.example"));
         assertThat(r.status).as(r.err).isZero();
         List<JsonNode> lines = r.jsonLines();
         assertThat(lines).hasSize(4);
@@ -119,7 +92,7 @@ class MtaStsCliTest {
 
     @Test
     void humanOutputExplainsEachResult() {
-        Run r = run(lookup("good.example", "fails.example"));
+        CliRun r = run(lookup("good.example", "fails.example"));
         assertThat(r.status).isZero();
         assertThat(r.out).contains("good.example: policy (record id 20240101)")
                 .contains("mode:    enforce")
@@ -132,7 +105,7 @@ class MtaStsCliTest {
 
     @Test
     void privatePolicyHostIsRefusedWithoutTheOption() throws IOException {
-        Run r = run("lookup", "--json", "--resolver", "127.0.0.1:" + bed.dns().port(), "--trust-store", caPem.toString(),
+        CliRun r = run("lookup", "--json", "--resolver", "127.0.0.1:" + bed.dns().port(), "--trust-store", caPem.toString(),
                 "--policy-port", String.valueOf(bed.https().port()), "good.example");
         assertThat(r.status).isZero();
         JsonNode line = r.jsonLines().get(0);
@@ -146,7 +119,7 @@ class MtaStsCliTest {
         bed.dns().txt("_mta-sts.slow.example", "v=STSv1; id=s1;");
         String[] args = lookup("--json", "slow.example");
         args[Arrays.asList(args).indexOf("--timeout") + 1] = "1";
-        Run r = run(args);
+        CliRun r = run(args);
         assertThat(r.status).isZero();
         assertThat(r.jsonLines().get(0).get("reason").asText()).contains("TIMEOUT");
     }
@@ -163,7 +136,7 @@ class MtaStsCliTest {
                 new String[] {"lookup", "--timeout", "-1", "a.example"},
                 new String[] {"lookup", "--trust-store", "/nonexistent/ca.pem", "a.example"},
                 new String[] {"lookup", "a..example"})) {
-            Run r = run(args);
+            CliRun r = run(args);
             assertThat(r.status).as(String.join(" ", args)).isEqualTo(2);
             assertThat(r.err).as(String.join(" ", args)).contains("usage:");
             assertThat(r.out).isEmpty();
@@ -172,19 +145,8 @@ class MtaStsCliTest {
 
     @Test
     void helpGoesToStdoutWithStatusZero() {
-        Run r = run("--help");
+        CliRun r = run("--help");
         assertThat(r.status).isZero();
         assertThat(r.out).contains("lookup [OPTIONS] DOMAIN...").contains("--resolver");
-    }
-
-    @Test
-    void jmxIsASubcommandAndReportsAnUnreachableJames() {
-        Run usage = run("jmx");
-        assertThat(usage.status).isEqualTo(2);
-        assertThat(run("--help").out).contains("jmx --jmx HOST:PORT");
-        // Nothing listens on port 1 of loopback: a clear "cannot connect" (exit 3), not "unknown subcommand".
-        Run refused = run("jmx", "--jmx", "127.0.0.1:1", "list");
-        assertThat(refused.status).isEqualTo(3);
-        assertThat(refused.err).doesNotContain("unknown subcommand");
     }
 }

@@ -89,7 +89,7 @@ final class JamesHarness implements AutoCloseable {
         write(conf, "jmap.properties", "enabled=false\n");
         write(conf, "jmx.properties", "jmx.enabled=false\n");
         write(conf, "webadmin.properties", "enabled=true\nhost=127.0.0.1\nport=0\n"
-                + "extensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes\n");
+                + "extensions.routes=org.apache.james.webadmin.dropwizard.MetricsRoutes," + MtaStsRoutes.class.getName() + "\n");
         write(conf, "extensions.properties", "guice.extension.module=" + extensionModule.getName() + "\n"
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
         write(conf, "mta-sts.properties", mtaStsProperties);

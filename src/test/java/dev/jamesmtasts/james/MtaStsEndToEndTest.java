@@ -109,6 +109,23 @@ class MtaStsEndToEndTest {
                 assertThat(row).isNotNull();
                 assertThat(row.getString("mode")).isEqualTo("enforce");
                 assertThat(row.getString("record_id")).isEqualTo("20261128");
+                // Cache metrics land in James's own registry: WebAdmin /metrics shows them.
+                String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create("http://127.0.0.1:" + james.webAdminPort() + "/metrics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).containsPattern("mtasts.cache.get.ok").containsPattern("mtasts.fetch.latency");
+                // WebAdmin shows the same row.
+                java.net.http.HttpResponse<String> shown = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + james.webAdminPort()
+                                + "/mta-sts/policies/secure.test")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(shown.statusCode()).isEqualTo(200);
+                assertThat(shown.body()).contains("\"mode\":\"enforce\"").contains("\"id\":\"20261128\"");
+                java.net.http.HttpResponse<String> missing = java.net.http.HttpClient.newHttpClient().send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + james.webAdminPort()
+                                + "/mta-sts/policies/unknown.test")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(missing.statusCode()).isEqualTo(404);
                 List<Map<String, String>> listed = listThroughMBean();
                 assertThat(listed).anySatisfy(m -> {
                     assertThat(m).containsEntry("domain", "secure.test").containsEntry("mode", "enforce")

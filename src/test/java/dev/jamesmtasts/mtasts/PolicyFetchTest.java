@@ -49,6 +49,18 @@ class PolicyFetchTest {
     }
 
     @Test
+    void everyFetchVerifiesTheCertificatePresentedNowNoSessionResumption() {
+        bed.serve("resume.example", Response.ok(POLICY));
+        assertThat(resolver.fetchPolicy("resume.example").isSuccess()).isTrue();
+        // The certificate expires (or is swapped) between two fetches: a resumed TLS session would
+        // skip the check; a full handshake refuses the host.
+        bed.https().certificate("mta-sts.resume.example", bed.ca().issueExpired("mta-sts.resume.example"));
+        PolicyFetchResult second = resolver.fetchPolicy("resume.example");
+        assertThat(second.failure()).isEqualTo(FetchFailure.TLS);
+        assertThat(bed.https().requests("mta-sts.resume.example")).isEqualTo(1);
+    }
+
+    @Test
     void validPolicyIsFetchedWithTheRightRequest() {
         bed.serve("ok.example", Response.ok(POLICY));
         PolicyFetchResult r = resolver.fetchPolicy("ok.example");

@@ -1,0 +1,132 @@
+package dev.jamesmtasts.cli;
+
+import java.math.BigDecimal;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import dev.jamesmtasts.mtasts.MtaStsResolver;
+import dev.jamesmtasts.mtasts.MtaStsSettings;
+
+/**
+ * The options that say how to ask DNS and HTTPS (RFC 8461 §3.1, §3.2), shared by {@code lookup}
+ * and {@code cache}.
+ */
+final class ResolverOptions {
+    static final String USAGE =
+              "  --resolver HOST[:PORT]        DNS server to ask (repeatable; IPv6 as [ADDR]:PORT);\n"
+            + "                                default: the system's resolvers\n"
+            + "  --trust-store FILE            trust these CAs (PEM bundle, PKCS12 or JKS) instead of the JVM's\n"
+            + "  --trust-store-password P      password of the trust store\n"
+            + "  --allow-private-addresses     allow policy hosts on loopback/private/link-local addresses\n"
+            + "  --policy-port N               HTTPS port of the policy host (default 443)\n"
+            + "  --timeout SECONDS             bound on each policy fetch (default 60); DNS queries time out\n"
+            + "                                after min(5, SECONDS) seconds\n";
+
+    private final MtaStsSettings.Builder settings = MtaStsSettings.builder();
+    private Path trustStore;
+    private String password;
+
+    /** Consumes the cursor's current option when it is one of these; false otherwise. */
+    boolean accept(ArgCursor a) throws UsageException {
+        switch (a.current()) {
+            case "--allow-private-addresses":
+                settings.allowPrivateAddresses(true);
+                return true;
+            case "--resolver":
+                settings.addResolver(hostPort(a.value(), 53, "--resolver"));
+                return true;
+            case "--trust-store":
+                trustStore = Path.of(a.value());
+                return true;
+            case "--trust-store-password":
+                password = a.value();
+                return true;
+            case "--policy-port":
+                settings.policyPort(port(a.value(), "--policy-port"));
+                return true;
+            case "--timeout":
+                Duration t = seconds(a.value());
+                settings.fetchTimeout(t);
+                settings.dnsTimeout(t.compareTo(MtaStsSettings.DEFAULT_DNS_TIMEOUT) < 0 ? t : MtaStsSettings.DEFAULT_DNS_TIMEOUT);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    /** The resolver for these options; the caller closes it. */
+    MtaStsResolver resolver() throws UsageException {
+        if (password != null && trustStore == null) {
+            throw new UsageException("--trust-store-password without --trust-store");
+        }
+        if (trustStore != null) {
+            if (!Files.isReadable(trustStore)) {
+                throw new UsageException("cannot read trust store " + trustStore);
+            }
+            settings.trustStore(trustStore, password == null ? null : password.toCharArray());
+        }
+        try {
+            return new MtaStsResolver(settings.build());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /** {@code HOST}, {@code HOST:PORT}, {@code [IPV6]} or {@code [IPV6]:PORT} (a bare IPv6 address too). */
+    static InetSocketAddress hostPort(String spec, int defaultPort, String option) throws UsageException {
+        String host = spec;
+        int port = defaultPort;
+        if (spec.startsWith("[")) {
+            int close = spec.indexOf(']');
+            if (close < 0) {
+                throw new UsageException("bad " + option + " " + spec);
+            }
+            host = spec.substring(1, close);
+            if (close + 1 < spec.length()) {
+                if (spec.charAt(close + 1) != ':') {
+                    throw new UsageException("bad " + option + " " + spec);
+                }
+                port = port(spec.substring(close + 2), option);
+            }
+        } else if (spec.indexOf(':') >= 0 && spec.indexOf(':') == spec.lastIndexOf(':')) {
+            host = spec.substring(0, spec.indexOf(':'));
+            port = port(spec.substring(spec.indexOf(':') + 1), option);
+        }
+        if (host.isEmpty()) {
+            throw new UsageException("bad " + option + " " + spec);
+        }
+        try {
+            return new InetSocketAddress(InetAddress.getByName(host), port);
+        } catch (UnknownHostException e) {
+            throw new UsageException(option + ": unknown host " + host);
+        }
+    }
+
+    static int port(String s, String option) throws UsageException {
+        try {
+            int p = Integer.parseInt(s);
+            if (p >= 1 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new UsageException(option + ": not a port number: " + s);
+    }
+
+    private static Duration seconds(String s) throws UsageException {
+        try {
+            BigDecimal d = new BigDecimal(s);
+            if (d.signum() > 0 && d.compareTo(BigDecimal.valueOf(86400)) <= 0) {
+                return Duration.ofMillis(Math.max(1, d.movePointRight(3).longValue()));
+            }
+        } catch (NumberFormatException e) {
+            // fall through
+        }
+        throw new UsageException("--timeout: not a positive number of seconds (at most 86400): " + s);
+    }
+}

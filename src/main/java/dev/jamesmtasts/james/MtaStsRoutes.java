@@ -1,0 +1,113 @@
+package dev.jamesmtasts.james;
+
+import java.util.List;
+import java.util.Map;
+
+import javax.inject.Inject;
+
+import org.apache.james.webadmin.Routes;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import spark.Request;
+import spark.Response;
+import spark.Service;
+
+/**
+ * WebAdmin routes over the policy cache, for administrators who prefer HTTP to JMX. Enabled by
+ * naming this class in {@code conf/webadmin.properties}:
+ * {@code extensions.routes=dev.jamesmtasts.james.MtaStsRoutes} (comma-separated with others).
+ *
+ * <ul>
+ *   <li>{@code GET /mta-sts/policies?after=DOMAIN&limit=N}: a page of cached policies (store order;
+ *       pass the last domain of a page as {@code after}); limit 1..1000, default 100.</li>
+ *   <li>{@code GET /mta-sts/policies/DOMAIN}: one cached policy, 404 when none.</li>
+ *   <li>{@code POST /mta-sts/policies/DOMAIN/refresh}: look the policy up now and store it.</li>
+ *   <li>{@code DELETE /mta-sts/policies/DOMAIN}: evict it (204, or 404 when none was cached).</li>
+ *   <li>{@code POST /mta-sts/refresh-round}: run a refresher round now.</li>
+ *   <li>{@code GET /mta-sts/counters}: cache counters.</li>
+ * </ul>
+ * Answers are JSON objects with the same keys as the MBean's ({@link PolicyCacheAdmin}).
+ */
+public class MtaStsRoutes implements Routes {
+    static final String BASE = "/mta-sts";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final PolicyCacheAdmin admin;
+
+    @Inject
+    public MtaStsRoutes(PolicyCacheAdmin admin) {
+        this.admin = admin;
+    }
+
+    @Override
+    public String getBasePath() {
+        return BASE;
+    }
+
+    @Override
+    public void define(Service service) {
+        service.get(BASE + "/policies", (req, res) -> json(res, 200, admin.list(req.queryParams("after"), limit(req))));
+        service.get(BASE + "/policies/:domain", (req, res) -> {
+            Map<String, String> row = admin.show(domain(req));
+            return row.isEmpty() ? error(res, 404, "no cached MTA-STS policy for " + domain(req)) : json(res, 200, row);
+        });
+        service.post(BASE + "/policies/:domain/refresh", (req, res) -> json(res, 200, admin.refresh(domain(req))));
+        service.delete(BASE + "/policies/:domain", (req, res) -> {
+            if (admin.evict(domain(req))) {
+                res.status(204);
+                return "";
+            }
+            return error(res, 404, "no cached MTA-STS policy for " + domain(req));
+        });
+        service.post(BASE + "/refresh-round", (req, res) -> json(res, 200, admin.runRefreshRound()));
+        service.get(BASE + "/counters", (req, res) -> json(res, 200, admin.counters()));
+        service.exception(IllegalArgumentException.class, (e, req, res) -> {
+            res.status(400);
+            res.type("application/json");
+            res.body(errorBody(400, e.getMessage()));
+        });
+    }
+
+    private static String domain(Request req) {
+        return req.params("domain");
+    }
+
+    private static int limit(Request req) {
+        String v = req.queryParams("limit");
+        if (v == null || v.isEmpty()) {
+            return 100;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("limit must be a number from 1 to 1000, got '" + v + "'");
+        }
+        if (n < 1 || n > 1000) {
+            throw new IllegalArgumentException("limit must be a number from 1 to 1000, got " + n);
+        }
+        return n;
+    }
+
+    private static String json(Response res, int status, Object body) throws JsonProcessingException {
+        res.status(status);
+        res.type("application/json");
+        return JSON.writeValueAsString(body instanceof List || body instanceof Map ? body : String.valueOf(body));
+    }
+
+    private static String error(Response res, int status, String message) {
+        res.status(status);
+        res.type("application/json");
+        return errorBody(status, message);
+    }
+
+    private static String errorBody(int status, String message) {
+        try {
+            return JSON.writeValueAsString(Map.of("statusCode", status, "message", String.valueOf(message)));
+        } catch (JsonProcessingException e) {
+            return "{\"statusCode\":" + status + "}";
+        }
+    }
+}
