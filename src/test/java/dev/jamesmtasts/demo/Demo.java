@@ -99,7 +99,10 @@ public final class Demo {
             Path overlay = work.resolve("conf-overlay");
             Path trust = net.writeTrustStore(Files.createDirectories(work).resolve("demo-ca.p12"));
             james.writeOverlay(overlay, stock ? DemoJames.STOCK_MAILET : DemoJames.MTA_STS_MAILET, "", trust,
-                    "mta_sts_demo", 2);
+                    "mta_sts_demo", 2,
+                    // Every delivery re-checks the TXT record (RFC 8461 §5.1), so that James does see
+                    // it disappear in scenario g (the default checks at most once a minute).
+                    Map.of("cache.idCheckInterval", "0s"));
             step("starting James 3.8.1 (" + (stock ? "stock RemoteDelivery: the contrast run" : "mailet "
                     + DemoJames.MTA_STS_MAILET) + ") with bin/james-mta-sts start --conf " + root.relativize(overlay));
             james.start(overlay);
@@ -314,6 +317,9 @@ public final class Demo {
                 + IMPOSTOR);
         g.james.add("TXT queries for _mta-sts.dark.example: " + net.dns().queries("_mta-sts.dark.example", Type.TXT)
                 + "; [g3] " + (queuedG.isEmpty() ? "NOT in the outgoing queue" : "kept in the outgoing queue " + queuedG));
+        String stored = james.webAdmin("/mta-sts/policies/dark.example");
+        g.james.add("$ curl -s http://127.0.0.1:" + DemoJames.WEBADMIN_PORT + "/mta-sts/policies/dark.example");
+        g.james.add(stored == null ? "(no answer)" : stored.length() > 160 ? stored.substring(0, 157) + "..." : stored);
         g.james.addAll(logExcerpt(james, "dark.example"));
         g.receivers.add("mx.dark.example: [g1] " + (g1 ? "delivered" : "missing") + ", [g2] "
                 + (g2 ? "delivered (policy host dark)" : "missing"));

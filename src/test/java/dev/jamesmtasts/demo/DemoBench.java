@@ -131,7 +131,7 @@ public final class DemoBench {
         Run run = new Run(mailet);
         DemoJames james = new DemoJames(root, work.resolve("james-" + label));
         Path overlay = work.resolve("conf-overlay-" + label);
-        james.writeOverlay(overlay, mailet, "", trust, "mta_sts_bench", threads);
+        james.writeOverlay(overlay, mailet, "", trust, "mta_sts_bench", threads, java.util.Map.of());
         step("starting James with " + mailet + " (" + threads + " delivery threads)");
         james.start(overlay);
         try {

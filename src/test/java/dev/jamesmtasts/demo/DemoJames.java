@@ -63,7 +63,7 @@ final class DemoJames {
      *                 extension's policy-fetch trust store
      */
     void writeOverlay(Path dir, String mailet, String extraMailetParams, Path trustStore, String keyspace,
-                      int deliveryThreads) throws IOException {
+                      int deliveryThreads, Map<String, String> extraProperties) throws IOException {
         Files.createDirectories(dir);
         // James's dnsservice.xml takes addresses only (port 53). maxcachesize 0 turns off James's DNS
         // cache, so an MX change is seen on the next attempt (the records' TTL would otherwise hold it).
@@ -87,6 +87,7 @@ final class DemoJames {
         props.put("fetch.trustStore", dir.resolve("truststore.p12").toAbsolutePath().toString());
         props.put("fetch.trustStorePassword", "changeit");
         props.put("fetch.trustStoreType", "PKCS12");
+        props.putAll(extraProperties);
         webAdminWithMetrics(dir);
         if (Files.exists(root.resolve("james-conf/mta-sts.properties"))) {
             Files.writeString(dir.resolve("mta-sts.properties"), overlayProperties(props));
