@@ -55,4 +55,30 @@ class TestServersTest {
             assertThat(https.requests("slow.test")).isEqualTo(1);
         }
     }
+
+    @Test
+    void dnsServerBindsTheGivenAddressAndReplacesMxRecordsInOneStep() throws Exception {
+        // Port 0 stands in for the demo's fixed port 53 (which needs a private network namespace).
+        try (TestDnsServer dns = TestDnsServer.start(new java.net.InetSocketAddress("127.0.0.2", 0))) {
+            assertThat(dns.address().getAddress().getHostAddress()).isEqualTo("127.0.0.2");
+            dns.mx("swap.test", 10, "old.swap.test").mx("swap.test", 20, "other.swap.test").txt("swap.test", "keep me");
+            dns.replaceMx("swap.test", 5, "new.swap.test");
+            SimpleResolver resolver = new SimpleResolver(dns.address());
+            Record[] mx = resolver.send(Message.newQuery(Record.newRecord(Name.fromString("swap.test."), Type.MX, DClass.IN)))
+                    .getSection(Section.ANSWER).toArray(new Record[0]);
+            assertThat(mx).hasSize(1);
+            assertThat(((org.xbill.DNS.MXRecord) mx[0]).getTarget()).isEqualTo(Name.fromString("new.swap.test."));
+            assertThat(resolver.send(Message.newQuery(Record.newRecord(Name.fromString("swap.test."), Type.TXT, DClass.IN)))
+                    .getSection(Section.ANSWER)).as("other record types stay").hasSize(1);
+        }
+    }
+
+    @Test
+    void httpsServerBindsTheGivenAddress() throws Exception {
+        try (TestHttpsServer https = TestHttpsServer.start(new java.net.InetSocketAddress("127.0.0.3", 0))) {
+            assertThat(https.address().getAddress().getHostAddress()).isEqualTo("127.0.0.3");
+            assertThat(https.port()).isPositive();
+            assertThat(https.toString()).startsWith("TestHttpsServer{127.0.0.3:");
+        }
+    }
 }
