@@ -15,6 +15,11 @@ final class CacheMetrics {
     final Counter nearHits;
     final Counter nearMisses;
     final Counter storeErrors;
+    /** Gets answered from a still-valid entry while its check was due (stale-while-revalidate). */
+    final Counter staleAnswers;
+    final Counter revalidations;
+    final Counter revalidationFailures;
+    final Counter revalidationsRejected;
     final Timer fetchLatency;
     final Timer recordLookupLatency;
 
@@ -29,6 +34,10 @@ final class CacheMetrics {
         nearHits = r.counter("mtasts.cache.near.hits");
         nearMisses = r.counter("mtasts.cache.near.misses");
         storeErrors = r.counter("mtasts.cache.store.errors");
+        staleAnswers = r.counter("mtasts.cache.stale");
+        revalidations = r.counter("mtasts.cache.revalidate.started");
+        revalidationFailures = r.counter("mtasts.cache.revalidate.failed");
+        revalidationsRejected = r.counter("mtasts.cache.revalidate.rejected");
         fetchLatency = r.timer("mtasts.fetch.latency");
         recordLookupLatency = r.timer("mtasts.record.latency");
         r.gauge("mtasts.cache.near.hitratio", () -> new RatioGauge() {

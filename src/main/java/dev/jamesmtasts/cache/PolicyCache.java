@@ -7,11 +7,16 @@ import java.util.Locale;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
 import org.slf4j.Logger;
@@ -49,6 +54,34 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  *   <li>Concurrent gets of one domain that need DNS/HTTPS or the store share one flight: one TXT
  *       lookup, one fetch.</li>
  * </ul>
+ *
+ * <p><b>Stale-while-revalidate</b> (when {@code idCheckInterval} &gt; 0). A get never waits for DNS,
+ * HTTPS or Cassandra when the near cache already holds a still-valid answer and the only reasons to
+ * go further are that the TXT id check is due, the body is due for its max_age/2 re-fetch, or the
+ * entry is older than {@code nearCacheTtl}. Such a get returns the cached answer at once
+ * ({@code fresh=false}) and starts one background revalidation of the domain, which does exactly what
+ * a synchronous get would have done (store re-read, id check, re-fetch on a changed id, the 5-minute
+ * re-fetch limit, deletion of a {@code none} policy whose record vanished, last_use write) and leaves
+ * its result in the near cache and the store for the following gets. "Still valid" means:
+ * <ul>
+ *   <li>a policy (any mode) before its valid_until (RFC 8461 §5.1, §10.2: a cached policy applies
+ *       until it expires whatever the check finds, so applying it during the check changes no
+ *       verdict the check could not also have returned);</li>
+ *   <li>a stored backoff before its end (RFC 8461 §3.3: no re-fetch during it anyway);</li>
+ *   <li>a "no record" answer for at most one extra {@code idCheckInterval} after its check became due;
+ *       past that (e.g. the revalidations keep failing on a DNS error) the get checks synchronously, so
+ *       a lasting DNS error still gives ERROR, never an indefinitely extended "no policy".</li>
+ * </ul>
+ * Everything else stays synchronous: the first get of a domain on this node (including one whose
+ * stored policy is then read from Cassandra and id-checked), an expired policy, an ended backoff, and
+ * every get when {@code idCheckInterval} is 0. Revalidations run on a small executor owned by the
+ * cache ({@value #REVALIDATION_THREADS} threads, {@value #REVALIDATION_QUEUE} queued, shut down by
+ * {@link #close()}); they share the single-flight map with synchronous gets, so a domain never has more
+ * than one lookup in flight, and a synchronous get that arrives meanwhile waits for that flight. A
+ * revalidation that throws is logged and counted ({@code mtasts.cache.revalidate.failed}), never
+ * thrown to a caller; one the full executor refuses is counted ({@code mtasts.cache.revalidate.rejected})
+ * and tried again by the next get. A revalidation can only replace the cached entry the way a
+ * synchronous get would, so it never downgrades or drops a valid cached policy.
  * Differences from mox's single-node mtastsdb (the seed): a failed first fetch is a separate backoff
  * state that can never overwrite a stored policy written by another node; writes converge on the
  * newest fetch across nodes; last-use writes are throttled instead of one write per delivery; the
@@ -59,6 +92,11 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyCache.class);
     private static final long NEVER = Long.MIN_VALUE;
     private static final long STORE_RETRY_NANOS = 1_000_000_000L;
+    /** Threads of the background revalidation executor (they wait on DNS/HTTPS/Cassandra, not on the CPU). */
+    static final int REVALIDATION_THREADS = 4;
+    /** Revalidations queued beyond the running ones; more are dropped (and retried by the next get). */
+    static final int REVALIDATION_QUEUE = 4096;
+    private static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final PolicyStore store;
     private final PolicySource source;
@@ -76,6 +114,12 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private volatile long storeRetryAt = System.nanoTime();
     private PolicyRefresher adminRefresher;
     private volatile boolean closed;
+    /** Stale-while-revalidate is on unless idCheckInterval is 0 (then every get checks synchronously). */
+    private final boolean revalidateInBackground;
+    /** Null when {@link #revalidateInBackground} is off. */
+    private final ThreadPoolExecutor revalidator;
+    /** Test hook: told of each finished background revalidation (after its flight is removed). */
+    private volatile BiConsumer<String, CacheResult> revalidationListener;
 
     /**
      * @param nodeId this node's name in refresh leases (any unique string; null for a random one)
@@ -92,7 +136,21 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         this.nearTtl = settings.nearCacheTtl().toMillis();
         this.idCheckInterval = settings.idCheckInterval().toMillis();
         this.lastUseInterval = settings.lastUseWriteInterval().toMillis();
+        this.revalidateInBackground = idCheckInterval > 0;
+        this.revalidator = revalidateInBackground ? newRevalidator(this.nodeId) : null;
         registry.gauge("mtasts.cache.near.size", () -> near::size);
+    }
+
+    private static ThreadPoolExecutor newRevalidator(String nodeId) {
+        AtomicInteger n = new AtomicInteger();
+        ThreadPoolExecutor ex = new ThreadPoolExecutor(REVALIDATION_THREADS, REVALIDATION_THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(REVALIDATION_QUEUE), r -> {
+                    Thread t = new Thread(r, "mtasts-revalidate-" + nodeId + "-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.AbortPolicy());
+        ex.allowCoreThreadTimeOut(true); // no idle threads between id-check rounds
+        return ex;
     }
 
     /** Creates the schema if needed, then the cache. The session stays owned by the caller. */
@@ -133,20 +191,36 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         }
         long now = clock.millis();
         NearEntry e = near.get(d);
-        if (e != null && now - e.loadedAt < nearTtl) {
+        if (e != null) {
+            boolean nearFresh = now - e.loadedAt < nearTtl;
             if (e.hasValidPolicy(now)) {
-                if (!idCheckDue(e, now) && now < e.bodyRefreshAt) {
+                if (nearFresh && !idCheckDue(e, now) && now < e.bodyRefreshAt) {
                     metrics.nearHits.inc();
                     touch(d, e, now);
                     return metrics.got(e.cachedAnswer);
                 }
+                if (revalidateInBackground) {
+                    // RFC 8461 §5.1, §10.2: the cached policy stays valid until valid_until whatever the
+                    // id check finds, so it is applied now and checked off the delivery thread
+                    return metrics.got(stale(d, e.cachedAnswer));
+                }
             } else if (e.backoffActive(now)) {
-                metrics.nearHits.inc();
-                touch(d, e, now);
-                return metrics.got(e.backoffAnswer);
-            } else if (e.negative && !idCheckDue(e, now)) {
-                metrics.nearHits.inc();
-                return metrics.got(e.notFoundAnswer);
+                if (nearFresh) {
+                    metrics.nearHits.inc();
+                    touch(d, e, now);
+                    return metrics.got(e.backoffAnswer);
+                }
+                if (revalidateInBackground) {
+                    return metrics.got(stale(d, e.backoffAnswer)); // RFC 8461 §3.3: no re-fetch before backoff end
+                }
+            } else if (e.negative) {
+                if (nearFresh && !idCheckDue(e, now)) {
+                    metrics.nearHits.inc();
+                    return metrics.got(e.notFoundAnswer);
+                }
+                if (revalidateInBackground && e.lastIdCheck != NEVER && now - e.lastIdCheck < 2 * idCheckInterval) {
+                    return metrics.got(stale(d, e.notFoundAnswer));
+                }
             }
         }
         return metrics.got(singleFlight(d));
@@ -191,18 +265,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         CompletableFuture<CacheResult> mine = new CompletableFuture<>();
         CompletableFuture<CacheResult> running = flights.putIfAbsent(d, mine);
         if (running == null) {
-            CacheResult r = null;
-            try {
-                r = slow(d);
-                return r;
-            } catch (RuntimeException ex) {
-                LOG.error("MTA-STS cache get for {} failed", d, ex);
-                r = CacheResult.error("internal error: " + ex);
-                return r;
-            } finally {
-                mine.complete(r != null ? r : CacheResult.error("internal error"));
-                flights.remove(d, mine);
-            }
+            return fly(d, mine, false);
         }
         try {
             return running.get(settings.flightTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -213,6 +276,79 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
             return CacheResult.error("lookup of " + d + " failed: " + ex.getCause());
         } catch (TimeoutException ex) {
             return CacheResult.error("lookup of " + d + " did not finish within " + settings.flightTimeout());
+        }
+    }
+
+    /** Runs the flight this thread owns ({@code mine} is registered in {@link #flights}) and completes it. */
+    private CacheResult fly(String d, CompletableFuture<CacheResult> mine, boolean background) {
+        CacheResult r = null;
+        try {
+            r = slow(d);
+            return r;
+        } catch (RuntimeException ex) {
+            if (background) {
+                metrics.revalidationFailures.inc();
+            }
+            LOG.error("MTA-STS cache {} for {} failed", background ? "background revalidation" : "get", d, ex);
+            r = CacheResult.error("internal error: " + ex);
+            return r;
+        } finally {
+            mine.complete(r != null ? r : CacheResult.error("internal error"));
+            flights.remove(d, mine);
+            if (background) {
+                BiConsumer<String, CacheResult> l = revalidationListener;
+                if (l != null) {
+                    l.accept(d, r);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stale-while-revalidate: {@code answer} (still valid) is returned at once, and the work a
+     * synchronous get would have done ({@link #slow}: store re-read, TXT id check, re-fetch) runs on
+     * the revalidation executor, at most one flight per domain (a running synchronous lookup or
+     * revalidation of the same domain is not doubled). A full executor queue drops the revalidation;
+     * the next get of the domain tries again.
+     */
+    private CacheResult stale(String d, CacheResult answer) {
+        metrics.staleAnswers.inc();
+        CompletableFuture<CacheResult> mine = new CompletableFuture<>();
+        if (flights.putIfAbsent(d, mine) == null) {
+            Revalidation task = new Revalidation(d, mine, answer);
+            try {
+                revalidator.execute(task);
+                metrics.revalidations.inc();
+            } catch (RejectedExecutionException ex) {
+                metrics.revalidationsRejected.inc();
+                LOG.debug("background revalidation of {} not started: {}", d, ex.toString());
+                task.abandon();
+            }
+        }
+        return answer;
+    }
+
+    /** One queued background revalidation; owns its flight until it has run or been abandoned. */
+    private final class Revalidation implements Runnable {
+        private final String domain;
+        private final CompletableFuture<CacheResult> flight;
+        private final CacheResult staleAnswer;
+
+        Revalidation(String domain, CompletableFuture<CacheResult> flight, CacheResult staleAnswer) {
+            this.domain = domain;
+            this.flight = flight;
+            this.staleAnswer = staleAnswer;
+        }
+
+        @Override
+        public void run() {
+            fly(domain, flight, true);
+        }
+
+        /** Never run (executor full or shut down): whoever joined the flight gets the still-valid answer. */
+        void abandon() {
+            flight.complete(staleAnswer);
+            flights.remove(domain, flight);
         }
     }
 
@@ -591,12 +727,50 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         return closed;
     }
 
+    /** True while a lookup or background revalidation of {@code domain} (normalized) is in flight. */
+    boolean inFlight(String domain) {
+        return flights.containsKey(domain);
+    }
+
+    /** True when the background revalidation executor has been shut down and its threads are gone. */
+    boolean revalidatorTerminated() {
+        return revalidator == null || revalidator.isTerminated();
+    }
+
+    void revalidationListener(BiConsumer<String, CacheResult> l) {
+        revalidationListener = l;
+    }
+
+    /**
+     * Stops the refresher and the background revalidations: no new one starts, running ones get
+     * {@value #CLOSE_WAIT_MILLIS} ms to finish their writes, then are interrupted.
+     */
     @Override
     public void close() {
         closed = true;
         synchronized (refresherLock) {
             if (adminRefresher != null) {
                 adminRefresher.close();
+            }
+        }
+        if (revalidator != null) {
+            revalidator.shutdown();
+            try {
+                if (!revalidator.awaitTermination(CLOSE_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                    abandonQueued();
+                }
+            } catch (InterruptedException e) {
+                abandonQueued();
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Interrupts the running revalidations and releases the flights of those that never ran. */
+    private void abandonQueued() {
+        for (Runnable r : revalidator.shutdownNow()) {
+            if (r instanceof Revalidation) {
+                ((Revalidation) r).abandon();
             }
         }
     }

@@ -91,6 +91,11 @@ class CassandraRestartAndOutageTest {
             assertThat(n.reason()).contains("store unavailable");
             assertThat(elapsedMs).as("bounded by the store timeout, not hung").isLessThan(60_000);
             assertThat(source.fetches("new.example")).isZero();
+            // the background re-reads and id checks those gets started (store and DNS down) kept the policies
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> !cache.inFlight("enforced.example") && !cache.inFlight("testing.example"));
+            assertThat(cache.get("enforced.example").policy()).isEqualTo(enforced);
+            assertThat(cache.get("testing.example").policy()).isEqualTo(testing);
 
             node.start();
             assertThat(node.status()).isTrue();

@@ -46,6 +46,7 @@ class PolicyCacheTest {
     private MetricRegistry metrics;
     private CacheSettings settings;
     private PolicyCache cache;
+    private RevalidationProbe revalidations;
     private String domain;
 
     @BeforeEach
@@ -55,6 +56,7 @@ class PolicyCacheTest {
         metrics = new MetricRegistry();
         settings = CacheSettings.builder().keyspace(CASSANDRA.keyspace()).build();
         cache = PolicyCache.create(CASSANDRA.session(), source, settings, clock, metrics, "node-a");
+        revalidations = RevalidationProbe.attach(cache);
         domain = "d" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36) + ".example";
     }
 
@@ -69,6 +71,11 @@ class PolicyCacheTest {
 
     private void afterIdCheckInterval() {
         clock.advance(settings.idCheckInterval().plusSeconds(1));
+    }
+
+    /** The result of the background revalidation the last get started (what a synchronous get used to return). */
+    private CacheResult revalidated() {
+        return revalidations.next(domain);
     }
 
     @Test
@@ -117,9 +124,18 @@ class PolicyCacheTest {
         afterIdCheckInterval();
         CacheResult r = cache.get(domain);
 
-        assertThat(r.fresh()).isTrue();
+        // the cached policy at once; the id check runs in the background
+        assertThat(r.fresh()).isFalse();
+        assertThat(r.recordId()).isEqualTo("id1");
+        CacheResult checked = revalidated();
+        assertThat(checked.fresh()).isTrue();
+        assertThat(checked.reason()).contains("id id1 confirmed");
         assertThat(source.lookups(domain)).isEqualTo(2);
         assertThat(source.fetches(domain)).isEqualTo(1);
+        // checked: the next get within the interval is answered from memory
+        assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        assertThat(source.lookups(domain)).isEqualTo(2);
+        assertThat(revalidations.pending(domain)).isZero();
     }
 
     @Test
@@ -133,6 +149,178 @@ class PolicyCacheTest {
         }
         assertThat(source.lookups(domain)).isEqualTo(5);
         assertThat(source.fetches(domain)).isEqualTo(1);
+        // also past the near-cache TTL: checked in the get itself, nothing in the background
+        clock.advance(settings.nearCacheTtl().plusSeconds(1));
+        assertThat(cache.get(domain).fresh()).isTrue();
+        assertThat(source.lookups(domain)).isEqualTo(6);
+        assertThat(cache.inFlight(domain)).isFalse();
+        assertThat(cache.revalidatorTerminated()).isTrue(); // there is no revalidation executor
+    }
+
+    // ------------------------------------------------------------------ stale-while-revalidate
+
+    @Test
+    void aDueIdCheckReturnsTheCachedPolicyWithoutWaitingForDnsAndTheRevalidationThenStoresTheNewId() {
+        StsPolicy p1 = enforce("mx1." + domain);
+        source.publish(domain, "id1", p1);
+        cache.get(domain);
+        StsPolicy p2 = enforce("mx2." + domain);
+        source.publish(domain, "id2", p2);
+        CountDownLatch dns = new CountDownLatch(1);
+        source.blockDomain = domain;
+        source.block = dns;
+        afterIdCheckInterval();
+        try {
+            CacheResult r = cache.get(domain);
+
+            assertThat(r.outcome()).isEqualTo(Outcome.OK);
+            assertThat(r.policy()).isEqualTo(p1);
+            assertThat(r.recordId()).isEqualTo("id1");
+            assertThat(r.fresh()).isFalse();
+            // the get returned while its TXT lookup is still held in the DNS source
+            await().atMost(Duration.ofSeconds(30)).until(() -> source.blocked.getCount() == 0);
+            assertThat(cache.inFlight(domain)).isTrue();
+            assertThat(revalidations.pending(domain)).isZero();
+            // more gets meanwhile: the cached policy, and no second lookup
+            for (int i = 0; i < 10; i++) {
+                assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+            }
+            assertThat(source.lookups(domain)).isEqualTo(2);
+            assertThat(row().recordId()).isEqualTo("id1");
+        } finally {
+            dns.countDown();
+        }
+
+        CacheResult done = revalidated();
+        assertThat(done.policy()).isEqualTo(p2);
+        assertThat(done.recordId()).isEqualTo("id2");
+        assertThat(done.fresh()).isTrue();
+        assertThat(row().recordId()).isEqualTo("id2");
+        assertThat(row().policy()).isEqualTo(p2);
+        assertThat(row().lastUpdate()).isEqualTo(clock.instant());
+        CacheResult next = cache.get(domain);
+        assertThat(next.policy()).isEqualTo(p2);
+        assertThat(next.recordId()).isEqualTo("id2");
+        assertThat(source.lookups(domain)).isEqualTo(2);
+        assertThat(source.fetches(domain)).isEqualTo(2);
+        assertThat(metrics.counter("mtasts.cache.revalidate.started").getCount()).isEqualTo(1);
+        assertThat(metrics.counter("mtasts.cache.stale").getCount()).isEqualTo(11);
+        assertThat(metrics.counter("mtasts.cache.revalidate.failed").getCount()).isZero();
+    }
+
+    @Test
+    void hundredConcurrentGetsWithADueIdCheckMakeOneTxtLookup() throws Exception {
+        StsPolicy p = enforce("mx." + domain);
+        source.publish(domain, "id1", p);
+        cache.get(domain);
+        CountDownLatch dns = new CountDownLatch(1);
+        source.blockDomain = domain;
+        source.block = dns;
+        afterIdCheckInterval();
+        try {
+            // every get returns while the one TXT lookup is held
+            List<CacheResult> results = concurrentGets(100, 100);
+            assertThat(results).hasSize(100);
+            for (CacheResult r : results) {
+                assertThat(r.policy()).isEqualTo(p);
+                assertThat(r.recordId()).isEqualTo("id1");
+            }
+        } finally {
+            dns.countDown();
+        }
+        CacheResult checked = revalidated();
+        assertThat(checked.reason()).contains("id id1 confirmed");
+        revalidations.idle(domain);
+        assertThat(source.lookups(domain)).isEqualTo(2); // the first get's and the revalidation's
+        assertThat(source.fetches(domain)).isEqualTo(1);
+        assertThat(revalidations.pending(domain)).isZero();
+        assertThat(metrics.counter("mtasts.cache.revalidate.started").getCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aBackgroundRevalidationWithAChangedIdAndAFailingFetchKeepsThePolicyAndRetriesAfterTheBackoff() {
+        StsPolicy p = enforce("mx." + domain);
+        source.publish(domain, "id1", p);
+        cache.get(domain);
+        StoredPolicy before = row();
+        source.record(domain, RecordLookupResult.found(StsRecord.of("id2"))).fetchFails(domain);
+        afterIdCheckInterval();
+
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        CacheResult r = revalidated();
+        assertThat(r.policy()).isEqualTo(p);
+        assertThat(r.recordId()).isEqualTo("id1");
+        assertThat(r.reason()).contains("id changed to id2").contains("HTTP 500");
+        assertThat(source.fetches(domain)).isEqualTo(2);
+        assertThat(row().recordId()).isEqualTo("id1");
+        assertThat(row().policy()).isEqualTo(p);
+        assertThat(row().lastUpdate()).isEqualTo(before.lastUpdate());
+        assertThat(row().validUntil()).isEqualTo(before.validUntil());
+        assertThat(row().backoff()).isFalse();
+
+        // RFC 8461 §3.3: the next due checks (in the background too) do not re-fetch for 5 minutes
+        for (int i = 0; i < 3; i++) {
+            afterIdCheckInterval();
+            assertThat(cache.get(domain).policy()).isEqualTo(p);
+            CacheResult again = revalidated();
+            assertThat(again.policy()).isEqualTo(p);
+            assertThat(again.reason()).contains("failed recently");
+        }
+        assertThat(source.fetches(domain)).isEqualTo(2);
+        assertThat(source.lookups(domain)).isEqualTo(5);
+
+        // after the backoff: one new fetch, which succeeds, in the background
+        StsPolicy p2 = enforce("mx2." + domain);
+        source.publish(domain, "id2", p2);
+        clock.advance(settings.backoff());
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        assertThat(revalidated().recordId()).isEqualTo("id2");
+        assertThat(source.fetches(domain)).isEqualTo(3);
+        assertThat(cache.get(domain).policy()).isEqualTo(p2);
+        assertThat(row().recordId()).isEqualTo("id2");
+        assertThat(metrics.counter("mtasts.cache.revalidate.failed").getCount()).isZero();
+    }
+
+    @Test
+    void aLastingDnsErrorAfterNoRecordBecomesAnErrorNotAnEndlessNoPolicy() {
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.NOT_FOUND);
+        source.dnsDown(domain);
+
+        // one interval late: the cached "no record", checked in the background (which fails)
+        afterIdCheckInterval();
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.NOT_FOUND);
+        assertThat(revalidated().outcome()).isEqualTo(Outcome.ERROR);
+
+        // two intervals without a successful check: the get checks itself, and reports the error
+        afterIdCheckInterval();
+        CacheResult r = cache.get(domain);
+        assertThat(r.outcome()).isEqualTo(Outcome.ERROR);
+        assertThat(r.reason()).contains("temporary DNS error");
+        assertThat(source.lookups(domain)).isEqualTo(3);
+        assertThat(revalidations.pending(domain)).isZero();
+    }
+
+    @Test
+    void closeStopsTheRevalidationExecutor() {
+        StsPolicy p = enforce("mx." + domain);
+        source.publish(domain, "id1", p);
+        cache.get(domain);
+        afterIdCheckInterval();
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        assertThat(revalidated().fresh()).isTrue();
+        assertThat(cache.revalidatorTerminated()).isFalse();
+
+        cache.close();
+
+        assertThat(cache.revalidatorTerminated()).isTrue();
+        // a get after close still answers from memory, and starts nothing
+        afterIdCheckInterval();
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        assertThat(cache.inFlight(domain)).isFalse();
+        assertThat(metrics.counter("mtasts.cache.revalidate.rejected").getCount()).isEqualTo(1);
+        assertThat(metrics.counter("mtasts.cache.revalidate.started").getCount()).isEqualTo(1);
+        assertThat(source.lookups(domain)).isEqualTo(2);
+        assertThat(revalidations.pending(domain)).isZero();
     }
 
     @Test
@@ -143,13 +331,18 @@ class PolicyCacheTest {
         source.txtGone(domain);
         afterIdCheckInterval();
 
-        CacheResult r = cache.get(domain);
+        CacheResult stale = cache.get(domain);
+        assertThat(stale.outcome()).isEqualTo(Outcome.OK);
+        assertThat(stale.policy()).isEqualTo(p);
+        assertThat(stale.fresh()).isFalse();
 
+        CacheResult r = revalidated();
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(p);
         assertThat(r.fresh()).isFalse();
         assertThat(r.reason()).contains("TXT record gone");
         assertThat(row()).isNotNull();
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
 
         // a new node (empty near cache) keeps it too
         cache.clearNearCache();
@@ -171,8 +364,11 @@ class PolicyCacheTest {
         source.record(domain, RecordLookupResult.found(StsRecord.of("id2"))).fetchFails(domain);
         afterIdCheckInterval();
 
-        CacheResult r = cache.get(domain);
+        CacheResult stale = cache.get(domain);
+        assertThat(stale.policy()).isEqualTo(p);
+        assertThat(stale.recordId()).isEqualTo("id1");
 
+        CacheResult r = revalidated();
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(p);
         assertThat(r.recordId()).isEqualTo("id1");
@@ -182,6 +378,9 @@ class PolicyCacheTest {
         assertThat(row.recordId()).isEqualTo("id1");
         assertThat(row.policy()).isEqualTo(p);
         assertThat(row.backoff()).isFalse();
+        // the policy still applies, from memory, and the failed re-fetch is not retried at once
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        assertThat(source.fetches(domain)).isEqualTo(2);
     }
 
     @Test
@@ -192,10 +391,15 @@ class PolicyCacheTest {
         source.publish(domain, "id2", p2);
         afterIdCheckInterval();
 
-        CacheResult r = cache.get(domain);
+        CacheResult stale = cache.get(domain);
+        assertThat(stale.policy()).isEqualTo(enforce("old." + domain));
+        assertThat(stale.recordId()).isEqualTo("id1");
 
+        CacheResult r = revalidated();
         assertThat(r.policy()).isEqualTo(p2);
         assertThat(r.recordId()).isEqualTo("id2");
+        assertThat(cache.get(domain).policy()).isEqualTo(p2);
+        assertThat(source.fetches(domain)).isEqualTo(2);
         assertThat(row().recordId()).isEqualTo("id2");
         assertThat(row().policy()).isEqualTo(p2);
         assertThat(row().validUntil()).isEqualTo(clock.instant().plusSeconds(86400));
@@ -223,6 +427,8 @@ class PolicyCacheTest {
         assertThat(row().policy()).isEqualTo(p); // the expired policy stays for show(), never applied
         clock.advance(Duration.ofMinutes(1));
         assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.BACKOFF);
+        // the near entry's TTL passed: the store is re-read in the background, the backoff stands
+        assertThat(revalidated().outcome()).isEqualTo(Outcome.BACKOFF);
         assertThat(source.fetches(domain)).isEqualTo(3);
     }
 
@@ -234,11 +440,13 @@ class PolicyCacheTest {
         source.dnsDown(domain);
         afterIdCheckInterval();
 
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
+        CacheResult r = revalidated();
 
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(p);
         assertThat(r.reason()).contains("SERVFAIL");
+        assertThat(cache.get(domain).policy()).isEqualTo(p);
     }
 
     @Test
@@ -281,6 +489,7 @@ class PolicyCacheTest {
         assertThat(source.fetches(domain)).isEqualTo(1);
         assertThat(source.lookups(domain)).isEqualTo(1);
         assertThat(metrics.counter("mtasts.cache.get.backoff").getCount()).isEqualTo(6);
+        revalidations.idle(domain); // the store re-reads started by the gets above are done
 
         // backoff over: the next get fetches again, and a success replaces the backoff
         clock.advance(Duration.ofSeconds(2));
@@ -317,10 +526,15 @@ class PolicyCacheTest {
 
         source.txtGone(domain);
         afterIdCheckInterval();
-        CacheResult r = cache.get(domain);
+        CacheResult stale = cache.get(domain);
+        assertThat(stale.outcome()).isEqualTo(Outcome.OK);
+        assertThat(stale.policy()).isNull();
 
+        CacheResult r = revalidated();
         assertThat(r.outcome()).isEqualTo(Outcome.NOT_FOUND);
         assertThat(row()).isNull();
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.NOT_FOUND);
+        assertThat(source.lookups(domain)).isEqualTo(2);
     }
 
     @Test
@@ -331,9 +545,11 @@ class PolicyCacheTest {
         cache.get(domain);
         assertThat(source.lookups(domain)).isEqualTo(1);
         afterIdCheckInterval();
-        cache.get(domain);
+        assertThat(cache.get(domain).outcome()).isEqualTo(Outcome.NOT_FOUND);
+        assertThat(revalidated().outcome()).isEqualTo(Outcome.NOT_FOUND);
         assertThat(source.lookups(domain)).isEqualTo(2);
         assertThat(source.fetches(domain)).isZero();
+        assertThat(row()).isNull();
     }
 
     @Test
@@ -356,11 +572,14 @@ class PolicyCacheTest {
 
         clock.advance(Duration.ofHours(23));
         assertThat(cache.get(domain).policy()).isEqualTo(v1);
+        assertThat(revalidated().policy()).isEqualTo(v1); // id confirmed, body not due yet
         assertThat(source.fetches(domain)).isEqualTo(1);
 
         clock.advance(Duration.ofHours(1).plusSeconds(1));
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).policy()).isEqualTo(v1); // still valid: re-fetched in the background
+        CacheResult r = revalidated();
         assertThat(r.policy()).isEqualTo(v2);
+        assertThat(cache.get(domain).policy()).isEqualTo(v2);
         assertThat(source.fetches(domain)).isEqualTo(2);
         assertThat(row().policy()).isEqualTo(v2);
         assertThat(row().validUntil()).isEqualTo(clock.instant().plusSeconds(2 * 86400));
@@ -373,9 +592,13 @@ class PolicyCacheTest {
         cache.get(domain);
         source.fetchFails(domain);
         clock.advance(Duration.ofHours(25));
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).policy()).isEqualTo(v1);
+        CacheResult r = revalidated();
         assertThat(r.policy()).isEqualTo(v1);
+        assertThat(r.reason()).contains("body re-fetch failed");
+        assertThat(source.fetches(domain)).isEqualTo(2);
         assertThat(row().policy()).isEqualTo(v1);
+        assertThat(cache.get(domain).policy()).isEqualTo(v1);
     }
 
     @Test
@@ -388,6 +611,7 @@ class PolicyCacheTest {
         for (int i = 0; i < 5; i++) {
             clock.advance(Duration.ofMinutes(10));
             cache.get(domain);
+            revalidated();
         }
         Instant t1 = clock.instant();
         // a write that would have been sent is visible within a second; none was
@@ -397,6 +621,7 @@ class PolicyCacheTest {
         clock.advance(Duration.ofMinutes(11));
         Instant t2 = clock.instant();
         cache.get(domain);
+        revalidated();
         await().atMost(Duration.ofSeconds(10)).until(() -> t2.equals(row().lastUse()));
         assertThat(t1).isBefore(t2);
     }
@@ -441,6 +666,9 @@ class PolicyCacheTest {
             // once B's near cache entry is older than the near-cache TTL it reads the newest row
             clockB.advance(settings.nearCacheTtl().plusSeconds(1));
             sourceB.publish(domain, "id2", newer);
+            RevalidationProbe probeB = RevalidationProbe.attach(b);
+            assertThat(b.get(domain).policy()).isEqualTo(older); // its valid entry, while it re-reads the store
+            assertThat(probeB.next(domain).policy()).isEqualTo(newer);
             assertThat(b.get(domain).policy()).isEqualTo(newer);
             assertThat(sourceB.fetches(domain)).isEqualTo(1);
         }
@@ -494,6 +722,9 @@ class PolicyCacheTest {
         CacheResult u = c.get(unknown);
         assertThat(u.outcome()).isEqualTo(Outcome.ERROR);
         assertThat(u.reason()).contains("store unavailable");
+        // the background re-read (store down) and id check kept the policy in memory
+        await().atMost(Duration.ofSeconds(30)).until(() -> !c.inFlight(domain));
+        assertThat(c.get(domain).policy()).isEqualTo(p);
         c.close();
     }
 
@@ -502,28 +733,14 @@ class PolicyCacheTest {
         StsPolicy p = enforce("mx." + domain);
         source.publish(domain, "id1", p);
         source.delayMillis = 100;
-        int n = 1000;
-        ExecutorService pool = Executors.newFixedThreadPool(200);
-        CountDownLatch go = new CountDownLatch(1);
-        try {
-            List<Future<CacheResult>> fs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                fs.add(pool.submit(() -> {
-                    go.await();
-                    return cache.get(domain);
-                }));
-            }
-            go.countDown();
-            Set<Outcome> outcomes = new HashSet<>();
-            for (Future<CacheResult> f : fs) {
-                CacheResult r = f.get(60, TimeUnit.SECONDS);
-                outcomes.add(r.outcome());
-                assertThat(r.policy()).isEqualTo(p);
-            }
-            assertThat(outcomes).containsExactly(Outcome.OK);
-        } finally {
-            pool.shutdownNow();
+        List<CacheResult> results = concurrentGets(1000, 200);
+        assertThat(results).hasSize(1000);
+        Set<Outcome> outcomes = new HashSet<>();
+        for (CacheResult r : results) {
+            outcomes.add(r.outcome());
+            assertThat(r.policy()).isEqualTo(p);
         }
+        assertThat(outcomes).containsExactly(Outcome.OK);
         assertThat(source.lookups(domain)).isEqualTo(1);
         assertThat(source.fetches(domain)).isEqualTo(1);
     }
@@ -612,6 +829,29 @@ class PolicyCacheTest {
             assertThat(pages).isGreaterThanOrEqualTo(3);
         } finally {
             CASSANDRA.dropKeyspace(ks);
+        }
+    }
+
+    /** {@code n} gets of {@link #domain} released at once on {@code threads} threads; each must end within 60 s. */
+    private List<CacheResult> concurrentGets(int n, int threads) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        CountDownLatch go = new CountDownLatch(1);
+        try {
+            List<Future<CacheResult>> fs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                fs.add(pool.submit(() -> {
+                    go.await();
+                    return cache.get(domain);
+                }));
+            }
+            go.countDown();
+            List<CacheResult> results = new ArrayList<>();
+            for (Future<CacheResult> f : fs) {
+                results.add(f.get(60, TimeUnit.SECONDS));
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
         }
     }
 

@@ -70,7 +70,10 @@ class PolicyCacheWireTest extends WireTestSupport {
 
         // after idCheckInterval: one TXT query, the id is unchanged, so no address lookup and no GET
         clock.advance(Duration.ofSeconds(2));
-        CacheResult checked = cache.get(domain);
+        CacheResult stale = cache.get(domain);
+        assertThat(stale.policy()).isEqualTo(parse(text));
+        assertThat(stale.fresh()).isFalse(); // the cached policy at once, the check in the background
+        CacheResult checked = revalidated();
         assertThat(checked.policy()).isEqualTo(parse(text));
         assertThat(checked.fresh()).isTrue();
         assertThat(wire(domain)).isEqualTo(afterFirst.plusTxt(1));
@@ -89,7 +92,8 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.dns().clear("_mta-sts." + domain); // NXDOMAIN from now on
         clock.advance(settings.idCheckInterval().plusSeconds(1));
 
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        CacheResult r = revalidated();
 
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(parse(text));
@@ -114,7 +118,8 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.https().respond("mta-sts." + domain, Response.status(500));
         clock.advance(settings.idCheckInterval().plusSeconds(1));
 
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        CacheResult r = revalidated();
 
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(parse(text));
@@ -133,6 +138,7 @@ class PolicyCacheWireTest extends WireTestSupport {
         clock.advance(settings.idCheckInterval().plusSeconds(1));
         Instant failedAt = clock.instant();
         assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        assertThat(revalidated().reason()).contains("id changed to id2").contains("500");
         assertThat(txt(domain)).isEqualTo(2);
         assertThat(gets(domain)).isEqualTo(2);
 
@@ -140,7 +146,8 @@ class PolicyCacheWireTest extends WireTestSupport {
         // id is still checked at every idCheckInterval (a TXT query), the cached policy still applies
         for (int i = 1; i <= 4; i++) {
             clock.advance(settings.idCheckInterval().plusSeconds(1)); // up to failedAt + 244 s
-            CacheResult r = cache.get(domain);
+            assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+            CacheResult r = revalidated();
             assertThat(r.policy()).isEqualTo(parse(text));
             assertThat(r.recordId()).isEqualTo("id1");
         }
@@ -153,11 +160,13 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.serve(domain, Response.ok(newText));
         clock.advance(settings.idCheckInterval().plusSeconds(1)); // the next id check: failedAt + 305 s
         assertThat(clock.instant()).isAfter(failedAt.plus(settings.backoff()));
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        CacheResult r = revalidated();
         assertThat(r.policy()).isEqualTo(parse(newText));
         assertThat(r.recordId()).isEqualTo("id2");
         assertThat(gets(domain)).isEqualTo(3);
         assertThat(row().recordId()).isEqualTo("id2");
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(newText));
     }
 
     @Test
@@ -171,7 +180,8 @@ class PolicyCacheWireTest extends WireTestSupport {
         clock.advance(settings.idCheckInterval().plusSeconds(1));
         Instant t1 = clock.instant();
 
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).recordId()).isEqualTo("id1");
+        CacheResult r = revalidated();
 
         assertThat(r.policy()).isEqualTo(parse(newText));
         assertThat(r.recordId()).isEqualTo("id2");
@@ -323,7 +333,8 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.dns().fault("_mta-sts." + domain, fault);
         clock.advance(settings.idCheckInterval().plusSeconds(1));
 
-        CacheResult r = cache.get(domain);
+        assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        CacheResult r = revalidated();
 
         assertThat(r.outcome()).isEqualTo(Outcome.OK);
         assertThat(r.policy()).isEqualTo(parse(text));
@@ -344,6 +355,7 @@ class PolicyCacheWireTest extends WireTestSupport {
         // an id check with an unchanged id does not extend the validity
         clock.advance(Duration.ofSeconds(1000));
         assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(revalidated().fresh()).isTrue();
         assertThat(txt(domain)).isEqualTo(2);
         assertThat(gets(domain)).isEqualTo(1);
         assertThat(row().validUntil()).isEqualTo(t0.plusSeconds(3600));
@@ -353,6 +365,7 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.https().respond("mta-sts." + domain, Response.status(500));
         clock.advance(Duration.ofSeconds(2599)); // t0 + 3599 s
         assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(revalidated().policy()).isEqualTo(parse(text));
         clock.advance(Duration.ofSeconds(2)); // t0 + 3601 s
         CacheResult expired = cache.get(domain);
         assertThat(expired.outcome()).isEqualTo(Outcome.ERROR);
@@ -381,6 +394,9 @@ class PolicyCacheWireTest extends WireTestSupport {
 
         clock.advance(Duration.ofSeconds(1801)); // past max_age/2: the body is fetched again, same id
         assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        CacheResult refetched = revalidated();
+        assertThat(refetched.policy()).isEqualTo(parse(text));
+        assertThat(refetched.fresh()).isTrue();
         assertThat(gets(domain)).isEqualTo(2);
         Instant t1 = t0.plusSeconds(1801);
         assertThat(row().lastUpdate()).isEqualTo(t1);
@@ -390,6 +406,7 @@ class PolicyCacheWireTest extends WireTestSupport {
         bed.https().respond("mta-sts." + domain, Response.status(500));
         clock.advance(Duration.ofSeconds(3000)); // past the first valid_until, before the second
         assertThat(cache.get(domain).policy()).isEqualTo(parse(text));
+        assertThat(revalidated().policy()).isEqualTo(parse(text));
         clock.advance(Duration.ofSeconds(601)); // t1 + 3601 s
         assertThat(cache.get(domain).policy()).isNull();
         assertThat(gets(domain)).isEqualTo(2);

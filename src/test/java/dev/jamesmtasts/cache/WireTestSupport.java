@@ -48,6 +48,8 @@ abstract class WireTestSupport {
     CacheSettings settings;
     MetricRegistry metrics;
     PolicyCache cache;
+    /** The background revalidations of {@link #cache} (stale-while-revalidate). */
+    RevalidationProbe revalidations;
     String domain;
 
     @BeforeAll
@@ -77,6 +79,7 @@ abstract class WireTestSupport {
         }
         metrics = new MetricRegistry();
         cache = newCache(resolver, metrics);
+        revalidations = RevalidationProbe.attach(cache);
         domain = "w" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36) + ".example";
     }
 
@@ -101,6 +104,11 @@ abstract class WireTestSupport {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The result of the background revalidation of {@link #domain} that the last get of {@link #cache} started. */
+    CacheResult revalidated() {
+        return revalidations.next(domain);
+    }
 
     /** Publishes an enforce policy (max_age one day) under id1 and caches it with one get; returns its text. */
     String cachedEnforce() {
