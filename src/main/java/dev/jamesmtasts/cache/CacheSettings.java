@@ -13,8 +13,13 @@ import java.util.Objects;
  *   <tr><td>replication</td><td>{@code {'class': 'SimpleStrategy', 'replication_factor': 1}}</td></tr>
  *   <tr><td>storeTimeout</td><td>5 s: bound on every Cassandra call</td></tr>
  *   <tr><td>nearCacheSize</td><td>10,000 domains in memory</td></tr>
- *   <tr><td>nearCacheTtl</td><td>60 s: how long another node's newer write may go unseen here</td></tr>
- *   <tr><td>idCheckInterval</td><td>60 s: how often a get re-checks the TXT id (0 = every get)</td></tr>
+ *   <tr><td>nearCacheTtl</td><td>60 s: how long another node's newer write may go unseen here (plus
+ *       one background store read: an entry past this TTL that still holds a valid answer is used once
+ *       more while it is re-read in the background, see {@link PolicyCache})</td></tr>
+ *   <tr><td>idCheckInterval</td><td>60 s: how often a get re-checks the TXT id. When a check is due and
+ *       a valid answer is cached, the get returns that answer at once and the check runs in the
+ *       background (stale-while-revalidate, see {@link PolicyCache}). 0 = every get checks, synchronously
+ *       (no background revalidation at all, also not for an expired nearCacheTtl)</td></tr>
  *   <tr><td>lastUseWriteInterval</td><td>1 h: at most one last_use write per domain per node per interval</td></tr>
  *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch (a stored backoff
  *       row), and after a failed re-fetch of a cached policy (per node, in memory)</td></tr>
