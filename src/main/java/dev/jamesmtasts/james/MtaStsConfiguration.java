@@ -41,8 +41,10 @@ import org.apache.commons.configuration2.Configuration;
  * <tr><td>fetch.trustStorePassword</td><td>(empty)</td><td>its password</td></tr>
  * <tr><td>fetch.trustStoreType</td><td>(empty = PKCS12)</td><td>its type</td></tr>
  * <tr><td>cache.nearCacheSize</td><td>10000</td><td>entries kept in memory in front of Cassandra</td></tr>
- * <tr><td>cache.nearCacheTtl</td><td>60s</td><td>how long an in-memory entry is trusted without reading the store</td></tr>
- * <tr><td>cache.idCheckInterval</td><td>60s</td><td>minimum time between two TXT id checks of one domain</td></tr>
+ * <tr><td>cache.nearCacheTtl</td><td>60s</td><td>how long an in-memory entry is trusted without reading the store
+ *     (past it, a still-valid entry is used while the store is re-read in the background)</td></tr>
+ * <tr><td>cache.idCheckInterval</td><td>60s</td><td>minimum time between two TXT id checks of one domain; a due
+ *     check with a valid policy cached runs in the background; 0s = every delivery checks synchronously</td></tr>
  * <tr><td>cache.lastUseWriteInterval</td><td>1h</td><td>how often the last-use time of a row is written</td></tr>
  * <tr><td>cache.backoff</td><td>5m</td><td>no refetch of a failed policy before this (RFC 8461 §3.3)</td></tr>
  * <tr><td>refresher.enabled</td><td>true</td><td>run the proactive refresher</td></tr>
