@@ -187,24 +187,35 @@ class PolicyRefresherTest {
         assertThat(source.lookupCounts().keySet()).allMatch(d -> d.startsWith("early"));
     }
 
-    @Test
-    void twoRefreshersShareARoundWithNoDomainDoneTwice() throws Exception {
+    /** Stores {@code count} enforce policies ({@code <prefix><i>.example}, id1) through a seeding cache. */
+    private List<String> storeEnforcePolicies(String prefix, int count, CacheSettings s) throws Exception {
         FakePolicySource setup = new FakePolicySource();
-        PolicyCache seed = cache(setup, settings, "seed");
+        PolicyCache seed = cache(setup, s, "seed");
         List<String> domains = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            String d = "s" + i + ".example";
+        for (int i = 0; i < count; i++) {
+            String d = prefix + i + ".example";
             domains.add(d);
             setup.publish(d, "id1", enforce("mx.example.net"));
             seed.get(d);
         }
-        clock.advance(Duration.ofHours(13));
-        FakePolicySource sa = new FakePolicySource();
-        FakePolicySource sb = new FakePolicySource();
+        return domains;
+    }
+
+    /** A source that publishes the same enforce policy (id1) for every domain: one per simulated node. */
+    private static FakePolicySource sourcePublishing(List<String> domains) throws Exception {
+        FakePolicySource source = new FakePolicySource();
         for (String d : domains) {
-            sa.publish(d, "id1", enforce("mx.example.net"));
-            sb.publish(d, "id1", enforce("mx.example.net"));
+            source.publish(d, "id1", enforce("mx.example.net"));
         }
+        return source;
+    }
+
+    @Test
+    void twoRefreshersShareARoundWithNoDomainDoneTwice() throws Exception {
+        List<String> domains = storeEnforcePolicies("s", 200, settings);
+        clock.advance(Duration.ofHours(13));
+        FakePolicySource sa = sourcePublishing(domains);
+        FakePolicySource sb = sourcePublishing(domains);
         sa.delayMillis = 2;
         sb.delayMillis = 2;
         PolicyCache a = cache(sa, settings, "node-a");
@@ -229,22 +240,10 @@ class PolicyRefresherTest {
     @Test
     void whenANodeDiesMidRoundAnotherTakesOverItsShareAfterTheLeaseExpires() throws Exception {
         CacheSettings s = settings.toBuilder().leaseTtl(Duration.ofSeconds(2)).build();
-        FakePolicySource setup = new FakePolicySource();
-        PolicyCache seed = cache(setup, s, "seed");
-        List<String> domains = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            String d = "k" + i + ".example";
-            domains.add(d);
-            setup.publish(d, "id1", enforce("mx.example.net"));
-            seed.get(d);
-        }
+        List<String> domains = storeEnforcePolicies("k", 40, s);
         clock.advance(Duration.ofHours(13));
-        FakePolicySource sa = new FakePolicySource();
-        FakePolicySource sb = new FakePolicySource();
-        for (String d : domains) {
-            sa.publish(d, "id1", enforce("mx.example.net"));
-            sb.publish(d, "id1", enforce("mx.example.net"));
-        }
+        FakePolicySource sa = sourcePublishing(domains);
+        FakePolicySource sb = sourcePublishing(domains);
         String hung = domains.get(0);
         sa.blockDomain = hung;
         sa.block = new CountDownLatch(1);
