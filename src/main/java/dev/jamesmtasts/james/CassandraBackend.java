@@ -95,9 +95,16 @@ final class CassandraBackend implements MtaStsBackend {
         if (session == null) {
             session = ownSession = openSession();
         }
-        resolver = new MtaStsResolver(resolverSettings(conf));
         String node = nodeId();
-        PolicyCache c = PolicyCache.create(session, resolver, cacheSettings(conf), Clock.systemUTC(), registry, node);
+        PolicyCache c;
+        try {
+            resolver = new MtaStsResolver(resolverSettings(conf));
+            c = PolicyCache.create(session, resolver, cacheSettings(conf), Clock.systemUTC(), registry, node);
+        } catch (RuntimeException e) {
+            // A failed start (schema, bad trust store) must not leave a session or threads behind.
+            stop();
+            throw e;
+        }
         if (conf.refresherEnabled()) {
             refresher = new PolicyRefresher(c, node);
             refresher.start();
