@@ -136,7 +136,9 @@ final class PolicyFetcher {
         try {
             return exchange(exchange, host, addresses, deadline);
         } catch (Failure f) {
-            if (exchange.expired()) {
+            // The socket's own read time-out (set to the time left) can fire before the watchdog thread
+            // runs: either way the failure is the fetch bound, not the peer's TLS or HTTP.
+            if (exchange.expired() || System.nanoTime() - deadline >= 0) {
                 throw new Failure(FetchFailure.TIMEOUT, "no complete answer from " + host + " within "
                         + settings.fetchTimeout().toMillis() + " ms (" + f.kind + ": " + f.getMessage() + ")");
             }
