@@ -12,11 +12,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.jamesmtasts.testing.CassandraExtension;
 import dev.jamesmtasts.testing.CassandraNode;
 import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
@@ -32,26 +33,22 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
  * {@code mta-sts lookup --cassandra} and {@code mta-sts cache ...} run in-process against a real
  * Cassandra node and the loopback DNS and HTTPS test servers; each test has a keyspace of its own.
  */
+@ExtendWith(MtaStsTestbedExtension.class)
 class MtaStsCliCacheTest {
     @RegisterExtension
     static final CassandraExtension CASSANDRA = new CassandraExtension();
     private static final String TESTING_POLICY = "version: STSv1\nmode: testing\nmx: mx2.example.net\nmax_age: 3600\n";
 
+    /** Set by {@link MtaStsTestbedExtension}. */
     private static MtaStsTestbed bed;
-    private static Path caPem;
+    private static List<String> resolverOptions;
     private static String cassandra;
     private String keyspace;
 
     @BeforeAll
     static void start(@TempDir Path dir) throws IOException {
-        bed = MtaStsTestbed.start();
-        caPem = bed.ca().writePem(dir.resolve("ca.pem"));
+        resolverOptions = bed.cliResolverOptions(dir.resolve("ca.pem"));
         cassandra = CassandraNode.HOST + ":" + CassandraNode.shared().port();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
     }
 
     @BeforeEach
@@ -77,14 +74,9 @@ class MtaStsCliCacheTest {
 
     /** {@code SUBCOMMAND} with the test resolver options, this test's keyspace, then {@code more}. */
     private List<String> args(String subcommand, String... more) {
-        List<String> args = new ArrayList<>(List.of(subcommand,
-                "--resolver", "127.0.0.1:" + bed.dns().port(),
-                "--trust-store", caPem.toString(),
-                "--allow-private-addresses",
-                "--policy-port", String.valueOf(bed.https().port()),
-                "--timeout", "10",
-                "--cassandra", cassandra,
-                "--keyspace", keyspace));
+        List<String> args = new ArrayList<>(List.of(subcommand));
+        args.addAll(resolverOptions);
+        args.addAll(List.of("--cassandra", cassandra, "--keyspace", keyspace));
         args.addAll(Arrays.asList(more));
         return args;
     }
