@@ -173,8 +173,8 @@ class MtaStsCliCacheTest {
         List<String> seen = new ArrayList<>();
         for (JsonNode l : lines.subList(0, 2)) {
             seen.add(l.get("domain").asText());
-            assertThat(l.get("policy").get("mode").asText()).isEqualTo("enforce");
-            assertThat(l.get("record").get("id").asText()).isEqualTo("id" + l.get("domain").asText().substring(0, 2));
+            assertThat(l.get("mode").asText()).isEqualTo("enforce");
+            assertThat(l.get("policy_id").asText()).isEqualTo("id" + l.get("domain").asText().substring(0, 2));
             assertThat(l.has("valid_until")).isTrue();
             assertThat(l.has("backoff")).isFalse();
         }
@@ -210,9 +210,9 @@ class MtaStsCliCacheTest {
 
         JsonNode json = cache("show", "--json", "shown.example").json();
         assertThat(json.get("domain").asText()).isEqualTo("shown.example");
-        assertThat(json.get("record").get("id").asText()).isEqualTo("sh1");
-        assertThat(json.get("policy").get("max_age").asLong()).isEqualTo(86400);
-        assertThat(json.get("policy").get("text").asText()).isEqualTo(MtaStsTestbed.ENFORCE_POLICY);
+        assertThat(json.get("policy_id").asText()).isEqualTo("sh1");
+        assertThat(json.get("max_age").asLong()).isEqualTo(86400);
+        assertThat(json.get("policy_text").asText()).isEqualTo(MtaStsTestbed.ENFORCE_POLICY);
 
         CliRun absent = cache("show", "never-seen.example");
         assertThat(absent.status).isEqualTo(1);
@@ -230,8 +230,8 @@ class MtaStsCliCacheTest {
 
         JsonNode json = cache("--json", "refresh", "changing.example").json();
         assertThat(json.get("outcome").asText()).isEqualTo("updated");
-        assertThat(json.get("stored").get("record").get("id").asText()).isEqualTo("c2");
-        assertThat(json.get("stored").get("policy").get("mode").asText()).isEqualTo("testing");
+        assertThat(json.get("stored").get("policy_id").asText()).isEqualTo("c2");
+        assertThat(json.get("stored").get("mode").asText()).isEqualTo("testing");
         assertThat(fetches("changing.example")).isEqualTo(before + 1);
 
         // A failed refresh keeps the valid stored policy (RFC 8461 §5.1).
@@ -241,7 +241,7 @@ class MtaStsCliCacheTest {
         assertThat(human.out).startsWith("changing.example: kept (").contains("record id: c2\n").contains("mode: testing\n");
 
         JsonNode shown = cache("--json", "show", "changing.example").json();
-        assertThat(shown.get("policy").get("mode").asText()).isEqualTo("testing");
+        assertThat(shown.get("mode").asText()).isEqualTo("testing");
     }
 
     @Test

@@ -121,7 +121,7 @@ class MtaStsEndToEndTest {
                                 + "/mta-sts/policies/secure.test")).build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 assertThat(shown.statusCode()).isEqualTo(200);
-                assertThat(shown.body()).contains("\"mode\":\"enforce\"").contains("\"id\":\"20261128\"");
+                assertThat(shown.body()).contains("\"mode\":\"enforce\"").contains("\"policy_id\":\"20261128\"");
                 java.net.http.HttpResponse<String> missing = java.net.http.HttpClient.newHttpClient().send(
                         java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + james.webAdminPort()
                                 + "/mta-sts/policies/unknown.test")).build(),
@@ -130,7 +130,7 @@ class MtaStsEndToEndTest {
                 List<Map<String, String>> listed = listThroughMBean();
                 assertThat(listed).anySatisfy(m -> {
                     assertThat(m).containsEntry("domain", "secure.test").containsEntry("mode", "enforce")
-                            .containsEntry("mx", "mx.secure.test").containsEntry("id", "20261128");
+                            .containsEntry("mx", "mx.secure.test").containsEntry("policy_id", "20261128");
                 });
             }
 
