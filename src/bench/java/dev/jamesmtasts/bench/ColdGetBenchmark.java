@@ -16,12 +16,13 @@ import dev.jamesmtasts.testing.CassandraNode;
 /**
  * A get that has to read Cassandra (near cache cold) over N stored policies (default 100,000):
  * prints p50/p99/max latency. The policy source answers instantly, so the figure is the store read
- * plus the cache's decision. Not a test. Run: {@code bin/bench main ColdGetBenchmark [N] [gets]}.
+ * plus the cache's decision. Not a test. Run: {@code bin/bench main ColdGetBenchmark [policies=N] [gets=N]}.
  */
 public final class ColdGetBenchmark {
     public static void main(String[] args) throws Exception {
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-        int gets = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+        BenchArgs a = BenchArgs.parse(args, "policies", "gets");
+        int n = a.intValue("policies", 100_000);
+        int gets = a.intValue("gets", 20_000);
         String ks = "bench_cold";
         try (CqlSession session = CassandraNode.shared().newSession()) {
             BenchSupport.dropKeyspace(session, ks);

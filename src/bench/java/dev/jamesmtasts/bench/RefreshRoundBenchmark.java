@@ -18,12 +18,13 @@ import dev.jamesmtasts.testing.CassandraNode;
  * One refresher round over N stored policies (default 100,000), half of them due: time for the round
  * and due-index rows read against rows due (the policy table is never scanned). The policy source
  * answers instantly with an unchanged id. Not a test. Run:
- * {@code bin/bench main RefreshRoundBenchmark [N] [concurrency]}.
+ * {@code bin/bench main RefreshRoundBenchmark [policies=N] [concurrency=N]}.
  */
 public final class RefreshRoundBenchmark {
     public static void main(String[] args) throws Exception {
-        int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-        int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+        BenchArgs a = BenchArgs.parse(args, "policies", "concurrency");
+        int n = a.intValue("policies", 100_000);
+        int concurrency = a.intValue("concurrency", 4);
         String ks = "bench_refresh";
         Instant t0 = Instant.now();
         try (CqlSession session = CassandraNode.shared().newSession()) {

@@ -17,6 +17,7 @@ import dev.jamesmtasts.cache.RefreshReport;
 import dev.jamesmtasts.cache.RoundSummary;
 import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.cache.StoredPolicy;
+import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.cli.CassandraOptions.CassandraUnreachableException;
 import dev.jamesmtasts.mtasts.Domains;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
@@ -180,7 +181,7 @@ final class CacheCommand implements Subcommand {
                 throw new UsageException("--page: " + e.getMessage());
             }
             for (StoredPolicy row : p.items()) {
-                out.println(json ? rowJson(row, false).toString() : rowLine(row));
+                out.println(json ? rowJson(row, false).toString() : CliJson.rowLine(StoredPolicyView.of(row, false)));
             }
             if (p.nextToken() != null) {
                 out.println(json ? CliJson.object().put("next_page", p.nextToken()).toString()
@@ -249,46 +250,9 @@ final class CacheCommand implements Subcommand {
         }
     }
 
-    /** The stored row as JSON; {@code withText} adds the policy text as fetched. */
+    /** The stored row as JSON ({@link StoredPolicyView}); {@code withText} adds the policy text as fetched. */
     static ObjectNode rowJson(StoredPolicy r, boolean withText) {
-        ObjectNode o = CliJson.object().put("domain", r.domain());
-        if (r.recordId() != null) {
-            o.putObject("record").put("id", r.recordId());
-        }
-        if (r.policy() != null) {
-            ObjectNode p = CliJson.putPolicy(o, r.policy());
-            if (withText && r.policy().text() != null) {
-                p.put("text", r.policy().text());
-            }
-        }
-        CliJson.putInstant(o, "inserted", r.inserted());
-        CliJson.putInstant(o, "valid_until", r.validUntil());
-        CliJson.putInstant(o, "last_update", r.lastUpdate());
-        CliJson.putInstant(o, "last_check", r.lastCheck());
-        CliJson.putInstant(o, "last_use", r.lastUse());
-        if (r.backoff()) {
-            ObjectNode b = o.putObject("backoff");
-            CliJson.putInstant(b, "until", r.backoffUntil());
-            b.put("reason", r.backoffReason());
-        }
-        return o;
-    }
-
-    /** One line per row for {@code list}. */
-    static String rowLine(StoredPolicy r) {
-        StringBuilder sb = new StringBuilder(r.domain());
-        StsPolicy p = r.policy();
-        if (p != null) {
-            sb.append('\t').append(p.mode().text()).append("\tid=").append(r.recordId()).append("\tmx=")
-                    .append(p.mx().stream().map(MxPattern::toString).collect(Collectors.joining(",")))
-                    .append("\tvalid-until=").append(r.validUntil());
-        } else {
-            sb.append("\t-");
-        }
-        if (r.backoff()) {
-            sb.append("\tbackoff-until=").append(r.backoffUntil());
-        }
-        return sb.toString();
+        return CliJson.MAPPER.valueToTree(StoredPolicyView.of(r, withText));
     }
 
     /** {@code key: value} lines, then the policy text as fetched, for {@code show} and {@code refresh}. */

@@ -1,11 +1,14 @@
 package dev.jamesmtasts.cli;
 
-import java.time.Instant;
+import java.util.Collection;
+import java.util.Map;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
+import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MxPattern;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
@@ -32,10 +35,34 @@ final class CliJson {
         return policy;
     }
 
-    /** An ISO-8601 instant, or nothing when null. */
-    static void putInstant(ObjectNode o, String name, Instant t) {
-        if (t != null) {
-            o.put(name, t.toString());
+    /**
+     * One line per stored row, for {@code cache list} and {@code jmx list}: domain, mode, policy id,
+     * mx patterns and valid-until (or {@code -} without a policy), then the backoff if one is stored.
+     * Takes the {@link StoredPolicyView} shape, with {@code mx} a list or already joined (JMX).
+     */
+    static String rowLine(Map<String, ?> row) {
+        StringBuilder sb = new StringBuilder(text(row.get(StoredPolicyView.DOMAIN)));
+        if (row.containsKey(StoredPolicyView.MODE)) {
+            sb.append('\t').append(text(row.get(StoredPolicyView.MODE)))
+                    .append("\tid=").append(text(row.get(StoredPolicyView.POLICY_ID)))
+                    .append("\tmx=").append(text(row.get(StoredPolicyView.MX)))
+                    .append("\tvalid-until=").append(text(row.get(StoredPolicyView.VALID_UNTIL)));
+        } else {
+            sb.append("\t-");
         }
+        if (row.containsKey(StoredPolicyView.BACKOFF_UNTIL)) {
+            sb.append("\tbackoff-until=").append(text(row.get(StoredPolicyView.BACKOFF_UNTIL)));
+        }
+        return sb.toString();
+    }
+
+    private static String text(Object v) {
+        if (v == null) {
+            return "-";
+        }
+        if (v instanceof Collection) {
+            return ((Collection<?>) v).stream().map(String::valueOf).collect(Collectors.joining(","));
+        }
+        return v.toString();
     }
 }

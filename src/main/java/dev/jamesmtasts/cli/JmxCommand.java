@@ -5,20 +5,26 @@ import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 
-import javax.management.JMX;
+import javax.management.JMException;
+import javax.management.MBeanException;
 import javax.management.MBeanServerConnection;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
+import javax.management.RuntimeMBeanException;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
-import dev.jamesmtasts.james.MtaStsMBean;
+import dev.jamesmtasts.cache.StoredPolicyView;
 
 /**
  * {@code mta-sts jmx --jmx HOST:PORT COMMAND}: inspects and drives the policy cache of a running
- * James through the MTA-STS MBean ({@value MtaStsMBean#OBJECT_NAME}) over JMX RMI
+ * James through the MTA-STS MBean ({@value #OBJECT_NAME}) over JMX RMI
  * ({@code service:jmx:rmi:///jndi/rmi://HOST:PORT/jmxrmi}, James's {@code jmx.properties} port).
+ * The MBean is called as any JMX client calls it, by object name and operation name with JDK types
+ * only, so that the CLI needs no class of the James layer; the names are those of
+ * {@code dev.jamesmtasts.james.MtaStsMBean}, and {@code MtaStsRemoteDeliveryTest} runs this command
+ * against the real MBean.
  *
  * <pre>
  * list [--after DOMAIN] [--limit N]   cached policies, one per line (page of N, default 100)
@@ -32,6 +38,8 @@ import dev.jamesmtasts.james.MtaStsMBean;
  * Exit codes: 0 done, 1 not found / failed, 2 usage error, 3 cannot connect.
  */
 public final class JmxCommand {
+    /** {@code MtaStsMBean.OBJECT_NAME}: where James registers the MTA-STS MBean. */
+    static final String OBJECT_NAME = "dev.jamesmtasts:type=MtaSts,name=PolicyCache";
     static final String USAGE = "usage: jmx --jmx HOST:PORT [--user U --password P] "
             + "list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters";
 
@@ -104,38 +112,85 @@ public final class JmxCommand {
         Map<String, Object> env = user == null ? null : Map.of(JMXConnector.CREDENTIALS, new String[] {user, password});
         try (JMXConnector connector = JMXConnectorFactory.connect(url, env)) {
             MBeanServerConnection connection = connector.getMBeanServerConnection();
-            ObjectName name = new ObjectName(MtaStsMBean.OBJECT_NAME);
+            ObjectName name = new ObjectName(OBJECT_NAME);
             if (!connection.isRegistered(name)) {
-                err.println("jmx: " + MtaStsMBean.OBJECT_NAME + " is not registered at " + target
+                err.println("jmx: " + OBJECT_NAME + " is not registered at " + target
                         + " (is the MTA-STS extension loaded?)");
                 return 1;
             }
-            MtaStsMBean mbean = JMX.newMBeanProxy(connection, name, MtaStsMBean.class);
-            return execute(mbean, command, argument, after, limit, out, err);
+            return execute(new MBean(connection, name), command, argument, after, limit, out, err);
         } catch (IOException e) {
             err.println("jmx: cannot connect to " + target + ": " + e.getMessage());
             return 3;
         } catch (MalformedObjectNameException e) {
             throw new IllegalStateException(e);
-        } catch (RuntimeException e) {
+        } catch (MBeanException e) {
+            err.println("jmx: " + command + " failed: " + e.getTargetException().getMessage());
+            return 1;
+        } catch (RuntimeMBeanException e) {
+            err.println("jmx: " + command + " failed: " + e.getTargetException().getMessage());
+            return 1;
+        } catch (JMException | RuntimeException e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
             err.println("jmx: " + command + " failed: " + c.getMessage());
             return 1;
         }
     }
 
-    private static int execute(MtaStsMBean mbean, String command, String domain, String after, int limit,
-                               PrintStream out, PrintStream err) {
+    /** The MTA-STS MBean's operations, called by name with JDK types only. */
+    private static final class MBean {
+        private static final String STRING = String.class.getName();
+        private final MBeanServerConnection connection;
+        private final ObjectName name;
+
+        MBean(MBeanServerConnection connection, ObjectName name) {
+            this.connection = connection;
+            this.name = name;
+        }
+
+        @SuppressWarnings("unchecked")
+        List<Map<String, String>> listPolicies(String afterDomain, int limit) throws JMException, IOException {
+            return (List<Map<String, String>>) connection.invoke(name, "listPolicies",
+                    new Object[] {afterDomain, limit}, new String[] {STRING, int.class.getName()});
+        }
+
+        Map<String, String> showPolicy(String domain) throws JMException, IOException {
+            return stringMap(connection.invoke(name, "showPolicy", new Object[] {domain}, new String[] {STRING}));
+        }
+
+        Map<String, String> refreshPolicy(String domain) throws JMException, IOException {
+            return stringMap(connection.invoke(name, "refreshPolicy", new Object[] {domain}, new String[] {STRING}));
+        }
+
+        boolean evictPolicy(String domain) throws JMException, IOException {
+            return (Boolean) connection.invoke(name, "evictPolicy", new Object[] {domain}, new String[] {STRING});
+        }
+
+        Map<String, String> runRefresherRound() throws JMException, IOException {
+            return stringMap(connection.invoke(name, "runRefresherRound", new Object[0], new String[0]));
+        }
+
+        @SuppressWarnings("unchecked")
+        Map<String, Long> getCounters() throws JMException, IOException {
+            return (Map<String, Long>) connection.getAttribute(name, "Counters");
+        }
+
+        @SuppressWarnings("unchecked")
+        private static Map<String, String> stringMap(Object o) {
+            return (Map<String, String>) o;
+        }
+    }
+
+    private static int execute(MBean mbean, String command, String domain, String after, int limit,
+                               PrintStream out, PrintStream err) throws JMException, IOException {
         switch (command) {
             case "list": {
                 List<Map<String, String>> rows = mbean.listPolicies(after == null ? "" : after, limit);
                 for (Map<String, String> row : rows) {
-                    out.println(row.getOrDefault("domain", "?") + "\t" + row.getOrDefault("mode", "-") + "\tid="
-                            + row.getOrDefault("id", "-") + "\tmx=" + row.getOrDefault("mx", "")
-                            + (row.containsKey("expires") ? "\texpires=" + row.get("expires") : ""));
+                    out.println(CliJson.rowLine(row));
                 }
                 if (rows.size() == limit) {
-                    out.println("# more: --after " + rows.get(rows.size() - 1).get("domain"));
+                    out.println("# more: --after " + rows.get(rows.size() - 1).get(StoredPolicyView.DOMAIN));
                 }
                 return 0;
             }
@@ -174,7 +229,7 @@ public final class JmxCommand {
     private static void printRow(Map<String, String> row, PrintStream out) {
         String policy = null;
         for (Map.Entry<String, String> e : row.entrySet()) {
-            if (e.getKey().equals("policy")) {
+            if (e.getKey().equals(StoredPolicyView.POLICY_TEXT)) {
                 policy = e.getValue();
             } else {
                 out.println(e.getKey() + ": " + e.getValue());

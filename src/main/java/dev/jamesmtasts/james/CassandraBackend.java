@@ -5,7 +5,6 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,10 +32,9 @@ import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.cache.PolicyRefresher;
 import dev.jamesmtasts.cache.RefreshReport;
 import dev.jamesmtasts.cache.RoundSummary;
-import dev.jamesmtasts.cache.StoredPolicy;
+import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
-import dev.jamesmtasts.mtasts.MxPattern;
 
 /**
  * The real backend: {@link PolicyCache} over Cassandra, fed by {@link MtaStsResolver}, kept fresh by
@@ -223,20 +221,21 @@ final class CassandraBackend implements MtaStsBackend {
     /** The administration view used by the MBean and {@code mta-sts jmx}. */
     private final class Admin implements PolicyCacheAdmin {
         @Override
-        public List<Map<String, String>> list(String afterDomain, int limit) {
-            return started().listAfter(afterDomain, limit).stream().map(r -> row(r, false)).collect(Collectors.toList());
+        public List<Map<String, Object>> list(String afterDomain, int limit) {
+            return started().listAfter(afterDomain, limit).stream().map(r -> StoredPolicyView.of(r, false))
+                    .collect(Collectors.toList());
         }
 
         @Override
-        public Map<String, String> show(String domain) {
-            return started().show(domain).map(r -> row(r, true)).orElse(Map.of());
+        public Map<String, Object> show(String domain) {
+            return started().show(domain).map(r -> StoredPolicyView.of(r, true)).orElse(Map.of());
         }
 
         @Override
-        public Map<String, String> refresh(String domain) {
+        public Map<String, Object> refresh(String domain) {
             RefreshReport report = started().refresh(domain);
-            Map<String, String> m = new LinkedHashMap<>(show(domain));
-            m.put("result", report.outcome().name().toLowerCase(java.util.Locale.ROOT) + ": " + report.detail());
+            Map<String, Object> m = new LinkedHashMap<>(show(domain));
+            m.put(RESULT, report.outcome().name().toLowerCase(java.util.Locale.ROOT) + ": " + report.detail());
             return m;
         }
 
@@ -264,40 +263,6 @@ final class CassandraBackend implements MtaStsBackend {
             SortedMap<String, Counter> counters = registry.getCounters((name, metric) -> name.startsWith("mtasts."));
             counters.forEach((name, c) -> m.put(name.substring("mtasts.".length()), c.getCount()));
             return m;
-        }
-
-        private Map<String, String> row(StoredPolicy r, boolean full) {
-            Map<String, String> m = new LinkedHashMap<>();
-            m.put("domain", r.domain());
-            if (r.policy() != null) {
-                m.put("mode", r.policy().mode().text());
-                m.put("mx", r.policy().mx().stream().map(MxPattern::toString).collect(Collectors.joining(",")));
-                m.put("maxAge", Long.toString(r.policy().maxAgeSeconds()));
-                if (full) {
-                    m.put("policy", r.policy().text());
-                }
-            }
-            putIfPresent(m, "id", r.recordId());
-            putInstant(m, "fetched", r.lastUpdate());
-            putInstant(m, "expires", r.validUntil());
-            putInstant(m, "lastUsed", r.lastUse());
-            if (r.backoff()) {
-                putInstant(m, "backoffUntil", r.backoffUntil());
-                putIfPresent(m, "backoffReason", r.backoffReason());
-            }
-            return m;
-        }
-
-        private void putIfPresent(Map<String, String> m, String k, String v) {
-            if (v != null) {
-                m.put(k, v);
-            }
-        }
-
-        private void putInstant(Map<String, String> m, String k, Instant v) {
-            if (v != null) {
-                m.put(k, v.toString());
-            }
         }
     }
 }

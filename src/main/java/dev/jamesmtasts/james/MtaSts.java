@@ -9,12 +9,13 @@ import java.util.Map;
 import javax.inject.Inject;
 import javax.inject.Singleton;
 
+import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.Domains;
 
 /**
  * The {@link MtaStsMBean} implementation (standard MBean naming: class {@code MtaSts}), delegating to
  * {@link PolicyCacheAdmin}. Arguments are checked here so that JMX callers get a clear message;
- * results are copied into plain serializable JDK collections.
+ * results are copied into plain serializable JDK collections of strings ({@link StoredPolicyView#forJmx}).
  */
 @Singleton
 public class MtaSts implements MtaStsMBean {
@@ -36,20 +37,20 @@ public class MtaSts implements MtaStsMBean {
         }
         String after = afterDomain == null || afterDomain.trim().isEmpty() ? null : domain(afterDomain);
         List<Map<String, String>> rows = new ArrayList<>();
-        for (Map<String, String> row : backend.admin().list(after, limit)) {
-            rows.add(new LinkedHashMap<>(row));
+        for (Map<String, Object> row : backend.admin().list(after, limit)) {
+            rows.add(StoredPolicyView.forJmx(row));
         }
         return rows;
     }
 
     @Override
     public Map<String, String> showPolicy(String domain) {
-        return new LinkedHashMap<>(backend.admin().show(domain(domain)));
+        return StoredPolicyView.forJmx(backend.admin().show(domain(domain)));
     }
 
     @Override
     public Map<String, String> refreshPolicy(String domain) {
-        return new LinkedHashMap<>(backend.admin().refresh(domain(domain)));
+        return StoredPolicyView.forJmx(backend.admin().refresh(domain(domain)));
     }
 
     @Override

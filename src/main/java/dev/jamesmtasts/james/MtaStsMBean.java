@@ -6,7 +6,9 @@ import java.util.Map;
 /**
  * JMX management of the MTA-STS extension, registered on the platform MBeanServer (James's JMX
  * connector, {@code conf/jmx.properties}) under {@value #OBJECT_NAME}. Uses only java.util types so
- * that any JMX client (jconsole, {@code mta-sts jmx}) can call it without project classes.
+ * that any JMX client (jconsole, {@code mta-sts jmx}) can call it without project classes: policy rows
+ * are {@link dev.jamesmtasts.cache.StoredPolicyView} rows with string values. {@code mta-sts jmx}
+ * calls the operations below by name ({@code cli.JmxCommand}): rename them in both places.
  */
 public interface MtaStsMBean {
     String OBJECT_NAME = "dev.jamesmtasts:type=MtaSts,name=PolicyCache";

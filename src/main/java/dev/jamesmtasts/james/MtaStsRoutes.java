@@ -10,6 +10,8 @@ import org.apache.james.webadmin.Routes;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.jamesmtasts.cache.StoredPolicyView;
+
 import spark.Request;
 import spark.Response;
 import spark.Service;
@@ -28,7 +30,8 @@ import spark.Service;
  *   <li>{@code POST /mta-sts/refresh-round}: run a refresher round now.</li>
  *   <li>{@code GET /mta-sts/counters}: cache counters.</li>
  * </ul>
- * Answers are JSON objects with the same keys as the MBean's ({@link PolicyCacheAdmin}).
+ * A policy row is a JSON object in the shape of {@link StoredPolicyView}, the same as
+ * {@code mta-sts cache show --json} prints ({@code mx} a list, {@code max_age} a number).
  */
 public class MtaStsRoutes implements Routes {
     static final String BASE = "/mta-sts";
@@ -50,7 +53,7 @@ public class MtaStsRoutes implements Routes {
     public void define(Service service) {
         service.get(BASE + "/policies", (req, res) -> json(res, 200, admin.list(req.queryParams("after"), limit(req))));
         service.get(BASE + "/policies/:domain", (req, res) -> {
-            Map<String, String> row = admin.show(domain(req));
+            Map<String, Object> row = admin.show(domain(req));
             return row.isEmpty() ? error(res, 404, "no cached MTA-STS policy for " + domain(req)) : json(res, 200, row);
         });
         service.post(BASE + "/policies/:domain/refresh", (req, res) -> json(res, 200, admin.refresh(domain(req))));

@@ -228,18 +228,18 @@ final class PolicyFetcher {
         String statusLine = readLine(in, "status line");
         String[] parts = statusLine.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.") || parts[1].length() != 3) {
-            throw new Failure(FetchFailure.PROTOCOL, "malformed HTTP status line: " + abbreviate(statusLine));
+            throw new Failure(FetchFailure.PROTOCOL, "malformed HTTP status line: " + SafeText.quoted(statusLine));
         }
         int status;
         try {
             status = Integer.parseInt(parts[1]);
         } catch (NumberFormatException e) {
-            throw new Failure(FetchFailure.PROTOCOL, "malformed HTTP status line: " + abbreviate(statusLine));
+            throw new Failure(FetchFailure.PROTOCOL, "malformed HTTP status line: " + SafeText.quoted(statusLine));
         }
         Map<String, List<String>> headers = readHeaders(in);
-        String reason = parts.length > 2 ? " " + parts[2] : "";
+        String reason = parts.length > 2 ? " " + SafeText.of(parts[2]) : "";
         if (status >= 300 && status < 400) {
-            throw new Failure(FetchFailure.REDIRECT, "HTTP " + status + reason + " to " + first(headers, "location")
+            throw new Failure(FetchFailure.REDIRECT, "HTTP " + status + reason + " to " + SafeText.of(first(headers, "location"))
                     + " (RFC 8461 §3.3: redirects are not followed)");
         }
         if (status != 200) {
@@ -273,7 +273,7 @@ final class PolicyFetcher {
         int semi = contentType.indexOf(';');
         String media = (semi < 0 ? contentType : contentType.substring(0, semi)).trim().toLowerCase(Locale.ROOT);
         if (!media.equals("text/plain")) {
-            throw new Failure(FetchFailure.CONTENT_TYPE, "Content-Type " + abbreviate(contentType) + ", not text/plain");
+            throw new Failure(FetchFailure.CONTENT_TYPE, "Content-Type " + SafeText.quoted(contentType) + ", not text/plain");
         }
     }
 
@@ -284,7 +284,7 @@ final class PolicyFetcher {
             String last = te.get(te.size() - 1);
             String[] codings = last.split(",");
             if (!codings[codings.length - 1].trim().equalsIgnoreCase("chunked")) {
-                throw new Failure(FetchFailure.PROTOCOL, "unsupported Transfer-Encoding: " + abbreviate(String.join(", ", te)));
+                throw new Failure(FetchFailure.PROTOCOL, "unsupported Transfer-Encoding: " + SafeText.quoted(String.join(", ", te)));
             }
             return readChunked(in, max);
         }
@@ -320,7 +320,7 @@ final class PolicyFetcher {
                 String s = item.trim();
                 long parsed;
                 if (s.isEmpty() || s.length() > 18 || !s.chars().allMatch(c -> c >= '0' && c <= '9')) {
-                    throw new Failure(FetchFailure.PROTOCOL, "malformed Content-Length: " + abbreviate(v));
+                    throw new Failure(FetchFailure.PROTOCOL, "malformed Content-Length: " + SafeText.quoted(v));
                 }
                 parsed = Long.parseLong(s);
                 if (length >= 0 && parsed != length) {
@@ -339,7 +339,7 @@ final class PolicyFetcher {
             int semi = line.indexOf(';');
             String hex = (semi < 0 ? line : line.substring(0, semi)).trim();
             if (hex.isEmpty() || hex.length() > 15 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
-                throw new Failure(FetchFailure.PROTOCOL, "malformed chunk size: " + abbreviate(line));
+                throw new Failure(FetchFailure.PROTOCOL, "malformed chunk size: " + SafeText.quoted(line));
             }
             long size = Long.parseLong(hex, 16);
             if (size == 0) {
@@ -379,7 +379,7 @@ final class PolicyFetcher {
             }
             int colon = line.indexOf(':');
             if (colon <= 0) {
-                throw new Failure(FetchFailure.PROTOCOL, "malformed header line: " + abbreviate(line));
+                throw new Failure(FetchFailure.PROTOCOL, "malformed header line: " + SafeText.quoted(line));
             }
             String name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
             headers.computeIfAbsent(name, k -> new ArrayList<>(1)).add(line.substring(colon + 1).trim());
@@ -425,11 +425,6 @@ final class PolicyFetcher {
         }
         String m = t.getMessage();
         return m == null ? t.getClass().getSimpleName() : m;
-    }
-
-    private static String abbreviate(String s) {
-        String clean = s.replaceAll("[\\p{Cntrl}]", "?");
-        return clean.length() <= 100 ? "'" + clean + "'" : "'" + clean.substring(0, 100) + "...'";
     }
 
     private static void closeQuietly(Socket s) {

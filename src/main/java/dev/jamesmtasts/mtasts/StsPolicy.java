@@ -126,8 +126,8 @@ public final class StsPolicy {
             }
             int colon = body.indexOf(':', lineStart);
             if (colon < 0 || colon >= end) {
-                throw new StsSyntaxException("policy line " + lineNo + ": expected 'key: value', got '"
-                        + abbreviate(body.substring(lineStart, end)) + "'");
+                throw new StsSyntaxException("policy line " + lineNo + ": expected 'key: value', got "
+                        + SafeText.quoted(body.substring(lineStart, end)));
             }
             String key = body.substring(lineStart, colon);
             int vs = colon + 1;
@@ -146,8 +146,8 @@ public final class StsPolicy {
                     if (mode == null) {
                         mode = Mode.fromText(value);
                         if (mode == null) {
-                            throw new StsSyntaxException("policy: mode must be enforce, testing or none, got '"
-                                    + abbreviate(value) + "'");
+                            throw new StsSyntaxException("policy: mode must be enforce, testing or none, got "
+                                    + SafeText.quoted(value));
                         }
                     }
                     break;
@@ -165,7 +165,7 @@ public final class StsPolicy {
                     break;
                 default:
                     if (!StsRecord.isExtName(key) || value.isEmpty()) {
-                        throw new StsSyntaxException("policy line " + lineNo + ": invalid key '" + abbreviate(key) + "'");
+                        throw new StsSyntaxException("policy line " + lineNo + ": invalid key " + SafeText.quoted(key));
                     }
                     extensions.add(key + ": " + value);
             }
@@ -175,7 +175,7 @@ public final class StsPolicy {
             throw new StsSyntaxException("policy: missing required version");
         }
         if (!version.equals("STSv1")) {
-            throw new StsSyntaxException("policy: version must be STSv1, got '" + abbreviate(version) + "'");
+            throw new StsSyntaxException("policy: version must be STSv1, got " + SafeText.quoted(version));
         }
         if (mode == null) {
             throw new StsSyntaxException("policy: missing required mode");
@@ -194,13 +194,13 @@ public final class StsPolicy {
 
     private static long parseMaxAge(String v) throws StsSyntaxException {
         if (v.isEmpty() || v.length() > 10) {
-            throw new StsSyntaxException("policy: max_age must be 1 to 10 digits, got '" + abbreviate(v) + "'");
+            throw new StsSyntaxException("policy: max_age must be 1 to 10 digits, got " + SafeText.quoted(v));
         }
         long r = 0;
         for (int i = 0; i < v.length(); i++) {
             char c = v.charAt(i);
             if (c < '0' || c > '9') {
-                throw new StsSyntaxException("policy: max_age must be 1 to 10 digits, got '" + abbreviate(v) + "'");
+                throw new StsSyntaxException("policy: max_age must be 1 to 10 digits, got " + SafeText.quoted(v));
             }
             r = r * 10 + (c - '0');
         }
@@ -218,10 +218,6 @@ public final class StsPolicy {
 
     private static boolean isWsp(char c) {
         return c == ' ' || c == '\t';
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 64 ? s : s.substring(0, 61) + "...";
     }
 
     public Mode mode() {

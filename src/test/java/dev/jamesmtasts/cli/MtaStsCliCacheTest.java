@@ -12,11 +12,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.jamesmtasts.testing.CassandraExtension;
 import dev.jamesmtasts.testing.CassandraNode;
 import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
@@ -32,26 +33,22 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
  * {@code mta-sts lookup --cassandra} and {@code mta-sts cache ...} run in-process against a real
  * Cassandra node and the loopback DNS and HTTPS test servers; each test has a keyspace of its own.
  */
+@ExtendWith(MtaStsTestbedExtension.class)
 class MtaStsCliCacheTest {
     @RegisterExtension
     static final CassandraExtension CASSANDRA = new CassandraExtension();
     private static final String TESTING_POLICY = "version: STSv1\nmode: testing\nmx: mx2.example.net\nmax_age: 3600\n";
 
+    /** Set by {@link MtaStsTestbedExtension}. */
     private static MtaStsTestbed bed;
-    private static Path caPem;
+    private static List<String> resolverOptions;
     private static String cassandra;
     private String keyspace;
 
     @BeforeAll
     static void start(@TempDir Path dir) throws IOException {
-        bed = MtaStsTestbed.start();
-        caPem = bed.ca().writePem(dir.resolve("ca.pem"));
+        resolverOptions = bed.cliResolverOptions(dir.resolve("ca.pem"));
         cassandra = CassandraNode.HOST + ":" + CassandraNode.shared().port();
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
     }
 
     @BeforeEach
@@ -77,14 +74,9 @@ class MtaStsCliCacheTest {
 
     /** {@code SUBCOMMAND} with the test resolver options, this test's keyspace, then {@code more}. */
     private List<String> args(String subcommand, String... more) {
-        List<String> args = new ArrayList<>(List.of(subcommand,
-                "--resolver", "127.0.0.1:" + bed.dns().port(),
-                "--trust-store", caPem.toString(),
-                "--allow-private-addresses",
-                "--policy-port", String.valueOf(bed.https().port()),
-                "--timeout", "10",
-                "--cassandra", cassandra,
-                "--keyspace", keyspace));
+        List<String> args = new ArrayList<>(List.of(subcommand));
+        args.addAll(resolverOptions);
+        args.addAll(List.of("--cassandra", cassandra, "--keyspace", keyspace));
         args.addAll(Arrays.asList(more));
         return args;
     }
@@ -181,8 +173,8 @@ class MtaStsCliCacheTest {
         List<String> seen = new ArrayList<>();
         for (JsonNode l : lines.subList(0, 2)) {
             seen.add(l.get("domain").asText());
-            assertThat(l.get("policy").get("mode").asText()).isEqualTo("enforce");
-            assertThat(l.get("record").get("id").asText()).isEqualTo("id" + l.get("domain").asText().substring(0, 2));
+            assertThat(l.get("mode").asText()).isEqualTo("enforce");
+            assertThat(l.get("policy_id").asText()).isEqualTo("id" + l.get("domain").asText().substring(0, 2));
             assertThat(l.has("valid_until")).isTrue();
             assertThat(l.has("backoff")).isFalse();
         }
@@ -218,9 +210,9 @@ class MtaStsCliCacheTest {
 
         JsonNode json = cache("show", "--json", "shown.example").json();
         assertThat(json.get("domain").asText()).isEqualTo("shown.example");
-        assertThat(json.get("record").get("id").asText()).isEqualTo("sh1");
-        assertThat(json.get("policy").get("max_age").asLong()).isEqualTo(86400);
-        assertThat(json.get("policy").get("text").asText()).isEqualTo(MtaStsTestbed.ENFORCE_POLICY);
+        assertThat(json.get("policy_id").asText()).isEqualTo("sh1");
+        assertThat(json.get("max_age").asLong()).isEqualTo(86400);
+        assertThat(json.get("policy_text").asText()).isEqualTo(MtaStsTestbed.ENFORCE_POLICY);
 
         CliRun absent = cache("show", "never-seen.example");
         assertThat(absent.status).isEqualTo(1);
@@ -238,8 +230,8 @@ class MtaStsCliCacheTest {
 
         JsonNode json = cache("--json", "refresh", "changing.example").json();
         assertThat(json.get("outcome").asText()).isEqualTo("updated");
-        assertThat(json.get("stored").get("record").get("id").asText()).isEqualTo("c2");
-        assertThat(json.get("stored").get("policy").get("mode").asText()).isEqualTo("testing");
+        assertThat(json.get("stored").get("policy_id").asText()).isEqualTo("c2");
+        assertThat(json.get("stored").get("mode").asText()).isEqualTo("testing");
         assertThat(fetches("changing.example")).isEqualTo(before + 1);
 
         // A failed refresh keeps the valid stored policy (RFC 8461 §5.1).
@@ -249,7 +241,7 @@ class MtaStsCliCacheTest {
         assertThat(human.out).startsWith("changing.example: kept (").contains("record id: c2\n").contains("mode: testing\n");
 
         JsonNode shown = cache("--json", "show", "changing.example").json();
-        assertThat(shown.get("policy").get("mode").asText()).isEqualTo("testing");
+        assertThat(shown.get("mode").asText()).isEqualTo("testing");
     }
 
     @Test

@@ -9,35 +9,34 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
 /** {@code mta-sts lookup} run in-process against the loopback DNS and HTTPS test servers. */
+@ExtendWith(MtaStsTestbedExtension.class)
 class MtaStsCliTest {
+    /** Set by {@link MtaStsTestbedExtension}. */
     private static MtaStsTestbed bed;
     private static Path caPem;
+    private static List<String> resolverOptions;
 
     @BeforeAll
     static void start(@TempDir Path dir) throws IOException {
-        bed = MtaStsTestbed.start();
-        caPem = bed.ca().writePem(dir.resolve("ca.pem"));
+        caPem = dir.resolve("ca.pem");
+        resolverOptions = bed.cliResolverOptions(caPem);
         bed.publish("good.example", "20240101", MtaStsTestbed.ENFORCE_POLICY);
         bed.dns().txt("_mta-sts.fails.example", "v=STSv1; id=f1;");
         bed.serve("fails.example", Response.status(404));
         bed.dns().fault("_mta-sts.flaky.example", Fault.SERVFAIL);
-    }
-
-    @AfterAll
-    static void stop() {
-        bed.close();
     }
 
     private static CliRun run(String... args) {
@@ -45,12 +44,8 @@ class MtaStsCliTest {
     }
 
     private static String[] lookup(String... more) {
-        List<String> args = new ArrayList<>(List.of("lookup",
-                "--resolver", "127.0.0.1:" + bed.dns().port(),
-                "--trust-store", caPem.toString(),
-                "--allow-private-addresses",
-                "--policy-port", String.valueOf(bed.https().port()),
-                "--timeout", "10"));
+        List<String> args = new ArrayList<>(List.of("lookup"));
+        args.addAll(resolverOptions);
         args.addAll(Arrays.asList(more));
         return args.toArray(new String[0]);
     }

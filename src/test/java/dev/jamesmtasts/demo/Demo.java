@@ -13,6 +13,7 @@ import java.util.stream.Collectors;
 import org.xbill.DNS.Type;
 
 import dev.jamesmtasts.demo.SimulatedInternet.Tls;
+import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
  * The demo that {@code bin/demo} runs inside its private network namespace: a simulated internet
@@ -195,14 +196,14 @@ public final class Demo {
 
     private void runScenarios(SimulatedInternet net, DemoJames james, Scenario a, Scenario b, Scenario c,
                               Scenario d, Scenario e, Scenario f, Scenario g, Scenario h) throws Exception {
-        DemoReceiver good = net.receiver("mx.good.example");
-        DemoReceiver hijackReal = net.receiver("mx.hijack.example");
-        DemoReceiver impostor = net.receiver(IMPOSTOR);
-        DemoReceiver wrongCert = net.receiver("mx.wrongcert.example");
-        DemoReceiver stripped = net.receiver("mx.stripped.example");
-        DemoReceiver unlisted = net.receiver("mx.unlisted.example");
-        DemoReceiver plain = net.receiver("mx.plain.example");
-        DemoReceiver dark = net.receiver("mx.dark.example");
+        TestSmtpReceiver good = net.receiver("mx.good.example");
+        TestSmtpReceiver hijackReal = net.receiver("mx.hijack.example");
+        TestSmtpReceiver impostor = net.receiver(IMPOSTOR);
+        TestSmtpReceiver wrongCert = net.receiver("mx.wrongcert.example");
+        TestSmtpReceiver stripped = net.receiver("mx.stripped.example");
+        TestSmtpReceiver unlisted = net.receiver("mx.unlisted.example");
+        TestSmtpReceiver plain = net.receiver("mx.plain.example");
+        TestSmtpReceiver dark = net.receiver("mx.dark.example");
 
         step("sending 7 mails into James over SMTP (127.0.0.1:2525), one per scenario a-g");
         try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
@@ -259,13 +260,13 @@ public final class Demo {
         List<String> queuedG = queued.contains("grace@dark.example") ? List.of("grace@dark.example") : List.of();
 
         // ---- verdicts ----
-        List<DemoReceiver.Received> ra = good.messages("[a]");
+        List<TestSmtpReceiver.Received> ra = good.messages("[a]");
         a.james.addAll(logExcerpt(james, "good.example"));
         a.receivers.add(got(good, "[a]"));
         a.pass = ra.size() == 1 && ra.get(0).overTls() && "mx.good.example".equals(ra.get(0).sni);
         a.observed = ra.isEmpty() ? "not delivered" : "delivered, " + ra.get(0).tlsProtocol + ", SNI " + ra.get(0).sni;
 
-        List<DemoReceiver.Received> rb = hijackReal.messages("[b]");
+        List<TestSmtpReceiver.Received> rb = hijackReal.messages("[b]");
         b.james.add(hijackAttempts + " delivery attempts (MX lookups) while the impostor MX was published, "
                 + (impostorBefore == 0 ? "none reached it" : "it got the mail"));
         b.james.add("after the fix: " + (bDelivered ? "delivered on the next retry" : "not delivered")
@@ -295,7 +296,7 @@ public final class Demo {
 
         String metrics = james.webAdmin("/metrics");
         List<String> mtaStsMetrics = metricLines(metrics);
-        List<DemoReceiver.Received> re = unlisted.messages("[e]");
+        List<TestSmtpReceiver.Received> re = unlisted.messages("[e]");
         e.james.addAll(logExcerpt(james, "testing.example"));
         List<String> testingCounters = mtaStsMetrics.stream().filter(l -> l.toLowerCase(Locale.ROOT).contains("testing"))
                 .collect(Collectors.toList());
@@ -305,7 +306,7 @@ public final class Demo {
         e.pass = re.size() == 1 && counted;
         e.observed = (re.isEmpty() ? "not delivered" : "delivered") + (counted ? ", counted" : ", NOT counted");
 
-        List<DemoReceiver.Received> rf = plain.messages("[f]");
+        List<TestSmtpReceiver.Received> rf = plain.messages("[f]");
         f.james.addAll(logExcerpt(james, "plain.example"));
         f.receivers.add(got(plain, "[f]"));
         f.pass = rf.size() == 1;
@@ -397,8 +398,8 @@ public final class Demo {
         return net.dns().queries(domain, Type.MX);
     }
 
-    private static String got(DemoReceiver r, String tag) {
-        List<DemoReceiver.Received> m = r.messages(tag);
+    private static String got(TestSmtpReceiver r, String tag) {
+        List<TestSmtpReceiver.Received> m = r.messages(tag);
         if (m.isEmpty()) {
             return r.name() + ": nothing";
         }

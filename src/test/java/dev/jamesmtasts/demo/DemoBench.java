@@ -10,6 +10,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.jamesmtasts.testing.TestSmtpReceiver;
+
 /**
  * {@code bin/demo --bench}: the end-to-end benchmark on the demo's set-up. N mails (default 2,000) to
  * 50 domains, all over STARTTLS to one receiving host that serves every domain's MX name, sent
@@ -109,7 +111,7 @@ public final class DemoBench {
                         Demo.POLICY_HOST_ADDRESS);
                 net.mx(d, mx);
             }
-            DemoReceiver receiver = net.sharedReceiver(RECEIVER_ADDRESS, mxHosts);
+            TestSmtpReceiver receiver = net.sharedReceiver(RECEIVER_ADDRESS, mxHosts);
             Path trust = net.writeTrustStore(work.resolve("demo-ca.p12"));
             step("published " + domains + " enforce policies; one receiver on " + RECEIVER_ADDRESS
                     + ":25 serves every MX name (one certificate naming them all)");
@@ -129,7 +131,7 @@ public final class DemoBench {
         }
     }
 
-    private Run measure(SimulatedInternet net, DemoReceiver receiver, List<String> names, Path trust,
+    private Run measure(SimulatedInternet net, TestSmtpReceiver receiver, List<String> names, Path trust,
                         String mailet, String label) throws Exception {
         Run run = new Run(mailet);
         DemoJames james = new DemoJames(root, work.resolve("james-" + label));
@@ -152,11 +154,11 @@ public final class DemoBench {
             long begin = System.nanoTime();
             inject(names, mails, "bench " + label);
             boolean all = awaitCount(receiver, start + mails, 900);
-            List<DemoReceiver.Received> got = receiver.messages();
-            List<DemoReceiver.Received> measured = got.subList(start, got.size());
+            List<TestSmtpReceiver.Received> got = receiver.messages();
+            List<TestSmtpReceiver.Received> measured = got.subList(start, got.size());
             long last = measured.isEmpty() ? System.nanoTime() : measured.get(measured.size() - 1).atNanos;
             run.delivered = measured.size();
-            run.overTls = (int) measured.stream().filter(DemoReceiver.Received::overTls).count();
+            run.overTls = (int) measured.stream().filter(TestSmtpReceiver.Received::overTls).count();
             run.seconds = (last - begin) / 1e9;
             run.perSecond = run.delivered / run.seconds;
             step(String.format(Locale.ROOT, "%s: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s%s", label,
@@ -193,7 +195,7 @@ public final class DemoBench {
         }
     }
 
-    private static boolean awaitCount(DemoReceiver receiver, int target, int seconds) throws InterruptedException {
+    private static boolean awaitCount(TestSmtpReceiver receiver, int target, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (receiver.count() < target) {
             if (System.nanoTime() > deadline) {

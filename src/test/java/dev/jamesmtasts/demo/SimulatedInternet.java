@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestSmtpReceiver;
 import dev.jamesmtasts.testing.TestDnsServer;
 import dev.jamesmtasts.testing.TestHttpsServer;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
@@ -55,7 +56,7 @@ final class SimulatedInternet implements AutoCloseable {
     private final TestCa ca;
     private final TestDnsServer dns;
     private final Map<String, TestHttpsServer> policyServers = new LinkedHashMap<>();
-    private final Map<String, DemoReceiver> receivers = new LinkedHashMap<>();
+    private final Map<String, TestSmtpReceiver> receivers = new LinkedHashMap<>();
     private final List<String> published = new ArrayList<>();
 
     private SimulatedInternet(Ports ports, TestCa ca, TestDnsServer dns) {
@@ -88,7 +89,7 @@ final class SimulatedInternet implements AutoCloseable {
     }
 
     /** Starts an SMTP receiver for {@code host} on {@code address}, and publishes its A record. */
-    synchronized DemoReceiver receiver(String host, String address, Tls tls) throws IOException {
+    synchronized TestSmtpReceiver receiver(String host, String address, Tls tls) throws IOException {
         TestCa.Issued cert;
         switch (tls) {
             case OWN_NAME:
@@ -101,8 +102,8 @@ final class SimulatedInternet implements AutoCloseable {
                 cert = null;
                 break;
         }
-        DemoReceiver r = new DemoReceiver(host,
-                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), cert).start();
+        TestSmtpReceiver r = new TestSmtpReceiver(host,
+                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), cert == null ? null : cert.serverContext());
         receivers.put(host, r);
         dns.clear(host).a(host, address);
         return r;
@@ -112,10 +113,10 @@ final class SimulatedInternet implements AutoCloseable {
      * Starts one SMTP receiver on {@code address} serving all {@code hosts} (as a hosting provider's MX
      * does), with one valid certificate naming them all, and publishes their A records.
      */
-    synchronized DemoReceiver sharedReceiver(String address, List<String> hosts) throws IOException {
-        DemoReceiver r = new DemoReceiver(hosts.get(0),
+    synchronized TestSmtpReceiver sharedReceiver(String address, List<String> hosts) throws IOException {
+        TestSmtpReceiver r = new TestSmtpReceiver(hosts.get(0),
                 new InetSocketAddress(InetAddress.getByName(address), ports.smtp),
-                ca.issue(hosts.toArray(new String[0]))).start();
+                ca.issue(hosts.toArray(new String[0])).serverContext());
         for (String host : hosts) {
             receivers.put(host, r);
             dns.clear(host).a(host, address);
@@ -123,13 +124,13 @@ final class SimulatedInternet implements AutoCloseable {
         return r;
     }
 
-    DemoReceiver receiver(String host) {
+    TestSmtpReceiver receiver(String host) {
         return receivers.get(host);
     }
 
     /** Whether any receiver got a message whose subject contains {@code tag}. */
     synchronized boolean delivered(String tag) {
-        for (DemoReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
+        for (TestSmtpReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
             if (!r.messages(tag).isEmpty()) {
                 return true;
             }
@@ -182,7 +183,7 @@ final class SimulatedInternet implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        for (DemoReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
+        for (TestSmtpReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
             r.close();
         }
         for (TestHttpsServer s : policyServers.values()) {

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.jamesmtasts.cache.CacheResult;
 import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MxPattern;
 import dev.jamesmtasts.mtasts.StsPolicy;
 import dev.jamesmtasts.mtasts.StsSyntaxException;
@@ -91,8 +92,8 @@ final class InMemoryPolicies implements MtaStsBackend, PolicyProvider, PolicyCac
     }
 
     @Override
-    public List<Map<String, String>> list(String afterDomain, int limit) {
-        List<Map<String, String>> rows = new ArrayList<>();
+    public List<Map<String, Object>> list(String afterDomain, int limit) {
+        List<Map<String, Object>> rows = new ArrayList<>();
         for (Map.Entry<String, CacheResult> e : new TreeMap<>(answers).entrySet()) {
             if (afterDomain != null && e.getKey().compareTo(afterDomain) <= 0) {
                 continue;
@@ -108,32 +109,19 @@ final class InMemoryPolicies implements MtaStsBackend, PolicyProvider, PolicyCac
         return rows;
     }
 
-    private static Map<String, String> row(String domain, CacheResult r, boolean withText) {
-        Map<String, String> m = new LinkedHashMap<>();
-        m.put("domain", domain);
-        m.put("mode", r.policy().mode().text());
-        m.put("id", r.recordId());
-        StringBuilder mx = new StringBuilder();
-        for (MxPattern p : r.policy().mx()) {
-            mx.append(mx.length() == 0 ? "" : ",").append(p);
-        }
-        m.put("mx", mx.toString());
-        m.put("maxAge", Long.toString(r.policy().maxAgeSeconds()));
-        if (withText) {
-            m.put("policy", r.policy().text());
-        }
-        return m;
+    private static Map<String, Object> row(String domain, CacheResult r, boolean withText) {
+        return StoredPolicyView.of(domain, r.recordId(), r.policy(), withText);
     }
 
     @Override
-    public Map<String, String> show(String domain) {
+    public Map<String, Object> show(String domain) {
         CacheResult r = answers.get(domain);
         return r == null || r.policy() == null ? Map.of() : row(domain, r, true);
     }
 
     @Override
-    public Map<String, String> refresh(String domain) {
-        Map<String, String> m = new LinkedHashMap<>(show(domain));
+    public Map<String, Object> refresh(String domain) {
+        Map<String, Object> m = new LinkedHashMap<>(show(domain));
         m.put("result", answers.containsKey(domain) ? "unchanged" : "no policy");
         return m;
     }

@@ -26,6 +26,7 @@ import dev.jamesmtasts.testing.MtaStsTestbed;
 import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestDnsServer;
 import dev.jamesmtasts.testing.TestHttpsServer;
+import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
  * The whole product in a real James 3.8.1: the extension module as shipped ({@link MtaStsModule},
@@ -45,13 +46,13 @@ class MtaStsEndToEndTest {
 
     private static MtaStsTestbed bed;
     private static Path trustStore;
-    private static TlsReceiver senderMx;
+    private static TestSmtpReceiver senderMx;
 
     @BeforeAll
     static void start() throws Exception {
         bed = MtaStsTestbed.start();
         trustStore = bed.ca().writeTrustStore(Files.createTempFile("mta-sts-e2e", ".p12"));
-        senderMx = new TlsReceiver("mx.sender.test", null);
+        senderMx = new TestSmtpReceiver("mx.sender.test", null);
         RecordingListener.REPORTS.clear();
     }
 
@@ -87,14 +88,14 @@ class MtaStsEndToEndTest {
         return james;
     }
 
-    private static TlsReceiver tls(String name) {
-        return new TlsReceiver(name, bed.ca().issue(name).serverContext());
+    private static TestSmtpReceiver tls(String name) {
+        return new TestSmtpReceiver(name, bed.ca().issue(name).serverContext());
     }
 
     @Test
     void storedPolicyIsEnforcedAcrossARestartWhileThePolicyHostIsDark() throws Exception {
         bed.publish("secure.test", "20261128", POLICY);
-        try (TlsReceiver real = tls("mx.secure.test"); TlsReceiver impostor = tls("mx.attacker.test")) {
+        try (TestSmtpReceiver real = tls("mx.secure.test"); TestSmtpReceiver impostor = tls("mx.attacker.test")) {
             // 1. First James learns the policy over DNS + HTTPS and delivers over verified TLS.
             try (JamesHarness james = james()) {
                 james.mx("secure.test", "mx.secure.test:" + real.port());
@@ -120,7 +121,7 @@ class MtaStsEndToEndTest {
                                 + "/mta-sts/policies/secure.test")).build(),
                         java.net.http.HttpResponse.BodyHandlers.ofString());
                 assertThat(shown.statusCode()).isEqualTo(200);
-                assertThat(shown.body()).contains("\"mode\":\"enforce\"").contains("\"id\":\"20261128\"");
+                assertThat(shown.body()).contains("\"mode\":\"enforce\"").contains("\"policy_id\":\"20261128\"");
                 java.net.http.HttpResponse<String> missing = java.net.http.HttpClient.newHttpClient().send(
                         java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + james.webAdminPort()
                                 + "/mta-sts/policies/unknown.test")).build(),
@@ -129,7 +130,7 @@ class MtaStsEndToEndTest {
                 List<Map<String, String>> listed = listThroughMBean();
                 assertThat(listed).anySatisfy(m -> {
                     assertThat(m).containsEntry("domain", "secure.test").containsEntry("mode", "enforce")
-                            .containsEntry("mx", "mx.secure.test").containsEntry("id", "20261128");
+                            .containsEntry("mx", "mx.secure.test").containsEntry("policy_id", "20261128");
                 });
             }
 
@@ -163,7 +164,7 @@ class MtaStsEndToEndTest {
 
     @Test
     void domainWithoutPolicyIsDeliveredAsRemoteDeliveryWould() throws Exception {
-        try (TlsReceiver plain = new TlsReceiver("mx.plain.test", null); JamesHarness james = james()) {
+        try (TestSmtpReceiver plain = new TestSmtpReceiver("mx.plain.test", null); JamesHarness james = james()) {
             bed.dns().fault("_mta-sts.plain.test", TestDnsServer.Fault.NXDOMAIN);
             james.mx("plain.test", "mx.plain.test:" + plain.port());
             james.send("alice@sender.test", "plain", "carol@plain.test");

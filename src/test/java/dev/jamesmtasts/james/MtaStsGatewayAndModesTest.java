@@ -15,6 +15,7 @@ import dev.jamesmtasts.cache.CacheResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.mtasts.StsPolicy.Mode;
 import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
  * One James with two delivery mailets, as an administrator could configure: mail for gw.test goes
@@ -26,7 +27,7 @@ class MtaStsGatewayAndModesTest {
     private static final TestCa CA = TestCa.create("MTA-STS Test CA 2");
     private static JamesHarness james;
     private static InMemoryPolicies policies;
-    private static TlsReceiver smarthost;
+    private static TestSmtpReceiver smarthost;
     private static Path trustStore;
 
     @BeforeAll
@@ -34,7 +35,7 @@ class MtaStsGatewayAndModesTest {
         policies = InMemoryPolicies.reset();
         RecordingListener.REPORTS.clear();
         trustStore = CA.writeTrustStore(Files.createTempFile("mta-sts-trust", ".p12"));
-        smarthost = new TlsReceiver("smarthost.test", null);
+        smarthost = new TestSmtpReceiver("smarthost.test", null);
         String trust = "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
                 + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>";
         String gateway = "<outgoing>outgoing-gateway</outgoing><gateway>smarthost.test</gateway>"
@@ -83,7 +84,7 @@ class MtaStsGatewayAndModesTest {
 
     @Test
     void reportModeDeliversDespiteAnEnforcePolicyAndCountsWhatWouldFail() throws Exception {
-        try (TlsReceiver mx = new TlsReceiver("mx.elsewhere-rep.test", CA.issue("mx.elsewhere-rep.test").serverContext())) {
+        try (TestSmtpReceiver mx = new TestSmtpReceiver("mx.elsewhere-rep.test", CA.issue("mx.elsewhere-rep.test").serverContext())) {
             james.mx("rep.test", "mx.elsewhere-rep.test:" + mx.port());
             policies.put("rep.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.rep.test"));
 
@@ -102,7 +103,7 @@ class MtaStsGatewayAndModesTest {
 
     @Test
     void lookupErrorWithDeliverOptionDeliversAsWithoutPolicy() throws Exception {
-        try (TlsReceiver mx = new TlsReceiver("mx.lerr.test", null)) {
+        try (TestSmtpReceiver mx = new TestSmtpReceiver("mx.lerr.test", null)) {
             james.mx("lerr.test", "mx.lerr.test:" + mx.port());
             policies.answer("lerr.test", CacheResult.error("SERVFAIL"));
 
@@ -119,8 +120,8 @@ class MtaStsGatewayAndModesTest {
     @Test
     void mailSmtpSslTrustIsNeverInEffectUnderEnforceButStaysForDomainsWithoutPolicy() throws Exception {
         TestCa rogue = TestCa.create("Rogue CA 2");
-        try (TlsReceiver enforced = new TlsReceiver("mx.trust.test", rogue.issue("mx.trust.test").serverContext());
-             TlsReceiver noPolicy = new TlsReceiver("mx.trustnp.test", rogue.issue("mx.trustnp.test").serverContext())) {
+        try (TestSmtpReceiver enforced = new TestSmtpReceiver("mx.trust.test", rogue.issue("mx.trust.test").serverContext());
+             TestSmtpReceiver noPolicy = new TestSmtpReceiver("mx.trustnp.test", rogue.issue("mx.trustnp.test").serverContext())) {
             james.mx("trust.test", "mx.trust.test:" + enforced.port());
             james.mx("trustnp.test", "mx.trustnp.test:" + noPolicy.port());
 

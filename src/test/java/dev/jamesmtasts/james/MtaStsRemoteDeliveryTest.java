@@ -19,6 +19,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.mtasts.StsPolicy.Mode;
 import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
  * MtaStsRemoteDelivery inside a real James 3.8.1 (one server for the class): mail submitted over
@@ -32,7 +33,7 @@ class MtaStsRemoteDeliveryTest {
     private static JamesHarness james;
     private static InMemoryPolicies policies;
     private static Path trustStore;
-    private static TlsReceiver senderMx;
+    private static TestSmtpReceiver senderMx;
 
     @BeforeAll
     static void startJames() throws Exception {
@@ -45,7 +46,7 @@ class MtaStsRemoteDeliveryTest {
                 + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>"
                 + "<mtaStsOverrides>local-enforce.test=enforce:mx.local-enforce.test; off.test=off</mtaStsOverrides>");
         // The sender's own domain: bounces go there (no policy, plain receiver).
-        senderMx = new TlsReceiver("mx.sender.test", null);
+        senderMx = new TestSmtpReceiver("mx.sender.test", null);
         james.mx("sender.test", "mx.sender.test:" + senderMx.port());
     }
 
@@ -60,13 +61,13 @@ class MtaStsRemoteDeliveryTest {
         Files.deleteIfExists(trustStore);
     }
 
-    private static TlsReceiver tls(String name) {
-        return new TlsReceiver(name, CA.issue(name).serverContext());
+    private static TestSmtpReceiver tls(String name) {
+        return new TestSmtpReceiver(name, CA.issue(name).serverContext());
     }
 
     @Test
     void enforceWithMatchingMxAndValidCertificateDeliversOverTls() throws Exception {
-        try (TlsReceiver mx = tls("mx.good.test")) {
+        try (TestSmtpReceiver mx = tls("mx.good.test")) {
             james.mx("good.test", "mx.good.test:" + mx.port());
             policies.put("good.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.good.test"));
 
@@ -94,7 +95,7 @@ class MtaStsRemoteDeliveryTest {
     @Test
     void enforceSkipsImpostorMxKeepsMailAndDeliversOnceTheMxIsFixed() throws Exception {
         // The attacker's MX has a genuine certificate for its own name: only the policy stops it.
-        try (TlsReceiver impostor = tls("mx.attacker.test"); TlsReceiver real = tls("mx.impostor.test")) {
+        try (TestSmtpReceiver impostor = tls("mx.attacker.test"); TestSmtpReceiver real = tls("mx.impostor.test")) {
             james.mx("impostor.test", "mx.attacker.test:" + impostor.port());
             policies.put("impostor.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.impostor.test"));
 
@@ -120,11 +121,11 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void enforceSkipsWrongNameExpiredUntrustedAndPlaintextMxHosts() throws Exception {
-        try (TlsReceiver wrongName = new TlsReceiver("mx1.skip.test", CA.issue("other.example").serverContext());
-             TlsReceiver expired = new TlsReceiver("mx2.skip.test", CA.issueExpired("mx2.skip.test").serverContext());
-             TlsReceiver untrusted = new TlsReceiver("mx3.skip.test", ROGUE.issue("mx3.skip.test").serverContext());
-             TlsReceiver plain = new TlsReceiver("mx4.skip.test", null);
-             TlsReceiver good = tls("mx5.skip.test")) {
+        try (TestSmtpReceiver wrongName = new TestSmtpReceiver("mx1.skip.test", CA.issue("other.example").serverContext());
+             TestSmtpReceiver expired = new TestSmtpReceiver("mx2.skip.test", CA.issueExpired("mx2.skip.test").serverContext());
+             TestSmtpReceiver untrusted = new TestSmtpReceiver("mx3.skip.test", ROGUE.issue("mx3.skip.test").serverContext());
+             TestSmtpReceiver plain = new TestSmtpReceiver("mx4.skip.test", null);
+             TestSmtpReceiver good = tls("mx5.skip.test")) {
             james.mx("skip.test", "mx1.skip.test:" + wrongName.port(), "mx2.skip.test:" + expired.port(),
                     "mx3.skip.test:" + untrusted.port(), "mx4.skip.test:" + plain.port(), "mx5.skip.test:" + good.port());
             policies.put("skip.test", InMemoryPolicies.policy(Mode.ENFORCE, "*.skip.test"));
@@ -157,7 +158,7 @@ class MtaStsRemoteDeliveryTest {
     @Test
     void testingPolicyDeliversAsUsualAndCountsWhatWouldFail() throws Exception {
         long before = countOf(Verdict.TESTING_WOULD_FAIL);
-        try (TlsReceiver plain = new TlsReceiver("mx.testing.test", null)) {
+        try (TestSmtpReceiver plain = new TestSmtpReceiver("mx.testing.test", null)) {
             james.mx("testing.test", "mx.testing.test:" + plain.port());
             policies.put("testing.test", InMemoryPolicies.policy(Mode.TESTING, "mx.elsewhere.test"));
 
@@ -177,8 +178,8 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void testingPolicyRecordsACertificateForTheWrongNameOnTheUsualSession() throws Exception {
-        try (TlsReceiver wrong = new TlsReceiver("mx1.testing2.test", CA.issue("other.example").serverContext());
-             TlsReceiver right = tls("mx2.testing2.test")) {
+        try (TestSmtpReceiver wrong = new TestSmtpReceiver("mx1.testing2.test", CA.issue("other.example").serverContext());
+             TestSmtpReceiver right = tls("mx2.testing2.test")) {
             james.mx("testing2.test", "mx1.testing2.test:" + wrong.port(), "mx2.testing2.test:" + right.port());
             policies.put("testing2.test", InMemoryPolicies.policy(Mode.TESTING, "*.testing2.test"));
 
@@ -198,7 +199,7 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void noPolicyDeliversAsRemoteDeliveryWould() throws Exception {
-        try (TlsReceiver plain = new TlsReceiver("mx.nopolicy.test", null)) {
+        try (TestSmtpReceiver plain = new TestSmtpReceiver("mx.nopolicy.test", null)) {
             james.mx("nopolicy.test", "mx.nopolicy.test:" + plain.port());
 
             james.send("alice@sender.test", "nopolicy", "bob@nopolicy.test", "carol@nopolicy.test");
@@ -215,8 +216,8 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void modeNoneAndFetchBackoffDeliverAsWithoutPolicy() throws Exception {
-        try (TlsReceiver none = new TlsReceiver("mx.none.test", null);
-             TlsReceiver backoff = new TlsReceiver("mx.backoff.test", null)) {
+        try (TestSmtpReceiver none = new TestSmtpReceiver("mx.none.test", null);
+             TestSmtpReceiver backoff = new TestSmtpReceiver("mx.backoff.test", null)) {
             james.mx("none.test", "mx.none.test:" + none.port());
             james.mx("backoff.test", "mx.backoff.test:" + backoff.port());
             policies.put("none.test", dev.jamesmtasts.mtasts.StsPolicy.of(Mode.NONE, List.of(), 86400));
@@ -235,7 +236,7 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void aPolicyThatChangesBetweenTwoAttemptsIsHonoured() throws Exception {
-        try (TlsReceiver mx = tls("mx.old.change.test")) {
+        try (TestSmtpReceiver mx = tls("mx.old.change.test")) {
             james.mx("change.test", "mx.old.change.test:" + mx.port());
             policies.put("change.test", InMemoryPolicies.policy(Mode.ENFORCE, "*.new.change.test"));
 
@@ -259,7 +260,7 @@ class MtaStsRemoteDeliveryTest {
     @Test
     void afterTheLastRetryTheBounceNamesTheMtaStsReason() throws Exception {
         senderMx.clear();
-        try (TlsReceiver impostor = tls("mx.evil.test")) {
+        try (TestSmtpReceiver impostor = tls("mx.evil.test")) {
             james.mx("bounce.test", "mx.evil.test:" + impostor.port());
             policies.put("bounce.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.bounce.test"));
 
@@ -282,7 +283,7 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void lookupErrorDefersByDefaultThenDeliversWhenTheLookupWorks() throws Exception {
-        try (TlsReceiver mx = tls("mx.dnsfail.test")) {
+        try (TestSmtpReceiver mx = tls("mx.dnsfail.test")) {
             james.mx("dnsfail.test", "mx.dnsfail.test:" + mx.port());
             policies.answer("dnsfail.test", CacheResult.error("SERVFAIL for _mta-sts.dnsfail.test"));
 
@@ -304,7 +305,7 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void localEnforceOverrideAppliesToADomainWithoutPolicy() throws Exception {
-        try (TlsReceiver backup = tls("backup.local-enforce.test"); TlsReceiver primary = tls("mx.local-enforce.test")) {
+        try (TestSmtpReceiver backup = tls("backup.local-enforce.test"); TestSmtpReceiver primary = tls("mx.local-enforce.test")) {
             james.mx("local-enforce.test", "backup.local-enforce.test:" + backup.port(),
                     "mx.local-enforce.test:" + primary.port());
 
@@ -321,7 +322,7 @@ class MtaStsRemoteDeliveryTest {
 
     @Test
     void offOverrideIgnoresThePublishedPolicy() throws Exception {
-        try (TlsReceiver plain = new TlsReceiver("mx.off.test", null)) {
+        try (TestSmtpReceiver plain = new TestSmtpReceiver("mx.off.test", null)) {
             james.mx("off.test", "mx.off.test:" + plain.port());
             policies.put("off.test", InMemoryPolicies.policy(Mode.ENFORCE, "mx.elsewhere.test"));
 

@@ -2,37 +2,26 @@ package dev.jamesmtasts.mtasts;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
 /** {@link MtaStsResolver#lookup(String)} end to end (RFC 8461 §3.3): record, then policy. */
+@ExtendWith(MtaStsTestbedExtension.class)
 class MtaStsResolverTest {
+    /** Set by {@link MtaStsTestbedExtension}. */
     private static MtaStsTestbed bed;
     private static MtaStsResolver resolver;
-
-    @BeforeAll
-    static void start() throws IOException {
-        bed = MtaStsTestbed.start();
-        resolver = new MtaStsResolver(bed.settings().build());
-    }
-
-    @AfterAll
-    static void stop() {
-        resolver.close();
-        bed.close();
-    }
 
     @Test
     void recordAndPolicyGivePolicy() {

@@ -13,13 +13,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.xbill.DNS.Type;
 
 import dev.jamesmtasts.testing.MtaStsTestbed;
+import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestDnsServer.Fault;
 import dev.jamesmtasts.testing.TestHttpsServer.Response;
@@ -29,24 +29,14 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
  * {@code https://mta-sts.<domain>/.well-known/mta-sts.txt} from a real HTTPS server on loopback, with
  * certificates made at test time and the host name resolved through the test DNS server.
  */
+@ExtendWith(MtaStsTestbedExtension.class)
 class PolicyFetchTest {
     private static final String POLICY = MtaStsTestbed.ENFORCE_POLICY;
     private static final int CAP = MtaStsSettings.DEFAULT_MAX_POLICY_BYTES;
 
+    /** Set by {@link MtaStsTestbedExtension}. */
     private static MtaStsTestbed bed;
     private static MtaStsResolver resolver;
-
-    @BeforeAll
-    static void start() throws IOException {
-        bed = MtaStsTestbed.start();
-        resolver = new MtaStsResolver(bed.settings().build());
-    }
-
-    @AfterAll
-    static void stop() {
-        resolver.close();
-        bed.close();
-    }
 
     @Test
     void everyFetchVerifiesTheCertificatePresentedNowNoSessionResumption() {

@@ -1,6 +1,9 @@
 package dev.jamesmtasts.testing;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import dev.jamesmtasts.mtasts.MtaStsSettings;
 
@@ -87,6 +90,22 @@ public final class MtaStsTestbed implements AutoCloseable {
                 .sslContext(ca.clientContext())
                 .dnsTimeout(java.time.Duration.ofSeconds(1))
                 .fetchTimeout(java.time.Duration.ofSeconds(10));
+    }
+
+    /**
+     * The {@code mta-sts} resolver options reaching the test servers (as {@link #settings()} does):
+     * this DNS server, the CA written as PEM to {@code caPem}, private addresses allowed, the HTTPS
+     * port and a 10 s time-out.
+     */
+    public List<String> cliResolverOptions(Path caPem) throws IOException {
+        if (!Files.exists(caPem)) {
+            ca.writePem(caPem);
+        }
+        return List.of("--resolver", "127.0.0.1:" + dns.port(),
+                "--trust-store", caPem.toString(),
+                "--allow-private-addresses",
+                "--policy-port", String.valueOf(https.port()),
+                "--timeout", "10");
     }
 
     @Override

@@ -131,8 +131,13 @@ public final class TestCa {
 
     /** Writes {@link #trustStore()} to {@code file} as PKCS12, password "changeit". */
     public Path writeTrustStore(Path file) throws IOException {
+        return writePkcs12(trustStore(), file);
+    }
+
+    /** Writes {@code store} to {@code file}, password "changeit". */
+    private static Path writePkcs12(KeyStore store, Path file) throws IOException {
         try (OutputStream out = Files.newOutputStream(file)) {
-            trustStore().store(out, PASSWORD);
+            store.store(out, PASSWORD);
         } catch (GeneralSecurityException e) {
             throw new IOException(e);
         }
@@ -203,12 +208,7 @@ public final class TestCa {
 
         /** Writes {@link #keyStore()} to a PKCS12 file, password "changeit". */
         public Path writeKeyStore(Path file) throws IOException {
-            try (OutputStream out = Files.newOutputStream(file)) {
-                keyStore().store(out, PASSWORD);
-            } catch (GeneralSecurityException e) {
-                throw new IOException(e);
-            }
-            return file;
+            return writePkcs12(keyStore(), file);
         }
 
         /** A server SSLContext presenting this certificate. */
