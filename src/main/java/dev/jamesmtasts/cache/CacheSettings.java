@@ -41,6 +41,10 @@ import dev.jamesmtasts.mtasts.SettingException;
  * </table>
  * The body of a policy is re-fetched at least every max_age/2 even when its id is unchanged (a
  * domain owner may change a policy without changing the id); that rule has no setting.
+ *
+ * <p>In James these come from {@code conf/mta-sts.properties} (keys {@code cassandra.keyspace},
+ * {@code cache.*}, {@code refresher.*}: see {@code docs/configuration.md}); the reader takes the defaults
+ * and the allowed ranges from here, so each range is declared and checked once, below.
  */
 public final class CacheSettings {
     // The allowed values, declared once: the builder checks them, the configuration reader

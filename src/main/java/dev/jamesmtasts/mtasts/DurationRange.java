@@ -33,11 +33,6 @@ public final class DurationRange {
         return new DurationRange(min, true);
     }
 
-    /** The smallest value allowed: zero for {@link #nonNegative()}, one millisecond for {@link #positive()}. */
-    public Duration smallest() {
-        return minIncluded ? min : min.plusMillis(1);
-    }
-
     /**
      * Returns {@code value} when in range.
      *

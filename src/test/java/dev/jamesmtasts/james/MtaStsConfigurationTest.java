@@ -94,4 +94,18 @@ class MtaStsConfigurationTest {
         assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("h")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("5w")).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void defaultsAreWrittenAsAnAdminWouldAndReadBackTheSame() {
+        assertThat(ConfigKey.formatDuration(Duration.ofSeconds(60))).isEqualTo("60s");
+        assertThat(ConfigKey.formatDuration(Duration.ofMinutes(5))).isEqualTo("5m");
+        assertThat(ConfigKey.formatDuration(Duration.ofHours(24))).isEqualTo("24h");
+        assertThat(ConfigKey.formatDuration(Duration.ofDays(180))).isEqualTo("180d");
+        assertThat(ConfigKey.formatDuration(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(ConfigKey.formatDuration(Duration.ZERO)).isEqualTo("0s");
+        for (Duration d : new Duration[] {Duration.ZERO, Duration.ofMillis(7), Duration.ofSeconds(90), Duration.ofMinutes(61),
+                Duration.ofHours(49), Duration.ofDays(2), Duration.ofDays(1)}) {
+            assertThat(MtaStsConfiguration.parseDuration(ConfigKey.formatDuration(d))).as(d.toString()).isEqualTo(d);
+        }
+    }
 }
