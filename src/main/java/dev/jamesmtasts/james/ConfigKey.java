@@ -77,7 +77,8 @@ public final class ConfigKey {
 
     static ConfigKey duration(String name, Duration defaultValue, DurationRange range,
                               BiConsumer<MtaStsConfiguration.Values, Duration> target, String meaning) {
-        return new ConfigKey(name, formatDuration(defaultValue), "a duration, " + range.describe() + " (" + DURATION_UNITS + ")", meaning,
+        String allowed = "a duration, " + range.describe() + " (" + DURATION_UNITS + ")";
+        return new ConfigKey(name, formatDuration(defaultValue), allowed, meaning,
                 (v, text) -> target.accept(v, MtaStsConfiguration.parseDuration(text)));
     }
 
