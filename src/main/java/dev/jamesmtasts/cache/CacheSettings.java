@@ -1,7 +1,11 @@
 package dev.jamesmtasts.cache;
 
 import java.time.Duration;
-import java.util.Objects;
+import java.util.Locale;
+
+import dev.jamesmtasts.mtasts.DurationRange;
+import dev.jamesmtasts.mtasts.IntRange;
+import dev.jamesmtasts.mtasts.SettingException;
 
 /**
  * Immutable settings of the policy cache, its store and its refresher. Every value has a documented
@@ -37,8 +41,35 @@ import java.util.Objects;
  * </table>
  * The body of a policy is re-fetched at least every max_age/2 even when its id is unchanged (a
  * domain owner may change a policy without changing the id); that rule has no setting.
+ *
+ * <p>In James these come from {@code conf/mta-sts.properties} (keys {@code cassandra.keyspace},
+ * {@code cache.*}, {@code refresher.*}: see {@code docs/configuration.md}); the reader takes the defaults
+ * and the allowed ranges from here, so each range is declared and checked once, below.
  */
 public final class CacheSettings {
+    // The allowed values, declared once: the builder checks them, the configuration reader
+    // (james.MtaStsConfiguration) documents them under the property keys.
+    /** What {@link Builder#keyspace} accepts (a CQL identifier, so it can be written into CQL unquoted). */
+    public static final String KEYSPACE_RULE = "a letter, then letters, digits or _ (at most 48 characters)";
+    private static final String KEYSPACE_PATTERN = "[A-Za-z][A-Za-z0-9_]{0,47}";
+    /** The replication factor of {@link Builder#simpleStrategy}. */
+    public static final IntRange REPLICATION_FACTOR = IntRange.between(1, 100);
+    public static final IntRange NEAR_CACHE_SIZE = IntRange.atLeast(1);
+    public static final DurationRange NEAR_CACHE_TTL = DurationRange.nonNegative();
+    public static final DurationRange ID_CHECK_INTERVAL = DurationRange.nonNegative();
+    public static final DurationRange LAST_USE_WRITE_INTERVAL = DurationRange.nonNegative();
+    public static final DurationRange BACKOFF = DurationRange.positive();
+    public static final DurationRange REFRESH_INTERVAL = DurationRange.positive();
+    public static final DurationRange STALE_AFTER = DurationRange.positive();
+    public static final DurationRange DELETE_UNUSED_AFTER = DurationRange.positive();
+    public static final IntRange REFRESH_CONCURRENCY = IntRange.between(1, 1024);
+    public static final DurationRange REFRESH_WINDOW = DurationRange.nonNegative();
+    private static final DurationRange POSITIVE = DurationRange.positive();
+    private static final DurationRange NON_NEGATIVE = DurationRange.nonNegative();
+    /** Cassandra TTLs and the due-bucket arithmetic are whole seconds. */
+    private static final DurationRange WHOLE_SECONDS = DurationRange.atLeast(Duration.ofSeconds(1));
+    private static final IntRange DUE_SHARDS = IntRange.between(1, 1024);
+
     private final String keyspace;
     private final String replication;
     private final Duration storeTimeout;
@@ -142,7 +173,10 @@ public final class CacheSettings {
                 + ", dueShards=" + dueShards + "}";
     }
 
-    /** Builder; every setter validates its argument. */
+    /**
+     * Builder; every setter checks its argument against the range constants above and throws
+     * {@link SettingException} naming the setting.
+     */
     public static final class Builder {
         private String keyspace = "mta_sts";
         private String replication = simpleStrategy(1);
@@ -166,104 +200,54 @@ public final class CacheSettings {
         private Builder() {
         }
 
-        /** The replication map of a SimpleStrategy keyspace with {@code rf} replicas. */
+        /** The replication map of a SimpleStrategy keyspace with {@code rf} replicas ({@link #REPLICATION_FACTOR}). */
         public static String simpleStrategy(int rf) {
-            if (rf < 1) {
-                throw new IllegalArgumentException("replication factor must be >= 1");
-            }
+            REPLICATION_FACTOR.check("replication factor", rf);
             return "{'class': 'SimpleStrategy', 'replication_factor': " + rf + "}";
         }
 
+        /** A CQL identifier ({@link #KEYSPACE_RULE}), stored lower-case as CQL folds unquoted names. */
         public Builder keyspace(String v) {
-            if (v == null || !v.matches("[A-Za-z][A-Za-z0-9_]{0,47}")) {
-                throw new IllegalArgumentException("keyspace must be a CQL identifier: " + v);
+            if (v == null || !v.matches(KEYSPACE_PATTERN)) {
+                throw new SettingException("keyspace", "must be " + KEYSPACE_RULE);
             }
-            keyspace = v.toLowerCase(java.util.Locale.ROOT);
+            keyspace = v.toLowerCase(Locale.ROOT);
             return this;
         }
 
         /** A CQL replication map, e.g. {@code {'class': 'NetworkTopologyStrategy', 'dc1': 3}}. */
         public Builder replication(String v) {
             if (v == null || !v.trim().startsWith("{") || !v.trim().endsWith("}") || v.contains(";")) {
-                throw new IllegalArgumentException("replication must be a CQL map literal: " + v);
+                throw new SettingException("replication", "must be a CQL map literal {...}");
             }
             replication = v.trim();
             return this;
         }
 
-        public Builder storeTimeout(Duration v) { storeTimeout = positive(v, "storeTimeout"); return this; }
-
-        public Builder nearCacheSize(int v) {
-            if (v < 1) {
-                throw new IllegalArgumentException("nearCacheSize must be >= 1");
-            }
-            nearCacheSize = v;
+        public Builder storeTimeout(Duration v) { storeTimeout = POSITIVE.check("storeTimeout", v); return this; }
+        public Builder nearCacheSize(int v) { nearCacheSize = NEAR_CACHE_SIZE.check("nearCacheSize", v); return this; }
+        public Builder nearCacheTtl(Duration v) { nearCacheTtl = NEAR_CACHE_TTL.check("nearCacheTtl", v); return this; }
+        public Builder idCheckInterval(Duration v) { idCheckInterval = ID_CHECK_INTERVAL.check("idCheckInterval", v); return this; }
+        public Builder lastUseWriteInterval(Duration v) {
+            lastUseWriteInterval = LAST_USE_WRITE_INTERVAL.check("lastUseWriteInterval", v);
             return this;
         }
-
-        public Builder nearCacheTtl(Duration v) { nearCacheTtl = nonNegative(v, "nearCacheTtl"); return this; }
-        public Builder idCheckInterval(Duration v) { idCheckInterval = nonNegative(v, "idCheckInterval"); return this; }
-        public Builder lastUseWriteInterval(Duration v) { lastUseWriteInterval = nonNegative(v, "lastUseWriteInterval"); return this; }
-        public Builder backoff(Duration v) { backoff = positive(v, "backoff"); return this; }
-        public Builder flightTimeout(Duration v) { flightTimeout = positive(v, "flightTimeout"); return this; }
-        public Builder refreshInterval(Duration v) { refreshInterval = positive(v, "refreshInterval"); return this; }
-        public Builder staleAfter(Duration v) { staleAfter = positive(v, "staleAfter"); return this; }
-        public Builder deleteUnusedAfter(Duration v) { deleteUnusedAfter = positive(v, "deleteUnusedAfter"); return this; }
-
-        public Builder refreshConcurrency(int v) {
-            if (v < 1) {
-                throw new IllegalArgumentException("refreshConcurrency must be >= 1");
-            }
-            refreshConcurrency = v;
-            return this;
-        }
-
-        public Builder refreshWindow(Duration v) { refreshWindow = nonNegative(v, "refreshWindow"); return this; }
-        public Builder refreshJitter(Duration v) { refreshJitter = nonNegative(v, "refreshJitter"); return this; }
-
+        public Builder backoff(Duration v) { backoff = BACKOFF.check("backoff", v); return this; }
+        public Builder flightTimeout(Duration v) { flightTimeout = POSITIVE.check("flightTimeout", v); return this; }
+        public Builder refreshInterval(Duration v) { refreshInterval = REFRESH_INTERVAL.check("refreshInterval", v); return this; }
+        public Builder staleAfter(Duration v) { staleAfter = STALE_AFTER.check("staleAfter", v); return this; }
+        public Builder deleteUnusedAfter(Duration v) { deleteUnusedAfter = DELETE_UNUSED_AFTER.check("deleteUnusedAfter", v); return this; }
+        public Builder refreshConcurrency(int v) { refreshConcurrency = REFRESH_CONCURRENCY.check("refreshConcurrency", v); return this; }
+        public Builder refreshWindow(Duration v) { refreshWindow = REFRESH_WINDOW.check("refreshWindow", v); return this; }
+        public Builder refreshJitter(Duration v) { refreshJitter = NON_NEGATIVE.check("refreshJitter", v); return this; }
         /** Cassandra TTLs are whole seconds: at least 1 s. */
-        public Builder leaseTtl(Duration v) {
-            if (positive(v, "leaseTtl").getSeconds() < 1) {
-                throw new IllegalArgumentException("leaseTtl must be at least 1 s");
-            }
-            leaseTtl = v;
-            return this;
-        }
-
-        public Builder dueBucket(Duration v) {
-            if (positive(v, "dueBucket").getSeconds() < 1) {
-                throw new IllegalArgumentException("dueBucket must be at least 1 s");
-            }
-            dueBucket = v;
-            return this;
-        }
-
-        public Builder dueShards(int v) {
-            if (v < 1 || v > 1024) {
-                throw new IllegalArgumentException("dueShards must be 1..1024");
-            }
-            dueShards = v;
-            return this;
-        }
+        public Builder leaseTtl(Duration v) { leaseTtl = WHOLE_SECONDS.check("leaseTtl", v); return this; }
+        /** At least 1 s. */
+        public Builder dueBucket(Duration v) { dueBucket = WHOLE_SECONDS.check("dueBucket", v); return this; }
+        public Builder dueShards(int v) { dueShards = DUE_SHARDS.check("dueShards", v); return this; }
 
         public CacheSettings build() {
             return new CacheSettings(this);
-        }
-
-        private static Duration positive(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(name + " must be positive");
-            }
-            return d;
-        }
-
-        private static Duration nonNegative(Duration d, String name) {
-            Objects.requireNonNull(d, name);
-            if (d.isNegative()) {
-                throw new IllegalArgumentException(name + " must not be negative");
-            }
-            return d;
         }
     }
 }

@@ -19,6 +19,7 @@ import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.cache.PolicyCache;
 import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.mtasts.PolicySource;
+import dev.jamesmtasts.mtasts.SettingException;
 
 /**
  * {@code --cassandra HOST:PORT --keyspace KS --datacenter DC}: where the shared policy cache lives,
@@ -77,8 +78,9 @@ final class CassandraOptions {
     CacheSettings settings() throws UsageException {
         try {
             return keyspace == null ? CacheSettings.defaults() : CacheSettings.builder().keyspace(keyspace).build();
-        } catch (IllegalArgumentException e) {
-            throw new UsageException("--keyspace: " + e.getMessage());
+        } catch (SettingException e) {
+            // The builder's check, the same one cassandra.keyspace goes through in mta-sts.properties.
+            throw new UsageException("--keyspace: " + e.requirement());
         }
     }
 

@@ -8,8 +8,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import dev.jamesmtasts.mtasts.HostPort;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
+import dev.jamesmtasts.mtasts.SettingException;
 
 /**
  * The options that say how to ask DNS and HTTPS (RFC 8461 §3.1, §3.2), shared by {@code lookup}
@@ -46,7 +48,8 @@ final class ResolverOptions {
                 password = a.value();
                 return true;
             case "--policy-port":
-                settings.policyPort(port(a.value(), "--policy-port"));
+                int port = integer(a.value(), "--policy-port");
+                set("--policy-port", () -> settings.policyPort(port));
                 return true;
             case "--timeout":
                 Duration t = seconds(a.value());
@@ -76,46 +79,39 @@ final class ResolverOptions {
         }
     }
 
-    /** {@code HOST}, {@code HOST:PORT}, {@code [IPV6]} or {@code [IPV6]:PORT} (a bare IPv6 address too). */
+    /**
+     * {@code HOST}, {@code HOST:PORT}, {@code [IPV6]} or {@code [IPV6]:PORT} (a bare IPv6 address too), the
+     * syntax of the configuration's host lists ({@link HostPort}), resolved here.
+     */
     static InetSocketAddress hostPort(String spec, int defaultPort, String option) throws UsageException {
-        String host = spec;
-        int port = defaultPort;
-        if (spec.startsWith("[")) {
-            int close = spec.indexOf(']');
-            if (close < 0) {
-                throw new UsageException("bad " + option + " " + spec);
-            }
-            host = spec.substring(1, close);
-            if (close + 1 < spec.length()) {
-                if (spec.charAt(close + 1) != ':') {
-                    throw new UsageException("bad " + option + " " + spec);
-                }
-                port = port(spec.substring(close + 2), option);
-            }
-        } else if (spec.indexOf(':') >= 0 && spec.indexOf(':') == spec.lastIndexOf(':')) {
-            host = spec.substring(0, spec.indexOf(':'));
-            port = port(spec.substring(spec.indexOf(':') + 1), option);
-        }
-        if (host.isEmpty()) {
-            throw new UsageException("bad " + option + " " + spec);
+        InetSocketAddress a;
+        try {
+            a = HostPort.parse(spec, defaultPort);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(option + ": " + e.getMessage());
         }
         try {
-            return new InetSocketAddress(InetAddress.getByName(host), port);
+            return new InetSocketAddress(InetAddress.getByName(a.getHostString()), a.getPort());
         } catch (UnknownHostException e) {
-            throw new UsageException(option + ": unknown host " + host);
+            throw new UsageException(option + ": unknown host " + a.getHostString());
         }
     }
 
-    static int port(String s, String option) throws UsageException {
+    /** Applies one builder setter; its range check (the one the configuration file also uses) names the option. */
+    private static void set(String option, Runnable setter) throws UsageException {
         try {
-            int p = Integer.parseInt(s);
-            if (p >= 1 && p <= 65535) {
-                return p;
-            }
-        } catch (NumberFormatException e) {
-            // fall through
+            setter.run();
+        } catch (SettingException e) {
+            throw new UsageException(option + ": " + e.requirement());
         }
-        throw new UsageException(option + ": not a port number: " + s);
+    }
+
+    private static int integer(String s, String option) throws UsageException {
+        try {
+            return Integer.parseInt(s);
+        } catch (NumberFormatException e) {
+            throw new UsageException(option + ": not a number: " + s);
+        }
     }
 
     private static Duration seconds(String s) throws UsageException {

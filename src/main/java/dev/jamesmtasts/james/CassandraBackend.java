@@ -2,7 +2,6 @@ package dev.jamesmtasts.james;
 
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -26,7 +25,6 @@ import com.google.inject.Injector;
 import com.google.inject.Key;
 
 import dev.jamesmtasts.cache.CacheResult;
-import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.cache.PolicyCache;
 import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.cache.PolicyRefresher;
@@ -34,7 +32,6 @@ import dev.jamesmtasts.cache.RefreshReport;
 import dev.jamesmtasts.cache.RoundSummary;
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
-import dev.jamesmtasts.mtasts.MtaStsSettings;
 
 /**
  * The real backend: {@link PolicyCache} over Cassandra, fed by {@link MtaStsResolver}, kept fresh by
@@ -96,8 +93,8 @@ final class CassandraBackend implements MtaStsBackend {
         String node = nodeId();
         PolicyCache c;
         try {
-            resolver = new MtaStsResolver(resolverSettings(conf));
-            c = PolicyCache.create(session, resolver, cacheSettings(conf), Clock.systemUTC(), registry, node);
+            resolver = new MtaStsResolver(conf.resolverSettings());
+            c = PolicyCache.create(session, resolver, conf.cacheSettings(), Clock.systemUTC(), registry, node);
         } catch (RuntimeException e) {
             // A failed start (schema, bad trust store) must not leave a session or threads behind.
             stop();
@@ -109,8 +106,8 @@ final class CassandraBackend implements MtaStsBackend {
         }
         cache = c;
         LOGGER.info("MTA-STS policy cache started: keyspace {}, session {}, node {}, refresher {}",
-                conf.cassandraKeyspace(), ownSession == null ? "shared with James" : "own " + conf.cassandraContactPoints(),
-                node, conf.refresherEnabled() ? "every " + conf.refresherInterval() : "off");
+                conf.cacheSettings().keyspace(), ownSession == null ? "shared with James" : "own " + conf.cassandraContactPoints(),
+                node, conf.refresherEnabled() ? "every " + conf.cacheSettings().refreshInterval() : "off");
     }
 
     @Override
@@ -135,11 +132,11 @@ final class CassandraBackend implements MtaStsBackend {
     }
 
     private Optional<CqlSession> serverSession() {
-        if (conf.cassandraUseServerSession() == MtaStsConfiguration.ServerSession.FALSE) {
+        if (conf.cassandraSessionSource() == MtaStsConfiguration.SessionSource.OWN) {
             return Optional.empty();
         }
         Optional<CqlSession> s = existing(injector, CqlSession.class);
-        if (s.isEmpty() && conf.cassandraUseServerSession() == MtaStsConfiguration.ServerSession.TRUE) {
+        if (s.isEmpty() && conf.cassandraSessionSource() == MtaStsConfiguration.SessionSource.JAMES) {
             throw new IllegalStateException("cassandra.useServerSession=true but this James server has no Cassandra "
                     + "session (memory server?): set cassandra.useServerSession=auto or false and configure "
                     + "cassandra.contactPoints");
@@ -166,39 +163,6 @@ final class CassandraBackend implements MtaStsBackend {
                     + "datacenter " + conf.cassandraLocalDatacenter() + " from cassandra.localDatacenter): "
                     + e.getMessage() + ". Start it (bin/cassandra start) or fix conf/mta-sts.properties", e);
         }
-    }
-
-    /** The resolver settings from the {@code dns.*} and {@code fetch.*} keys. */
-    static MtaStsSettings resolverSettings(MtaStsConfiguration conf) {
-        MtaStsSettings.Builder b = MtaStsSettings.builder()
-                .resolvers(conf.dnsResolvers())
-                .dnsTimeout(conf.dnsTimeout())
-                .fetchTimeout(conf.fetchTimeout())
-                .maxPolicyBytes(conf.fetchMaxBytes())
-                .policyPort(conf.fetchPort())
-                .allowPrivateAddresses(conf.fetchAllowPrivateAddresses())
-                .contentTypePolicy(conf.fetchContentType() == MtaStsConfiguration.ContentType.LENIENT
-                        ? MtaStsSettings.ContentTypePolicy.LENIENT : MtaStsSettings.ContentTypePolicy.STRICT);
-        conf.fetchTrustStore().ifPresent(f -> b.trustStore(Path.of(f), conf.fetchTrustStorePassword().toCharArray()));
-        return b.build();
-    }
-
-    /** The cache settings from the {@code cassandra.*}, {@code cache.*} and {@code refresher.*} keys. */
-    static CacheSettings cacheSettings(MtaStsConfiguration conf) {
-        return CacheSettings.builder()
-                .keyspace(conf.cassandraKeyspace())
-                .replication(CacheSettings.Builder.simpleStrategy(conf.cassandraReplicationFactor()))
-                .nearCacheSize(conf.cacheNearCacheSize())
-                .nearCacheTtl(conf.cacheNearCacheTtl())
-                .idCheckInterval(conf.cacheIdCheckInterval())
-                .lastUseWriteInterval(conf.cacheLastUseWriteInterval())
-                .backoff(conf.cacheBackoff())
-                .refreshInterval(conf.refresherInterval())
-                .staleAfter(conf.refresherStaleAfter())
-                .deleteUnusedAfter(conf.refresherDeleteUnusedAfter())
-                .refreshConcurrency(conf.refresherConcurrency())
-                .refreshWindow(conf.refresherWindow())
-                .build();
     }
 
     private static String nodeId() {

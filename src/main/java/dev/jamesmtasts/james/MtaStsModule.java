@@ -22,7 +22,8 @@ import dev.jamesmtasts.cache.PolicyProvider;
  * <p>It lives in James's extension child injector, which also builds the mailets named by class in
  * {@code mailetcontainer.xml}: {@link MtaStsRemoteDelivery} gets its {@link PolicyProvider},
  * {@link MtaStsMetrics} and {@link DeliveryAttemptListener}s from here. Binds:
- * {@link MtaStsConfiguration} (from {@code conf/mta-sts.properties}), {@link MtaStsBackend} (from
+ * {@link MtaStsConfiguration} (from {@code conf/mta-sts.properties}, read and checked here, once: a wrong
+ * key fails James's start naming it), {@link MtaStsBackend} (from
  * {@link MtaStsBackends#create}, the wiring point of the real cache), {@link PolicyProvider},
  * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, and an empty
  * {@code Set<DeliveryAttemptListener>} that other modules may add to.

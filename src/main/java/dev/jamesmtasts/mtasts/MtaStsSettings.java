@@ -54,6 +54,16 @@ public final class MtaStsSettings {
     /** The HTTPS port. */
     public static final int DEFAULT_POLICY_PORT = 443;
 
+    // The allowed ranges, declared once: the builder checks them, the configuration reader documents them.
+    /** {@link #dnsTimeout()}: greater than zero. */
+    public static final DurationRange DNS_TIMEOUT = DurationRange.positive();
+    /** {@link #fetchTimeout()}: greater than zero. */
+    public static final DurationRange FETCH_TIMEOUT = DurationRange.positive();
+    /** {@link #maxPolicyBytes()}: 1 byte to 16 MiB (RFC 8461 §3.3 suggests 64 KiB; more only wastes memory). */
+    public static final IntRange MAX_POLICY_BYTES = IntRange.between(1, 16 * 1024 * 1024);
+    /** {@link #policyPort()}: a TCP port. */
+    public static final IntRange POLICY_PORT = HostPort.PORT;
+
     private final List<InetSocketAddress> resolvers;
     private final Duration dnsTimeout;
     private final Duration fetchTimeout;
@@ -164,7 +174,10 @@ public final class MtaStsSettings {
                 + ", contentType=" + contentTypePolicy + '}';
     }
 
-    /** Builds {@link MtaStsSettings}; every setter validates its argument. Not thread-safe. */
+    /**
+     * Builds {@link MtaStsSettings}; every setter validates its argument against the range constants
+     * above and throws {@link SettingException} naming the setting. Not thread-safe.
+     */
     public static final class Builder {
         private final List<InetSocketAddress> resolvers = new ArrayList<>();
         private Duration dnsTimeout = DEFAULT_DNS_TIMEOUT;
@@ -192,8 +205,8 @@ public final class MtaStsSettings {
             if (resolver.isUnresolved()) {
                 InetSocketAddress resolved = new InetSocketAddress(resolver.getHostString(), resolver.getPort());
                 if (resolved.isUnresolved()) {
-                    throw new IllegalArgumentException("DNS resolver " + resolver.getHostString()
-                            + " has no address: give an IP address");
+                    throw new SettingException("resolvers", "must be IP addresses: " + resolver.getHostString()
+                            + " has no address");
                 }
                 resolver = resolved;
             }
@@ -208,33 +221,27 @@ public final class MtaStsSettings {
             return this;
         }
 
-        /** Time-out of one DNS query to one server; positive. */
+        /** Time-out of one DNS query to one server, {@link #DNS_TIMEOUT}. */
         public Builder dnsTimeout(Duration timeout) {
-            this.dnsTimeout = positive(timeout, "dnsTimeout");
+            this.dnsTimeout = DNS_TIMEOUT.check("dnsTimeout", timeout);
             return this;
         }
 
-        /** The bound on a whole policy fetch; positive. */
+        /** The bound on a whole policy fetch, {@link #FETCH_TIMEOUT}. */
         public Builder fetchTimeout(Duration timeout) {
-            this.fetchTimeout = positive(timeout, "fetchTimeout");
+            this.fetchTimeout = FETCH_TIMEOUT.check("fetchTimeout", timeout);
             return this;
         }
 
-        /** The largest accepted policy body in bytes; at least 1. */
+        /** The largest accepted policy body in bytes, {@link #MAX_POLICY_BYTES}. */
         public Builder maxPolicyBytes(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxPolicyBytes must be positive");
-            }
-            this.maxPolicyBytes = bytes;
+            this.maxPolicyBytes = MAX_POLICY_BYTES.check("maxPolicyBytes", bytes);
             return this;
         }
 
-        /** The policy host's TCP port, 1 to 65535. */
+        /** The policy host's TCP port, {@link #POLICY_PORT}. */
         public Builder policyPort(int port) {
-            if (port < 1 || port > 65535) {
-                throw new IllegalArgumentException("policyPort out of range: " + port);
-            }
-            this.policyPort = port;
+            this.policyPort = POLICY_PORT.check("policyPort", port);
             return this;
         }
 
@@ -272,14 +279,6 @@ public final class MtaStsSettings {
 
         public MtaStsSettings build() {
             return new MtaStsSettings(this);
-        }
-
-        private static Duration positive(Duration d, String what) {
-            Objects.requireNonNull(d, what);
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException(what + " must be positive");
-            }
-            return d;
         }
     }
 }

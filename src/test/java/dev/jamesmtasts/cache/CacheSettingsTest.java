@@ -7,6 +7,8 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
+import dev.jamesmtasts.mtasts.SettingException;
+
 class CacheSettingsTest {
     @Test
     void defaultsAreTheDocumentedOnes() {
@@ -37,5 +39,20 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> CacheSettings.builder().nearCacheSize(0)).hasMessageContaining("nearCacheSize");
         assertThat(CacheSettings.builder().idCheckInterval(Duration.ZERO).build().idCheckInterval()).isZero();
         assertThat(CacheSettings.builder().keyspace("MyKs").build().keyspace()).isEqualTo("myks");
+    }
+
+    @Test
+    void everyRejectionIsASettingExceptionNamingTheSettingAndTheRangeConstant() {
+        assertThatThrownBy(() -> CacheSettings.builder().nearCacheSize(0)).isInstanceOf(SettingException.class)
+                .hasMessage("nearCacheSize must be " + CacheSettings.NEAR_CACHE_SIZE.describe());
+        assertThatThrownBy(() -> CacheSettings.builder().refreshConcurrency(CacheSettings.REFRESH_CONCURRENCY.max() + 1))
+                .isInstanceOf(SettingException.class).hasMessage("refreshConcurrency must be from 1 to 1024");
+        assertThatThrownBy(() -> CacheSettings.builder().staleAfter(Duration.ZERO)).isInstanceOf(SettingException.class)
+                .hasMessage("staleAfter must be greater than 0");
+        assertThatThrownBy(() -> CacheSettings.builder().keyspace("1x")).isInstanceOf(SettingException.class)
+                .hasMessage("keyspace must be " + CacheSettings.KEYSPACE_RULE);
+        assertThatThrownBy(() -> CacheSettings.Builder.simpleStrategy(0)).isInstanceOf(SettingException.class);
+        assertThat(CacheSettings.builder().nearCacheSize(CacheSettings.NEAR_CACHE_SIZE.min()).build().nearCacheSize()).isEqualTo(1);
+        assertThat(CacheSettings.builder().refreshWindow(Duration.ZERO).build().refreshWindow()).isZero();
     }
 }

@@ -29,7 +29,7 @@ class JamesConfFilesTest {
             assertThat(p.getString(key, "")).as(key).isEqualTo(MtaStsConfiguration.DEFAULTS.get(key));
         }
         assertThat(n).isEqualTo(MtaStsConfiguration.DEFAULTS.size());
-        assertThat(MtaStsConfiguration.from(p).cacheBackoff()).isEqualTo(MtaStsConfiguration.defaults().cacheBackoff());
+        assertThat(MtaStsConfiguration.from(p).cacheSettings().backoff()).isEqualTo(MtaStsConfiguration.defaults().cacheSettings().backoff());
     }
 
     @Test

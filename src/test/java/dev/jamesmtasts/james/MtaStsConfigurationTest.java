@@ -9,6 +9,9 @@ import java.util.Map;
 import org.apache.commons.configuration2.PropertiesConfiguration;
 import org.junit.jupiter.api.Test;
 
+import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.mtasts.MtaStsSettings;
+
 class MtaStsConfigurationTest {
     @Test
     void defaultsAreTheDocumentedOnes() {
@@ -17,29 +20,29 @@ class MtaStsConfigurationTest {
         assertThat(c.cassandraContactPoints().get(0).getHostString()).isEqualTo("127.0.0.1");
         assertThat(c.cassandraContactPoints().get(0).getPort()).isEqualTo(9042);
         assertThat(c.cassandraLocalDatacenter()).isEqualTo("datacenter1");
-        assertThat(c.cassandraKeyspace()).isEqualTo("mta_sts");
-        assertThat(c.cassandraReplicationFactor()).isEqualTo(1);
-        assertThat(c.cassandraUseServerSession()).isEqualTo(MtaStsConfiguration.ServerSession.AUTO);
-        assertThat(c.dnsResolvers()).isEmpty();
-        assertThat(c.dnsTimeout()).isEqualTo(Duration.ofSeconds(5));
-        assertThat(c.fetchTimeout()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.fetchMaxBytes()).isEqualTo(65536);
-        assertThat(c.fetchPort()).isEqualTo(443);
-        assertThat(c.fetchContentType()).isEqualTo(MtaStsConfiguration.ContentType.STRICT);
-        assertThat(c.fetchAllowPrivateAddresses()).isFalse();
-        assertThat(c.fetchTrustStore()).isEmpty();
+        assertThat(c.cacheSettings().keyspace()).isEqualTo("mta_sts");
+        assertThat(c.cacheSettings().replication()).isEqualTo(CacheSettings.Builder.simpleStrategy(1));
+        assertThat(c.cassandraSessionSource()).isEqualTo(MtaStsConfiguration.SessionSource.AUTO);
+        assertThat(c.resolverSettings().resolvers()).isEmpty();
+        assertThat(c.resolverSettings().dnsTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.resolverSettings().fetchTimeout()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.resolverSettings().maxPolicyBytes()).isEqualTo(65536);
+        assertThat(c.resolverSettings().policyPort()).isEqualTo(443);
+        assertThat(c.resolverSettings().contentTypePolicy()).isEqualTo(MtaStsSettings.ContentTypePolicy.STRICT);
+        assertThat(c.resolverSettings().allowPrivateAddresses()).isFalse();
+        assertThat(c.resolverSettings().trustStoreFile()).isNull();
         assertThat(c.fetchTrustStoreType()).isEqualTo("PKCS12");
-        assertThat(c.cacheNearCacheSize()).isEqualTo(10000);
-        assertThat(c.cacheNearCacheTtl()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.cacheIdCheckInterval()).isEqualTo(Duration.ofSeconds(60));
-        assertThat(c.cacheLastUseWriteInterval()).isEqualTo(Duration.ofHours(1));
-        assertThat(c.cacheBackoff()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(c.cacheSettings().nearCacheSize()).isEqualTo(10000);
+        assertThat(c.cacheSettings().nearCacheTtl()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.cacheSettings().idCheckInterval()).isEqualTo(Duration.ofSeconds(60));
+        assertThat(c.cacheSettings().lastUseWriteInterval()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.cacheSettings().backoff()).isEqualTo(Duration.ofMinutes(5));
         assertThat(c.refresherEnabled()).isTrue();
-        assertThat(c.refresherInterval()).isEqualTo(Duration.ofHours(24));
-        assertThat(c.refresherStaleAfter()).isEqualTo(Duration.ofHours(12));
-        assertThat(c.refresherDeleteUnusedAfter()).isEqualTo(Duration.ofDays(180));
-        assertThat(c.refresherConcurrency()).isEqualTo(4);
-        assertThat(c.refresherWindow()).isEqualTo(Duration.ofHours(1));
+        assertThat(c.cacheSettings().refreshInterval()).isEqualTo(Duration.ofHours(24));
+        assertThat(c.cacheSettings().staleAfter()).isEqualTo(Duration.ofHours(12));
+        assertThat(c.cacheSettings().deleteUnusedAfter()).isEqualTo(Duration.ofDays(180));
+        assertThat(c.cacheSettings().refreshConcurrency()).isEqualTo(4);
+        assertThat(c.cacheSettings().refreshWindow()).isEqualTo(Duration.ofHours(1));
     }
 
     @Test
@@ -55,12 +58,12 @@ class MtaStsConfigurationTest {
         MtaStsConfiguration c = MtaStsConfiguration.from(p);
         assertThat(c.cassandraContactPoints()).extracting(a -> a.getHostString() + ":" + a.getPort())
                 .containsExactly("10.0.0.1:9043", "cass2:9042");
-        assertThat(c.dnsResolvers().get(0).getPort()).isEqualTo(5353);
-        assertThat(c.dnsTimeout()).isEqualTo(Duration.ofSeconds(2));
-        assertThat(c.cacheBackoff()).isEqualTo(Duration.ofMinutes(10));
-        assertThat(c.refresherDeleteUnusedAfter()).isEqualTo(Duration.ofDays(2));
-        assertThat(c.fetchContentType()).isEqualTo(MtaStsConfiguration.ContentType.LENIENT);
-        assertThat(c.cassandraUseServerSession()).isEqualTo(MtaStsConfiguration.ServerSession.FALSE);
+        assertThat(c.resolverSettings().resolvers().get(0).getPort()).isEqualTo(5353);
+        assertThat(c.resolverSettings().dnsTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(c.cacheSettings().backoff()).isEqualTo(Duration.ofMinutes(10));
+        assertThat(c.cacheSettings().deleteUnusedAfter()).isEqualTo(Duration.ofDays(2));
+        assertThat(c.resolverSettings().contentTypePolicy()).isEqualTo(MtaStsSettings.ContentTypePolicy.LENIENT);
+        assertThat(c.cassandraSessionSource()).isEqualTo(MtaStsConfiguration.SessionSource.OWN);
     }
 
     @Test
@@ -90,5 +93,19 @@ class MtaStsConfigurationTest {
         assertThat(MtaStsConfiguration.parseDuration("P2D")).isEqualTo(Duration.ofDays(2));
         assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("h")).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> MtaStsConfiguration.parseDuration("5w")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void defaultsAreWrittenAsAnAdminWouldAndReadBackTheSame() {
+        assertThat(ConfigKey.formatDuration(Duration.ofSeconds(60))).isEqualTo("60s");
+        assertThat(ConfigKey.formatDuration(Duration.ofMinutes(5))).isEqualTo("5m");
+        assertThat(ConfigKey.formatDuration(Duration.ofHours(24))).isEqualTo("24h");
+        assertThat(ConfigKey.formatDuration(Duration.ofDays(180))).isEqualTo("180d");
+        assertThat(ConfigKey.formatDuration(Duration.ofMillis(1500))).isEqualTo("1500ms");
+        assertThat(ConfigKey.formatDuration(Duration.ZERO)).isEqualTo("0s");
+        for (Duration d : new Duration[] {Duration.ZERO, Duration.ofMillis(7), Duration.ofSeconds(90), Duration.ofMinutes(61),
+                Duration.ofHours(49), Duration.ofDays(2), Duration.ofDays(1)}) {
+            assertThat(MtaStsConfiguration.parseDuration(ConfigKey.formatDuration(d))).as(d.toString()).isEqualTo(d);
+        }
     }
 }

@@ -27,6 +27,20 @@ class MtaStsStartupTest {
                 .anyMatch(e -> String.valueOf(e.getMessage()).contains("refresher.interval"));
     }
 
+    /**
+     * The value the settings builder rejects (a near cache of 0 entries) stops James at start with the
+     * property key the admin typed, not the builder's name: the same reader and message
+     * {@link MtaStsKeysTest} checks for every key.
+     */
+    @Test
+    void aValueOutOfRangeFailsJamesStartNamingTheKeyTheValueAndTheFix() {
+        Throwable t = catchThrowable(() -> new JamesHarness("", "cache.nearCacheSize=0\n").close());
+        assertThat(t).isNotNull();
+        assertThat(ExceptionUtils.getThrowableList(t)).anyMatch(e -> String.valueOf(e.getMessage()).contains(
+                "mta-sts.properties: cache.nearCacheSize=0: must be at least 1. Fix: set cache.nearCacheSize to an "
+                + "integer, at least 1, or delete the line for the default (10000)"));
+    }
+
     @Test
     void startAndStopRegisterAndUnregisterTheMBeanAndDriveTheBackend() throws Exception {
         InMemoryPolicies backend = InMemoryPolicies.reset();

@@ -66,4 +66,16 @@ class MtaStsSettingsTest {
         assertThatThrownBy(() -> new MtaStsResolver(s)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("/nonexistent/ca.p12");
     }
+
+    @Test
+    void rejectionsNameTheSettingAndTheRangeTheConfigurationDocuments() {
+        assertThatThrownBy(() -> MtaStsSettings.builder().maxPolicyBytes(MtaStsSettings.MAX_POLICY_BYTES.max() + 1))
+                .isInstanceOf(SettingException.class).hasMessage("maxPolicyBytes must be from 1 to 16777216");
+        assertThatThrownBy(() -> MtaStsSettings.builder().policyPort(0)).isInstanceOf(SettingException.class)
+                .hasMessage("policyPort must be " + MtaStsSettings.POLICY_PORT.describe());
+        assertThatThrownBy(() -> MtaStsSettings.builder().dnsTimeout(Duration.ZERO)).isInstanceOf(SettingException.class)
+                .hasMessage("dnsTimeout must be greater than 0");
+        assertThat(MtaStsSettings.builder().maxPolicyBytes(MtaStsSettings.MAX_POLICY_BYTES.max()).build().maxPolicyBytes())
+                .isEqualTo(16 * 1024 * 1024);
+    }
 }

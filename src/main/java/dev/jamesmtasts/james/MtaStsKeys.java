@@ -1,0 +1,156 @@
+package dev.jamesmtasts.james;
+
+import static dev.jamesmtasts.james.ConfigKey.bool;
+import static dev.jamesmtasts.james.ConfigKey.choice;
+import static dev.jamesmtasts.james.ConfigKey.duration;
+import static dev.jamesmtasts.james.ConfigKey.integer;
+import static dev.jamesmtasts.james.ConfigKey.text;
+import static dev.jamesmtasts.james.ConfigKey.words;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
+import dev.jamesmtasts.mtasts.HostPort;
+import dev.jamesmtasts.mtasts.MtaStsSettings;
+import dev.jamesmtasts.mtasts.MtaStsSettings.ContentTypePolicy;
+
+/**
+ * The key table of {@code conf/mta-sts.properties}: every key once, in file order. Defaults of keys
+ * that feed a settings builder are that builder's own defaults; allowed ranges are the builder's range
+ * constants ({@link CacheSettings#NEAR_CACHE_SIZE}, {@link MtaStsSettings#POLICY_PORT}, ...), which the
+ * builder also checks. {@code docs/configuration.md} and the comments of the shipped
+ * {@code james-conf/mta-sts.properties} are generated from this table (by {@code ConfigurationDocTest},
+ * which fails when they are out of date).
+ */
+final class MtaStsKeys {
+    private static final CacheSettings CACHE = CacheSettings.defaults();
+    private static final MtaStsSettings RESOLVER = MtaStsSettings.defaults();
+
+    static final List<ConfigKey> ALL = List.of(
+            // ---- cassandra: where the shared policy cache lives ----
+            text("cassandra.contactPoints", "127.0.0.1:9042", "a comma-separated list of host[:port] (port 9042 when "
+                    + "omitted; IPv6 as [address]:port)",
+                    (v, t) -> {
+                        v.contactPoints = HostPort.parseList(t, 9042);
+                        if (v.contactPoints.isEmpty()) {
+                            throw new IllegalArgumentException("must name at least one Cassandra node");
+                        }
+                    },
+                    "Cassandra nodes to connect to. Not used when James's own Cassandra session is reused "
+                    + "(see cassandra.useServerSession)."),
+            text("cassandra.localDatacenter", "datacenter1", "a datacenter name",
+                    (v, t) -> {
+                        if (t.isEmpty()) {
+                            throw new IllegalArgumentException("must not be empty");
+                        }
+                        v.localDatacenter = t;
+                    },
+                    "The Cassandra driver's local datacenter (as nodetool status shows it)."),
+            text("cassandra.keyspace", CACHE.keyspace(), CacheSettings.KEYSPACE_RULE,
+                    (v, t) -> v.cache.keyspace(t),
+                    "Keyspace of the policy tables; created with the tables at start when absent."),
+            integer("cassandra.replicationFactor", 1, CacheSettings.REPLICATION_FACTOR,
+                    (v, n) -> v.cache.replication(CacheSettings.Builder.simpleStrategy(n)),
+                    "SimpleStrategy replication factor, used only when the keyspace is created."),
+            choice("cassandra.useServerSession", SessionSource.AUTO,
+                    words("auto", SessionSource.AUTO, "true", SessionSource.JAMES, "false", SessionSource.OWN),
+                    (v, s) -> v.sessionSource = s,
+                    "auto: reuse James's own Cassandra session when the server has one (the distributed app), "
+                    + "else open one to cassandra.contactPoints; true: require James's session (the start fails "
+                    + "without one); false: always open our own."),
+
+            // ---- dns: the _mta-sts TXT lookups (RFC 8461 §3.1) ----
+            text("dns.resolvers", "", "empty, or a comma-separated list of ip[:port] (port 53 when omitted)",
+                    (v, t) -> v.resolver.resolvers(HostPort.parseList(t, 53)),
+                    "DNS servers asked for the _mta-sts TXT records and the policy host's address; empty = the "
+                    + "system's resolvers (/etc/resolv.conf)."),
+            duration("dns.timeout", RESOLVER.dnsTimeout(), MtaStsSettings.DNS_TIMEOUT,
+                    (v, d) -> v.resolver.dnsTimeout(d),
+                    "Time-out of one DNS query to one server."),
+
+            // ---- fetch: the HTTPS policy fetch (RFC 8461 §3.3) ----
+            duration("fetch.timeout", RESOLVER.fetchTimeout(), MtaStsSettings.FETCH_TIMEOUT,
+                    (v, d) -> v.resolver.fetchTimeout(d),
+                    "Bound on a whole policy fetch: connect, TLS handshake, headers and body (RFC 8461 §3.3 "
+                    + "suggests one minute)."),
+            integer("fetch.maxBytes", RESOLVER.maxPolicyBytes(), MtaStsSettings.MAX_POLICY_BYTES,
+                    (v, n) -> v.resolver.maxPolicyBytes(n),
+                    "Largest policy body accepted, in bytes, enforced while reading (RFC 8461 §3.3 suggests 64 KiB)."),
+            integer("fetch.port", RESOLVER.policyPort(), MtaStsSettings.POLICY_PORT,
+                    (v, n) -> v.resolver.policyPort(n),
+                    "HTTPS port of mta-sts.<domain>. Only tests and demos change it."),
+            choice("fetch.contentType", RESOLVER.contentTypePolicy(),
+                    words("strict", ContentTypePolicy.STRICT, "lenient", ContentTypePolicy.LENIENT),
+                    (v, c) -> v.resolver.contentTypePolicy(c),
+                    "strict: the policy must be served as text/plain (RFC 8461 §3.2); lenient: any media type, "
+                    + "the body must still parse as a policy."),
+            bool("fetch.allowPrivateAddresses", RESOLVER.allowPrivateAddresses(),
+                    (v, b) -> v.resolver.allowPrivateAddresses(b),
+                    "Allow policy hosts that resolve to loopback, private or link-local addresses. Keep false in "
+                    + "production (a recipient domain must not make the server probe its own network); tests set "
+                    + "true."),
+            text("fetch.trustStore", "", "empty, or the path of a readable PEM bundle, PKCS12 or JKS file",
+                    (v, t) -> {
+                        if (!t.isEmpty() && !Files.isReadable(Path.of(t))) {
+                            throw new IllegalArgumentException("no readable file there");
+                        }
+                        v.trustStore = t;
+                    },
+                    "Certificates trusted for the policy hosts (RFC 8461 §3.3: the certificate must chain to a "
+                    + "trusted root); empty = the JVM's default trust store (cacerts)."),
+            text("fetch.trustStorePassword", "", "any text",
+                    (v, t) -> v.trustStorePassword = t,
+                    "Password of fetch.trustStore (none for a PEM bundle)."),
+            text("fetch.trustStoreType", "", "any text (ignored)",
+                    (v, t) -> v.trustStoreType = t,
+                    "Ignored: the type is recognised from the file itself (PEM bundle, PKCS12 or JKS). Accepted "
+                    + "so that files written for older versions still load."),
+
+            // ---- cache: the policy cache in front of Cassandra ----
+            integer("cache.nearCacheSize", CACHE.nearCacheSize(), CacheSettings.NEAR_CACHE_SIZE,
+                    (v, n) -> v.cache.nearCacheSize(n),
+                    "Policies kept in memory on this node in front of Cassandra."),
+            duration("cache.nearCacheTtl", CACHE.nearCacheTtl(), CacheSettings.NEAR_CACHE_TTL,
+                    (v, d) -> v.cache.nearCacheTtl(d),
+                    "How long an in-memory entry is used without reading Cassandra again (how long another "
+                    + "node's newer write may go unseen here). Past it, an entry that still holds a valid answer "
+                    + "is used while Cassandra is re-read in the background (unless cache.idCheckInterval is 0)."),
+            duration("cache.idCheckInterval", CACHE.idCheckInterval(), CacheSettings.ID_CHECK_INTERVAL,
+                    (v, d) -> v.cache.idCheckInterval(d),
+                    "Minimum time between two TXT id checks of one domain on this node (RFC 8461 §5.1). When a "
+                    + "check is due and a valid policy is cached, the delivery uses it at once and the check runs "
+                    + "in the background; 0s = every delivery checks the id synchronously."),
+            duration("cache.lastUseWriteInterval", CACHE.lastUseWriteInterval(), CacheSettings.LAST_USE_WRITE_INTERVAL,
+                    (v, d) -> v.cache.lastUseWriteInterval(d),
+                    "How often the last-use time of a policy row is written (for refresher.deleteUnusedAfter)."),
+            duration("cache.backoff", CACHE.backoff(), CacheSettings.BACKOFF,
+                    (v, d) -> v.cache.backoff(d),
+                    "After a failed fetch, no new fetch for that domain before this (RFC 8461 §3.3)."),
+
+            // ---- refresher: proactive refresh (RFC 8461 §5.1) ----
+            bool("refresher.enabled", true,
+                    (v, b) -> v.refresherEnabled = b,
+                    "Refresh cached policies in the background before they expire (RFC 8461 §5.1)."),
+            duration("refresher.interval", CACHE.refreshInterval(), CacheSettings.REFRESH_INTERVAL,
+                    (v, d) -> v.cache.refreshInterval(d),
+                    "Time between two refresher rounds."),
+            duration("refresher.staleAfter", CACHE.staleAfter(), CacheSettings.STALE_AFTER,
+                    (v, d) -> v.cache.staleAfter(d),
+                    "A policy whose id was not checked for this long is refreshed by the next round."),
+            duration("refresher.deleteUnusedAfter", CACHE.deleteUnusedAfter(), CacheSettings.DELETE_UNUSED_AFTER,
+                    (v, d) -> v.cache.deleteUnusedAfter(d),
+                    "Policies not used by a delivery for this long are deleted."),
+            integer("refresher.concurrency", CACHE.refreshConcurrency(), CacheSettings.REFRESH_CONCURRENCY,
+                    (v, n) -> v.cache.refreshConcurrency(n),
+                    "Domains refreshed at once on this node."),
+            duration("refresher.window", CACHE.refreshWindow(), CacheSettings.REFRESH_WINDOW,
+                    (v, d) -> v.cache.refreshWindow(d),
+                    "A scheduled round's work is spread over this much time, so that a round does not send its "
+                    + "DNS and HTTPS requests all at once; 0s = as fast as possible."));
+
+    private MtaStsKeys() {
+    }
+}
