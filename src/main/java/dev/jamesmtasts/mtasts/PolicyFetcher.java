@@ -40,6 +40,10 @@ import org.xbill.DNS.Type;
  * HTTP/1.1 client over an {@link SSLSocket}, so that every rule of the RFC is visible here:
  *
  * <ul>
+ *   <li>{@code mta-sts.<domain>} must be a valid host name (letters, digits, hyphens): a recipient
+ *       domain with an {@code _} label may publish an {@code _mta-sts} TXT record, but no certificate
+ *       can name its policy host (RFC 8461 §3.3, RFC 6125), so the fetch fails at once as
+ *       {@link FetchFailure#HOST_NOT_FOUND}, without any traffic;</li>
  *   <li>{@code mta-sts.<domain>} is resolved through the same DNS servers as the TXT record (A, then
  *       AAAA; addresses tried in that order when a connection fails);</li>
  *   <li>addresses on loopback, private, link-local, ... networks are skipped unless allowed
@@ -80,6 +84,11 @@ final class PolicyFetcher {
     PolicyFetchResult fetch(String domain) {
         String host = "mta-sts." + domain;
         try {
+            if (!Domains.isLdhDomain(host)) {
+                throw new Failure(FetchFailure.HOST_NOT_FOUND, "the policy host " + host + " is not a valid host name"
+                        + " (RFC 8461 §3.3: its certificate must name it; letters, digits and hyphens only,"
+                        + " at most 253 characters)");
+            }
             return fetchWithinDeadline(host);
         } catch (Failure f) {
             LOG.debug("policy fetch for {} failed: {} {}", domain, f.kind, f.getMessage());
