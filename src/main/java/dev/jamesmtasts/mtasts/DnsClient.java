@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
@@ -25,17 +26,26 @@ import org.xbill.DNS.Type;
  * A small stub resolver over dnsjava's {@link SimpleResolver}: sends each query itself (no dnsjava
  * {@code Lookup}, hence no hidden cache), over UDP first and again over TCP when the UDP answer is
  * truncated, tries the configured servers in order, and follows CNAME chains (RFC 8461 §3.1 allows a
- * CNAME at {@code _mta-sts.<domain>}). Thread-safe: the resolvers are configured once and never
- * mutated afterwards.
+ * CNAME at {@code _mta-sts.<domain>}). Thread-safe: no mutable state (each query gets a resolver
+ * object of its own, set to the time it may still take).
  *
  * <p>Error mapping: NXDOMAIN and NODATA are answers; SERVFAIL, REFUSED, any other rcode, a time-out or
  * a network error from one server makes the client try the next one, and only when every server
- * failed is the result {@link Status#TEMPORARY}. Worst-case time is therefore
- * {@code servers × (1 + TCP retry) × timeout} per hop of a CNAME chain.
+ * failed is the result {@link Status#TEMPORARY}.
+ *
+ * <p>Time bound: {@code timeout} bounds one query sent to one server; ONE deadline,
+ * {@link #lookupBudget()} = {@code timeout × number of servers}, bounds a whole lookup: every CNAME
+ * hop, every server and the TCP retry of a truncated answer share it. A CNAME chain whose hops each
+ * answer just inside the per-query time-out therefore cannot stretch a lookup to
+ * {@code hops × timeout}: the hop asked when the deadline has passed is never sent, and the lookup is
+ * {@link Status#TEMPORARY} (a time-out never reads as "no record", RFC 8461 §3.1/§5). A caller with
+ * a tighter bound of its own (the policy fetch, whose deadline covers the policy host's A/AAAA
+ * lookups) passes it to {@link #query(String, int, long)}.
  */
 final class DnsClient {
     /** Longest CNAME chain followed; longer chains or loops are a temporary error (never "no record"). */
     static final int MAX_CNAME_HOPS = 8;
+    private static final long MILLI = TimeUnit.MILLISECONDS.toNanos(1);
 
     /** The outcome of one lookup. */
     enum Status { OK, NXDOMAIN, NODATA, TEMPORARY }
@@ -58,32 +68,40 @@ final class DnsClient {
         }
     }
 
-    private final List<SimpleResolver> udp = new ArrayList<>();
-    private final List<SimpleResolver> tcp = new ArrayList<>();
     private final List<InetSocketAddress> servers;
+    private final long timeoutNanos;
+    private final long budgetNanos;
 
     DnsClient(List<InetSocketAddress> configured, Duration timeout) {
         List<InetSocketAddress> list = configured.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : configured;
         this.servers = List.copyOf(list);
-        for (InetSocketAddress server : servers) {
-            SimpleResolver u = new SimpleResolver(server);
-            u.setTimeout(timeout);
-            // We look at the TC bit ourselves so that the fallback is explicit and observable.
-            u.setIgnoreTruncation(true);
-            udp.add(u);
-            SimpleResolver t = new SimpleResolver(server);
-            t.setTimeout(timeout);
-            t.setTCP(true);
-            tcp.add(t);
-        }
+        this.timeoutNanos = timeout.toNanos();
+        this.budgetNanos = timeoutNanos * Math.max(1, servers.size());
     }
 
     List<InetSocketAddress> servers() {
         return servers;
     }
 
-    /** Looks up {@code name}/{@code type}, following CNAMEs. Never throws. */
+    /** The bound on one whole lookup (all CNAME hops, all servers): the time-out × the number of servers. */
+    Duration lookupBudget() {
+        return Duration.ofNanos(budgetNanos);
+    }
+
+    /** Looks up {@code name}/{@code type}, following CNAMEs, within {@link #lookupBudget()}. Never throws. */
     Answer query(String name, int type) {
+        return query(name, type, System.nanoTime() + budgetNanos);
+    }
+
+    /**
+     * Looks up {@code name}/{@code type}, following CNAMEs, ending by {@code notAfter} (a
+     * {@link System#nanoTime()} value) or {@link #lookupBudget()} from now, whichever comes first.
+     * When that deadline passes the answer is {@link Status#TEMPORARY} and no further query is sent.
+     * Never throws.
+     */
+    Answer query(String name, int type, long notAfter) {
+        long start = System.nanoTime();
+        long deadline = notAfter - (start + budgetNanos) < 0 ? notAfter : start + budgetNanos;
         Name current;
         try {
             current = Name.fromString(name, Name.root);
@@ -99,7 +117,7 @@ final class DnsClient {
         for (int query = 0; query <= MAX_CNAME_HOPS; query++) {
             Message response;
             try {
-                response = send(current, type);
+                response = send(current, type, deadline, start);
             } catch (IOException e) {
                 return new Answer(Status.TEMPORARY, List.of(), typeName + " " + current + ": " + e.getMessage());
             }
@@ -155,27 +173,70 @@ final class DnsClient {
 
     /**
      * Sends one question to the servers in order until one gives a usable answer (NOERROR or
-     * NXDOMAIN). UDP first; a truncated UDP answer is asked again over TCP.
+     * NXDOMAIN). UDP first; a truncated UDP answer is asked again over TCP. Each send waits at most
+     * the per-query time-out and never past {@code deadline}; no server is asked once it has passed.
      */
-    private Message send(Name name, int type) throws IOException {
+    private Message send(Name name, int type, long deadline, long start) throws IOException {
         Message query = Message.newQuery(Record.newRecord(name, type, DClass.IN));
         StringBuilder failures = new StringBuilder();
         for (int i = 0; i < servers.size(); i++) {
+            InetSocketAddress server = servers.get(i);
             try {
-                Message response = udp.get(i).send(query);
+                Message response = resolver(server, false, deadline, start).send(query);
                 if (response.getHeader().getFlag(Flags.TC)) {
-                    response = tcp.get(i).send(query);
+                    response = resolver(server, true, deadline, start).send(query);
                 }
                 int rcode = response.getRcode();
                 if (rcode == Rcode.NOERROR || rcode == Rcode.NXDOMAIN) {
                     return response;
                 }
-                append(failures, servers.get(i), Rcode.string(rcode));
+                append(failures, server, Rcode.string(rcode));
+            } catch (DeadlinePassed e) {
+                if (failures.length() > 0) {
+                    failures.append("; ");
+                }
+                throw new IOException(failures.append(e.getMessage()).toString());
             } catch (IOException | RuntimeException e) {
-                append(failures, servers.get(i), describe(e));
+                append(failures, server, describe(e));
             }
         }
         throw new IOException(failures.toString());
+    }
+
+    /**
+     * A resolver for one send to {@code server}, waiting the per-query time-out or the time left
+     * before {@code deadline}, whichever is shorter. dnsjava's resolvers keep their time-out as
+     * mutable state, hence one (cheap: it holds only its settings) per send.
+     */
+    private SimpleResolver resolver(InetSocketAddress server, boolean overTcp, long deadline, long start)
+            throws DeadlinePassed {
+        long left = deadline - System.nanoTime();
+        // dnsjava waits whole milliseconds (rounded down): a query with less than one left would end
+        // before the deadline and let the next one start after it.
+        if (left < MILLI) {
+            throw new DeadlinePassed("time-out: the lookup's deadline passed after "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms, before asking "
+                    + server.getHostString() + ':' + server.getPort());
+        }
+        SimpleResolver r = new SimpleResolver(server);
+        // Rounded up to whole milliseconds, so that a query cut short by the deadline ends at or after it.
+        r.setTimeout(Duration.ofMillis(TimeUnit.NANOSECONDS.toMillis(Math.min(timeoutNanos, left) + MILLI - 1)));
+        if (overTcp) {
+            r.setTCP(true);
+        } else {
+            // We look at the TC bit ourselves so that the fallback is explicit and observable.
+            r.setIgnoreTruncation(true);
+        }
+        return r;
+    }
+
+    /** The lookup's deadline passed before a query could be sent: no further server is asked. */
+    private static final class DeadlinePassed extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        DeadlinePassed(String message) {
+            super(message);
+        }
     }
 
     private static void append(StringBuilder sb, InetSocketAddress server, String what) {

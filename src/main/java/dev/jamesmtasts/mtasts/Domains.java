@@ -15,7 +15,16 @@ public final class Domains {
      * <p>RFC 8461 §3.4: the policy is looked up for the recipient domain as written; no parent domain
      * is ever consulted, so this performs no tree-walking of any kind.
      *
-     * @throws IllegalArgumentException when the name cannot be a host name (empty, bad IDN, bad label)
+     * <p>Labels may hold {@code _} besides letters, digits and hyphens. Such a domain is no RFC 5321
+     * host name, but James accepts it and DNS holds it (RFC 2181 §11), so it can have MX records and
+     * an {@code _mta-sts} TXT record (RFC 8461 §3.1); refusing it here made the mail wait and finally
+     * bounce as "policy could not be looked up". Its policy host {@code mta-sts.<domain>} cannot be
+     * named by a certificate, which the policy fetch reports as a typed failure (see
+     * {@code PolicyFetcher}).
+     *
+     * @throws IllegalArgumentException when the name cannot be a DNS domain name (empty, bad IDN, a
+     *         label that is empty, longer than 63, starts or ends with a hyphen, or holds a character
+     *         other than a letter, digit, hyphen or underscore)
      */
     public static String normalize(String domain) {
         if (domain == null) {
@@ -30,12 +39,14 @@ public final class Domains {
         }
         String ascii;
         try {
-            ascii = IDN.toASCII(d, IDN.USE_STD3_ASCII_RULES);
+            // Without USE_STD3_ASCII_RULES, which would refuse '_': the label check below applies
+            // those rules itself, with '_' admitted.
+            ascii = IDN.toASCII(d);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a valid domain name: " + domain + " (" + e.getMessage() + ")");
         }
         ascii = ascii.toLowerCase(Locale.ROOT);
-        if (!isLdhDomain(ascii)) {
+        if (!hasValidLabels(ascii, true)) {
             throw new IllegalArgumentException("not a valid domain name: " + domain);
         }
         return ascii;
@@ -47,6 +58,11 @@ public final class Domains {
      * production of RFC 5321 §4.1.2 that RFC 8461 §3.2 uses for {@code mx} values (A-labels only).
      */
     public static boolean isLdhDomain(CharSequence s) {
+        return hasValidLabels(s, false);
+    }
+
+    /** {@link #isLdhDomain(CharSequence)}, with {@code _} also admitted in a label when asked. */
+    private static boolean hasValidLabels(CharSequence s, boolean underscore) {
         int n = s.length();
         if (n == 0 || n > 253) {
             return false;
@@ -65,7 +81,8 @@ public final class Domains {
                 continue;
             }
             char c = s.charAt(i);
-            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-'
+                    || (underscore && c == '_');
             if (!ok) {
                 return false;
             }

@@ -4,7 +4,7 @@ package dev.jamesmtasts.mtasts;
  * Why fetching {@code https://mta-sts.<domain>/.well-known/mta-sts.txt} failed (RFC 8461 §3.3).
  */
 public enum FetchFailure {
-    /** {@code mta-sts.<domain>} has no address (NXDOMAIN / no A or AAAA records). */
+    /** {@code mta-sts.<domain>} has no address (NXDOMAIN / no A or AAAA records) or is no valid host name. */
     HOST_NOT_FOUND,
     /** The policy host name could not be resolved right now (SERVFAIL, time-out). */
     DNS_TEMPORARY,

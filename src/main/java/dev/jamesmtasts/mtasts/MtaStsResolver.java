@@ -23,6 +23,19 @@ import org.xbill.DNS.Type;
  *
  * No method throws for any input or network condition: a domain that is not a valid DNS name gives
  * NO_RECORD / HOST_NOT_FOUND.
+ *
+ * <p>Every operation has ONE end-to-end bound, whatever the network does (issue 9: mail to many
+ * fresh attacker-chosen domains must not hold delivery threads for multiples of the configured
+ * time-outs):
+ * <ul>
+ *   <li>{@link #lookupRecord(String)}: the TXT query and every CNAME hop share one DNS deadline,
+ *       {@link MtaStsSettings#dnsTimeout()} × the number of resolvers (see {@code DnsClient});</li>
+ *   <li>{@link #fetchPolicy(String)}: {@link MtaStsSettings#fetchTimeout()} covers the policy host's
+ *       A/AAAA lookups, connect, TLS and body;</li>
+ *   <li>{@link #lookup(String)}: at most the sum of the two.</li>
+ * </ul>
+ * Past its bound an operation ends as a typed temporary result ({@link RecordLookupResult.Kind#TEMPORARY_ERROR},
+ * {@link FetchFailure#TIMEOUT}), never as "no record".
  */
 public final class MtaStsResolver implements PolicySource, AutoCloseable {
     private final MtaStsSettings settings;
@@ -53,7 +66,8 @@ public final class MtaStsResolver implements PolicySource, AutoCloseable {
     /**
      * Looks up {@code _mta-sts.<domain>} TXT (RFC 8461 §3.1): CNAMEs followed, multi-string rdata
      * concatenated without separator, TXT data that does not start with {@code v=STSv1} ignored; then
-     * exactly one STS record must remain and parse.
+     * exactly one STS record must remain and parse. The whole chain ends within
+     * {@link MtaStsSettings#dnsTimeout()} × the number of resolvers.
      */
     @Override
     public RecordLookupResult lookupRecord(String domain) {
@@ -94,7 +108,10 @@ public final class MtaStsResolver implements PolicySource, AutoCloseable {
         }
     }
 
-    /** Fetches {@code https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3). */
+    /**
+     * Fetches {@code https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), address
+     * lookup included, within {@link MtaStsSettings#fetchTimeout()}.
+     */
     @Override
     public PolicyFetchResult fetchPolicy(String domain) {
         return fetcher.fetch(domain);

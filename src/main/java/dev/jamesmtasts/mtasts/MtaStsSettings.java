@@ -19,9 +19,10 @@ import javax.net.ssl.SSLContext;
  *   <tr><td>{@link #resolvers()}</td><td>empty = the system's resolvers, as dnsjava reads them
  *       ({@code /etc/resolv.conf}, ...)</td><td>the TXT record and {@code mta-sts.<domain>} are resolved
  *       through the same servers</td></tr>
- *   <tr><td>{@link #dnsTimeout()}</td><td>5 s</td><td>per query and per resolver</td></tr>
+ *   <tr><td>{@link #dnsTimeout()}</td><td>5 s</td><td>per query and per resolver; one TXT
+ *       lookup with all its CNAME hops ends within this × the number of resolvers</td></tr>
  *   <tr><td>{@link #fetchTimeout()}</td><td>60 s</td><td>RFC 8461 §3.3 suggests one minute; ONE bound
- *       on connect + TLS + headers + body (address resolution is bounded by the DNS time-out)</td></tr>
+ *       on the policy host's A/AAAA lookups + connect + TLS + headers + body</td></tr>
  *   <tr><td>{@link #maxPolicyBytes()}</td><td>65536</td><td>RFC 8461 §3.3 suggests 64 KiB</td></tr>
  *   <tr><td>{@link #policyPort()}</td><td>443</td><td>HTTPS; other ports only for tests and demos</td></tr>
  *   <tr><td>{@link #allowPrivateAddresses()}</td><td>false</td><td>a recipient domain must not make the
@@ -119,12 +120,18 @@ public final class MtaStsSettings {
         return resolvers;
     }
 
-    /** Time-out of one DNS query sent to one server. */
+    /**
+     * Time-out of one DNS query sent to one server. A whole lookup (every CNAME hop, every server,
+     * the TCP retry) ends within this × the number of resolvers.
+     */
     public Duration dnsTimeout() {
         return dnsTimeout;
     }
 
-    /** The single bound on a policy fetch: connect, TLS handshake, headers and body together. */
+    /**
+     * The single bound on a policy fetch: the policy host's A/AAAA lookups, connect, TLS handshake,
+     * headers and body together.
+     */
     public Duration fetchTimeout() {
         return fetchTimeout;
     }

@@ -40,6 +40,10 @@ import org.xbill.DNS.Type;
  * HTTP/1.1 client over an {@link SSLSocket}, so that every rule of the RFC is visible here:
  *
  * <ul>
+ *   <li>{@code mta-sts.<domain>} must be a valid host name (letters, digits, hyphens): a recipient
+ *       domain with an {@code _} label may publish an {@code _mta-sts} TXT record, but no certificate
+ *       can name its policy host (RFC 8461 §3.3, RFC 6125), so the fetch fails at once as
+ *       {@link FetchFailure#HOST_NOT_FOUND}, without any traffic;</li>
  *   <li>{@code mta-sts.<domain>} is resolved through the same DNS servers as the TXT record (A, then
  *       AAAA; addresses tried in that order when a connection fails);</li>
  *   <li>addresses on loopback, private, link-local, ... networks are skipped unless allowed
@@ -48,8 +52,10 @@ import org.xbill.DNS.Type;
  *       ("HTTPS" endpoint identification) against that name;</li>
  *   <li>only 200 counts; a 3xx is {@link FetchFailure#REDIRECT} and is never followed; no HTTP caching;</li>
  *   <li>the size cap is enforced while streaming, for Content-Length, chunked and close-delimited bodies;</li>
- *   <li>ONE deadline covers connect, handshake, headers and body: a watchdog closes the socket when it
- *       passes, so a server trickling one byte a second cannot hold the fetch;</li>
+ *   <li>ONE deadline ({@link MtaStsSettings#fetchTimeout()}) covers the policy host's A/AAAA lookups,
+ *       connect, handshake, headers and body: DNS queries are never sent past it, and a watchdog
+ *       closes the socket when it passes, so neither slow DNS for the policy host nor a server
+ *       trickling one byte a second can hold the fetch;</li>
  *   <li>the body must be strict UTF-8 and parse as a policy ({@link StsPolicy#parse(String)}).</li>
  * </ul>
  *
@@ -78,8 +84,12 @@ final class PolicyFetcher {
     PolicyFetchResult fetch(String domain) {
         String host = "mta-sts." + domain;
         try {
-            List<InetAddress> addresses = resolve(host);
-            return fetchFrom(host, addresses);
+            if (!Domains.isLdhDomain(host)) {
+                throw new Failure(FetchFailure.HOST_NOT_FOUND, "the policy host " + host + " is not a valid host name"
+                        + " (RFC 8461 §3.3: its certificate must name it; letters, digits and hyphens only,"
+                        + " at most 253 characters)");
+            }
+            return fetchWithinDeadline(host);
         } catch (Failure f) {
             LOG.debug("policy fetch for {} failed: {} {}", domain, f.kind, f.getMessage());
             return PolicyFetchResult.failure(f.kind, f.getMessage());
@@ -89,10 +99,13 @@ final class PolicyFetcher {
         }
     }
 
-    /** A then AAAA of the policy host, through the configured resolvers, minus refused addresses. */
-    private List<InetAddress> resolve(String host) throws Failure {
-        DnsClient.Answer a = dns.query(host, Type.A);
-        DnsClient.Answer aaaa = dns.query(host, Type.AAAA);
+    /**
+     * A then AAAA of the policy host, through the configured resolvers, minus refused addresses; no
+     * query is sent after {@code deadline}, the fetch's.
+     */
+    private List<InetAddress> resolve(String host, long deadline) throws Failure {
+        DnsClient.Answer a = dns.query(host, Type.A, deadline);
+        DnsClient.Answer aaaa = dns.query(host, Type.AAAA, deadline);
         List<InetAddress> all = new ArrayList<>();
         for (Record r : a.records) {
             all.add(((ARecord) r).getAddress());
@@ -128,16 +141,22 @@ final class PolicyFetcher {
         return allowed;
     }
 
-    private PolicyFetchResult fetchFrom(String host, List<InetAddress> addresses) throws Failure {
+    /**
+     * The whole fetch under one deadline, started before the policy host's address lookups (issue 9:
+     * a deadline started after them let slow DNS add its own time-outs on top of the fetch bound).
+     */
+    private PolicyFetchResult fetchWithinDeadline(String host) throws Failure {
         long timeoutMillis = settings.fetchTimeout().toMillis();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         Exchange exchange = new Exchange();
         ScheduledFuture<?> alarm = watchdog.schedule(exchange::expire, timeoutMillis, TimeUnit.MILLISECONDS);
         try {
+            List<InetAddress> addresses = resolve(host, deadline);
             return exchange(exchange, host, addresses, deadline);
         } catch (Failure f) {
             // The socket's own read time-out (set to the time left) can fire before the watchdog thread
-            // runs: either way the failure is the fetch bound, not the peer's TLS or HTTP.
+            // runs, and a DNS query cut short by the deadline reports a DNS time-out: either way the
+            // failure is the fetch bound, not the peer's DNS, TLS or HTTP.
             if (exchange.expired() || System.nanoTime() - deadline >= 0) {
                 throw new Failure(FetchFailure.TIMEOUT, "no complete answer from " + host + " within "
                         + settings.fetchTimeout().toMillis() + " ms (" + f.kind + ": " + f.getMessage() + ")");

@@ -10,7 +10,9 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketAddress;
 import java.net.SocketException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -82,6 +84,7 @@ public final class TestDnsServer implements AutoCloseable {
     private final Map<String, Fault> faults = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> tcpCounts = new ConcurrentHashMap<>();
+    private final Map<Name, Duration> delays = new ConcurrentHashMap<>();
     private volatile boolean chaseCnames = true;
     private volatile boolean closed;
 
@@ -240,6 +243,21 @@ public final class TestDnsServer implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Makes every answer for {@code name} (any type, UDP and TCP) leave only {@code delay} after its
+     * query arrived, as from a slow or distant authoritative server; other names are answered
+     * meanwhile. {@code null} or zero removes the delay. Counters count the query on arrival.
+     */
+    public TestDnsServer delay(String name, Duration delay) {
+        Name n = name(name);
+        if (delay == null || delay.isZero()) {
+            delays.remove(n);
+        } else {
+            delays.put(n, delay);
+        }
+        return this;
+    }
+
     /** How many queries for {@code name}/{@code type} arrived, over UDP and TCP together. */
     public int queries(String name, int type) {
         AtomicInteger c = counts.get(key(name(name), type));
@@ -290,6 +308,20 @@ public final class TestDnsServer implements AutoCloseable {
                 OPTRecord opt = query.getOPT();
                 int max = opt == null ? 512 : Math.max(512, opt.getPayloadSize());
                 byte[] wire = response.toWire(max); // sets TC when the answer does not fit
+                Duration delay = delayOf(query);
+                if (delay != null) {
+                    SocketAddress client = packet.getSocketAddress();
+                    threads.execute(() -> {
+                        if (pause(delay)) {
+                            try {
+                                udp.send(new DatagramPacket(wire, wire.length, client));
+                            } catch (IOException ignored) {
+                                // closed meanwhile
+                            }
+                        }
+                    });
+                    continue;
+                }
                 udp.send(new DatagramPacket(wire, wire.length, packet.getSocketAddress()));
             } catch (SocketException e) {
                 return; // closed
@@ -325,9 +357,14 @@ public final class TestDnsServer implements AutoCloseable {
                 }
                 byte[] data = new byte[len];
                 in.readFully(data);
-                Message response = answer(new Message(data), true);
+                Message tcpQuery = new Message(data);
+                Message response = answer(tcpQuery, true);
                 if (response == null) {
                     continue;
+                }
+                Duration delay = delayOf(tcpQuery);
+                if (delay != null && !pause(delay)) {
+                    return;
                 }
                 byte[] wire = response.toWire();
                 out.writeShort(wire.length);
@@ -412,6 +449,23 @@ public final class TestDnsServer implements AutoCloseable {
             n = next;
         }
         return response;
+    }
+
+    /** The delay set for the query's name, or null. */
+    private Duration delayOf(Message query) {
+        Record question = query.getQuestion();
+        return question == null ? null : delays.get(question.getName());
+    }
+
+    /** Sleeps {@code d}; false when interrupted (the server is closing). */
+    private static boolean pause(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private TestDnsServer add(Record r) {
