@@ -249,7 +249,7 @@ class PolicyRefresherTest {
         sa.block = new CountDownLatch(1);
         PolicyCache a = cache(sa, s, "node-a");
         PolicyCache b = cache(sb, s, "node-b");
-        PolicyRefresher refresherA = new PolicyRefresher(a, "node-a");
+        PolicyRefresher refresherA = a.newRefresher("node-a");
         CompletableFuture<RoundSummary> ra = CompletableFuture.supplyAsync(refresherA::runRound);
         assertThat(sa.blocked.await(60, TimeUnit.SECONDS)).isTrue();
         refresherA.close(); // node A "dies": no more lease renewals, no more writes
@@ -280,7 +280,7 @@ class PolicyRefresherTest {
         source.publish("sched.example", "id1", enforce("mx.example.net"));
         cache.get("sched.example");
         clock.advance(Duration.ofHours(2));
-        PolicyRefresher r = new PolicyRefresher(cache, "n1");
+        PolicyRefresher r = cache.newRefresher("n1");
         toClose.add(r);
         r.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> r.lastRound() != null);
