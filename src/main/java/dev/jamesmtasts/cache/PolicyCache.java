@@ -16,7 +16,8 @@ import dev.jamesmtasts.mtasts.PolicySource;
  * The MTA-STS policy cache shared by every James node: a bounded in-process near cache in front of
  * the Cassandra {@link PolicyStore}, in front of the live {@link PolicySource} (DNS + HTTPS).
  *
- * <p>Semantics of {@link #get} (RFC 8461 §3.1 note, §3.3, §5.1, §10.2):
+ * <p>Semantics of {@link #get} (RFC 8461 §3.1 note, §3.3, §5.1, §10.2; the rules themselves are written once,
+ * in {@link PolicyDecisions}):
  * <ul>
  *   <li>The TXT id is re-checked on use, at most once per {@code idCheckInterval} per node; a changed
  *       id triggers a re-fetch; a failed re-fetch keeps the cached policy, and this node does not try
@@ -171,8 +172,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                     metrics.nearHits.inc();
                     return metrics.got(e.notFoundAnswer);
                 }
-                if (revalidator != null && e.lastIdCheck != PolicyLookup.NEVER
-                        && now - e.lastIdCheck < 2 * settings.idCheckInterval().toMillis()) {
+                if (revalidator != null && lookup.noRecordStillUsable(e, now)) {
                     return metrics.got(answerWhileRevalidating(d, e.notFoundAnswer));
                 }
             }
@@ -228,7 +228,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         String d = Domains.normalize(domain);
         StoredPolicy row = store.read(d).orElse(null);
         RefreshReport r = refreshStep.refresh(d, row, true, () -> false);
-        if (r.outcome() != RefreshReport.Outcome.UPDATED) {
+        if (r.outcome() != RefreshReport.Effect.UPDATED) {
             near.remove(d);
         }
         return r;

@@ -160,20 +160,20 @@ final class PolicyDecisions {
                 if (valid && refetchNotBefore != null && now.isBefore(refetchNotBefore)) {
                     // RFC 8461 §3.3: after a failed GET, limit further attempts to one per five minutes
                     // (without this, every id check - once a minute per node - hit the failing host)
-                    return keep(row, refetchWhat(row, id) + " failed recently, next attempt after " + refetchNotBefore);
+                    return keepCachedPolicy(row, refetchWhat(row, id) + " failed recently, next attempt after " + refetchNotBefore);
                 }
                 return new Decision(Action.FETCH, null, refetchWhat(row, id), id, null, null, null, null, false);
             }
             case TEMPORARY_ERROR:
                 if (valid) {
-                    return keep(row, "TXT lookup failed (" + lookup.reason() + ")");
+                    return keepCachedPolicy(row, "TXT lookup failed (" + lookup.reason() + ")");
                 }
                 return Decision.of(row != null ? Action.KEEP : Action.NOTHING, CacheResult.error(
                         "temporary DNS error for _mta-sts." + domain + " and no valid policy cached: " + lookup.reason()));
             default: // NO_RECORD, MULTIPLE_RECORDS, INVALID_RECORD: the domain publishes no usable record
                 if (valid && row.policy().mode() != StsPolicy.Mode.NONE) {
                     // RFC 8461 §10.2: a vanished record must not strip a cached policy before it expires
-                    return keep(row, "TXT record gone (" + lookup + ")");
+                    return keepCachedPolicy(row, "TXT record gone (" + lookup + ")");
                 }
                 if (valid) {
                     return noRecord(Action.DELETE, "cached policy none and the TXT record is gone (" + lookup + "): deleted");
@@ -202,7 +202,7 @@ final class PolicyDecisions {
         }
         if (row != null && row.hasValidPolicy(now)) {
             // RFC 8461 §3.3, §5.1: a failed re-fetch never removes or downgrades the cached policy
-            Decision kept = keep(row, refetchWhat(row, recordId) + " failed (" + fetch + ")");
+            Decision kept = keepCachedPolicy(row, refetchWhat(row, recordId) + " failed (" + fetch + ")");
             return new Decision(Action.KEEP, kept.answer, kept.reason, null, null, null, null, now.plus(backoff), false);
         }
         // RFC 8461 §3.3: behave as if there were no policy, and do not fetch again for a while
@@ -225,7 +225,7 @@ final class PolicyDecisions {
     }
 
     /** The cached (valid) policy stays and is answered, not fresh. */
-    private static Decision keep(StoredPolicy row, String why) {
+    private static Decision keepCachedPolicy(StoredPolicy row, String why) {
         return Decision.of(Action.KEEP, answer(row.policy(), row.recordId(), false,
                 why + "; keeping the cached policy until " + row.validUntil()));
     }

@@ -53,6 +53,14 @@ final class PolicyLookup {
         return e.lastIdCheck == NEVER || now - e.lastIdCheck >= idCheckInterval;
     }
 
+    /**
+     * A "no record" answer may still be given while it is revalidated: for one extra idCheckInterval
+     * after its check became due, no longer (a lasting DNS error must become ERROR, not "no policy").
+     */
+    boolean noRecordStillUsable(NearEntry e, long now) {
+        return e.lastIdCheck != NEVER && now - e.lastIdCheck < 2 * idCheckInterval;
+    }
+
     /** True while the entry may answer without going to the store (read less than nearCacheTtl ago). */
     boolean nearFresh(NearEntry e, long now) {
         return now - e.loadedAt < nearTtl;

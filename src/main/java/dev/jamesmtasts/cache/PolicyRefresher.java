@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * lowest bucket that may hold entries up to the current one; it never scans the policy table. Each
  * partition (time bucket x shard) is a unit of work a node claims with a lease (LWT with TTL):
  * several nodes share a round with no domain done twice, and a unit whose node died is taken over
- * once its lease expires. For each due entry: delete the row when unused for deleteUnusedAfter (or a
- * finished backoff, or a {@code none}/expired policy whose TXT vanished), else re-check the id and
- * re-fetch the body when the id changed or max_age/2 passed since the last fetch.
+ * once its lease expires. Each due entry goes through the {@link RefreshStep} (delete a row unused for
+ * deleteUnusedAfter or whose backoff is over, else re-check the id and decide with
+ * {@link PolicyDecisions}: re-fetch when the id changed or max_age/2 passed, delete a {@code none} or
+ * expired policy whose TXT record vanished).
  *
  * <p>Scheduled rounds ({@link #start}) run every refreshInterval plus a random jitter, spread their
  * units over refreshWindow, and refresh at most refreshConcurrency domains at once.
@@ -226,7 +227,7 @@ public final class PolicyRefresher implements AutoCloseable {
                         summary.policyRowsRead.incrementAndGet();
                         RefreshReport r = step.refresh(d, row, false, () -> lost.get() || closed);
                         summary.add(r);
-                        if (r.indexedBucket != bucket && r.outcome() != RefreshReport.Outcome.SKIPPED) {
+                        if (r.indexedBucket != bucket && r.outcome() != RefreshReport.Effect.SKIPPED) {
                             dueIndex.unindex(bucket, shard, d);
                         } else if (row == null) {
                             dueIndex.unindex(bucket, shard, d);

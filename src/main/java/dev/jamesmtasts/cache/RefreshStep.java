@@ -69,13 +69,13 @@ final class RefreshStep {
         Caller caller = forced ? Caller.FORCED_REFRESH : Caller.REFRESH;
         RecordLookupResult rec = source.lookupRecord(d);
         if (cancelled.getAsBoolean()) {
-            return report(d, RefreshReport.Outcome.SKIPPED, "cancelled", NOT_INDEXED);
+            return report(d, RefreshReport.Effect.SKIPPED, "cancelled", NOT_INDEXED);
         }
         Decision decision = decisions.afterLookup(caller, d, row, null, rec, now);
         if (decision.action == Action.FETCH) {
             PolicyFetchResult f = source.fetchPolicy(d);
             if (cancelled.getAsBoolean()) {
-                return report(d, RefreshReport.Outcome.SKIPPED, "cancelled", NOT_INDEXED);
+                return report(d, RefreshReport.Effect.SKIPPED, "cancelled", NOT_INDEXED);
             }
             decision = decisions.afterFetch(caller, row, decision.recordId, f, now);
         }
@@ -85,7 +85,7 @@ final class RefreshStep {
     /** Before any lookup: a report when the row needs none (gone, unused, backoff over or running, not due), else null. */
     private RefreshReport housekeeping(String d, StoredPolicy row, Instant now, BooleanSupplier cancelled) {
         if (row == null) {
-            return report(d, RefreshReport.Outcome.SKIPPED, "row gone", NOT_INDEXED);
+            return report(d, RefreshReport.Effect.SKIPPED, "row gone", NOT_INDEXED);
         }
         Instant lastUse = firstNonNull(row.lastUse(), row.lastUpdate(), row.inserted(), row.backoffUntil());
         if (lastUse == null || lastUse.plus(settings.deleteUnusedAfter()).isBefore(now)) {
@@ -108,24 +108,24 @@ final class RefreshStep {
         switch (decision.action) {
             case RECORD_CHECK:
                 store.writeChecked(row, now);
-                return report(d, RefreshReport.Outcome.UNCHANGED, decision.reason, dueIndex.bucketOf(row.withCheck(now).due(stale)));
+                return report(d, RefreshReport.Effect.UNCHANGED, decision.reason, dueIndex.bucketOf(row.withCheck(now).due(stale)));
             case WRITE_FETCHED: {
                 StoredPolicy n = store.writeFetched(d, decision.recordId, decision.policy, now, row);
                 near.put(d, new NearEntry(n, now.toEpochMilli(), now.toEpochMilli(), false, null));
-                return report(d, RefreshReport.Outcome.UPDATED, decision.reason, dueIndex.bucketOf(n.due(stale)));
+                return report(d, RefreshReport.Effect.UPDATED, decision.reason, dueIndex.bucketOf(n.due(stale)));
             }
             case WRITE_BACKOFF:
                 store.writeBackoff(d, now, decision.backoffUntil, decision.backoffReason, row);
                 near.remove(d);
                 // a backoff-only row is filed under the end of its backoff; a stored (expired) policy keeps its entry
-                return report(d, RefreshReport.Outcome.FAILED, decision.reason,
+                return report(d, RefreshReport.Effect.FAILED, decision.reason,
                         row == null || row.policy() == null ? dueIndex.bucketOf(decision.backoffUntil) : NOT_INDEXED);
             case DELETE:
                 return delete(d, row, now, decision.reason, cancelled);
             case KEEP:
-                return kept(row, now, decision.reason);
+                return keepAndRetryLater(row, now, decision.reason);
             default: // NOTHING: no row, nothing known
-                return report(d, RefreshReport.Outcome.SKIPPED, decision.reason, NOT_INDEXED);
+                return report(d, RefreshReport.Effect.SKIPPED, decision.reason, NOT_INDEXED);
         }
     }
 
@@ -133,28 +133,28 @@ final class RefreshStep {
      * The stored row stays; it is filed to be retried staleAfter from now (so the next round retries
      * it, and this round does not meet it again in a later index bucket).
      */
-    private RefreshReport kept(StoredPolicy row, Instant now, String why) {
+    private RefreshReport keepAndRetryLater(StoredPolicy row, Instant now, String why) {
         Instant retry = now.plus(settings.staleAfter());
         dueIndex.index(row, retry);
-        return report(row.domain(), RefreshReport.Outcome.KEPT, why, dueIndex.bucketOf(max(row.due(settings.staleAfter()), retry)));
+        return report(row.domain(), RefreshReport.Effect.KEPT, why, dueIndex.bucketOf(max(row.due(settings.staleAfter()), retry)));
     }
 
     private RefreshReport notDue(StoredPolicy row, Instant now) {
         dueIndex.index(row, now);
-        return report(row.domain(), RefreshReport.Outcome.NOT_DUE, "due " + row.due(settings.staleAfter()),
+        return report(row.domain(), RefreshReport.Effect.NOT_DUE, "due " + row.due(settings.staleAfter()),
                 dueIndex.bucketOf(max(row.due(settings.staleAfter()), now)));
     }
 
     private RefreshReport delete(String d, StoredPolicy row, Instant now, String why, BooleanSupplier cancelled) {
         if (cancelled.getAsBoolean()) {
-            return report(d, RefreshReport.Outcome.SKIPPED, "cancelled", NOT_INDEXED);
+            return report(d, RefreshReport.Effect.SKIPPED, "cancelled", NOT_INDEXED);
         }
         store.delete(d, now, row);
         near.remove(d);
-        return report(d, RefreshReport.Outcome.DELETED, why, NOT_INDEXED);
+        return report(d, RefreshReport.Effect.DELETED, why, NOT_INDEXED);
     }
 
-    private RefreshReport report(String d, RefreshReport.Outcome outcome, String detail, long indexedBucket) {
+    private RefreshReport report(String d, RefreshReport.Effect outcome, String detail, long indexedBucket) {
         return metrics.refreshed(new RefreshReport(d, outcome, detail, indexedBucket));
     }
 

@@ -108,7 +108,7 @@ final class Revalidator {
 
         @Override
         public void run() {
-            CacheResult r = flights.fly(domain, flight, true);
+            CacheResult r = flights.runFlight(domain, flight, true);
             BiConsumer<String, CacheResult> l = listener;
             if (l != null) {
                 l.accept(domain, r);
@@ -117,7 +117,7 @@ final class Revalidator {
 
         /** Never run (executor full or shut down): whoever joined the flight gets the still-valid answer. */
         void abandon() {
-            flights.land(domain, flight, stillValid);
+            flights.completeFlight(domain, flight, stillValid);
         }
     }
 }

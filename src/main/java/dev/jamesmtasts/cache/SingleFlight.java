@@ -38,7 +38,7 @@ final class SingleFlight {
         CompletableFuture<CacheResult> mine = new CompletableFuture<>();
         CompletableFuture<CacheResult> running = flights.putIfAbsent(domain, mine);
         if (running == null) {
-            return fly(domain, mine, false);
+            return runFlight(domain, mine, false);
         }
         try {
             return running.get(waitLimit.toMillis(), TimeUnit.MILLISECONDS);
@@ -52,14 +52,14 @@ final class SingleFlight {
         }
     }
 
-    /** Claims the flight of {@code domain} for a run later ({@link #fly}); null when one is already in flight. */
+    /** Claims the flight of {@code domain} for a run later ({@link #runFlight}); null when one is already in flight. */
     CompletableFuture<CacheResult> claim(String domain) {
         CompletableFuture<CacheResult> mine = new CompletableFuture<>();
         return flights.putIfAbsent(domain, mine) == null ? mine : null;
     }
 
     /** Runs a claimed flight and completes it (whoever waits gets its result); never throws. */
-    CacheResult fly(String domain, CompletableFuture<CacheResult> mine, boolean background) {
+    CacheResult runFlight(String domain, CompletableFuture<CacheResult> mine, boolean background) {
         CacheResult r = null;
         try {
             r = lookup.apply(domain);
@@ -72,12 +72,12 @@ final class SingleFlight {
             r = CacheResult.error("internal error: " + ex);
             return r;
         } finally {
-            land(domain, mine, r != null ? r : CacheResult.error("internal error"));
+            completeFlight(domain, mine, r != null ? r : CacheResult.error("internal error"));
         }
     }
 
     /** Completes a claimed flight with {@code result} without running it (e.g. it could not be started). */
-    void land(String domain, CompletableFuture<CacheResult> mine, CacheResult result) {
+    void completeFlight(String domain, CompletableFuture<CacheResult> mine, CacheResult result) {
         mine.complete(result);
         flights.remove(domain, mine);
     }
