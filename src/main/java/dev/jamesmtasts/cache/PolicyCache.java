@@ -64,7 +64,8 @@ import dev.jamesmtasts.mtasts.PolicySource;
  * <p>Where the work lives: this class is the near-cache fast path, the stale-while-revalidate choice
  * and the admin operations; {@link PolicyLookup} everything else a get does; {@link PolicyDecisions}
  * the RFC 8461 rules; {@link RefreshStep} and {@link PolicyRefresher} the proactive refresh.
- * Differences from mox's single-node mtastsdb (the seed): a failed first fetch is a separate backoff
+ *
+ * <p>Differences from mox's single-node mtastsdb (the seed): a failed first fetch is a separate backoff
  * state that can never overwrite a stored policy written by another node; writes converge on the
  * newest fetch across nodes; last-use writes are throttled instead of one write per delivery; the
  * body is re-fetched every max_age/2 with an unchanged id; a vanished TXT record with a cached
