@@ -146,35 +146,17 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         long now = clock.millis();
         NearEntry e = near.get(d);
         if (e != null) {
-            boolean nearFresh = lookup.nearFresh(e, now);
-            if (e.hasValidPolicy(now)) {
-                if (nearFresh && !lookup.idCheckDue(e, now) && now < e.bodyRefreshAt) {
+            if (lookup.nearFresh(e, now)) {
+                CacheResult known = lookup.answerWithoutLookup(d, e, now);
+                if (known != null) {
                     metrics.nearHits.inc();
-                    lookup.writeLastUse(d, e, now);
-                    return metrics.got(e.cachedAnswer);
+                    return metrics.got(known);
                 }
-                if (revalidator != null) {
-                    // RFC 8461 §5.1, §10.2: the cached policy stays valid until valid_until whatever the
-                    // id check finds, so it is applied now and checked off the delivery thread
-                    return metrics.got(answerWhileRevalidating(d, e.cachedAnswer));
-                }
-            } else if (e.backoffActive(now)) {
-                if (nearFresh) {
-                    metrics.nearHits.inc();
-                    lookup.writeLastUse(d, e, now);
-                    return metrics.got(e.backoffAnswer);
-                }
-                if (revalidator != null) {
-                    // RFC 8461 §3.3: no re-fetch before the backoff ends
-                    return metrics.got(answerWhileRevalidating(d, e.backoffAnswer));
-                }
-            } else if (e.negative) {
-                if (nearFresh && !lookup.idCheckDue(e, now)) {
-                    metrics.nearHits.inc();
-                    return metrics.got(e.notFoundAnswer);
-                }
-                if (revalidator != null && lookup.noRecordStillUsable(e, now)) {
-                    return metrics.got(answerWhileRevalidating(d, e.notFoundAnswer));
+            }
+            if (revalidator != null) {
+                CacheResult stillValid = lookup.answerWhileChecking(e, now);
+                if (stillValid != null) {
+                    return metrics.got(answerWhileRevalidating(d, stillValid));
                 }
             }
         }

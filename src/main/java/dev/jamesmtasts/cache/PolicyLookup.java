@@ -49,15 +49,51 @@ final class PolicyLookup {
     }
 
     /** The TXT id of this entry is due for a check on this node (never checked, or idCheckInterval ago). */
-    boolean idCheckDue(NearEntry e, long now) {
+    private boolean idCheckDue(NearEntry e, long now) {
         return e.lastIdCheck == NEVER || now - e.lastIdCheck >= idCheckInterval;
+    }
+
+    /**
+     * What this node may answer from {@code e} without a TXT lookup (and writes the throttled last use
+     * of a cached policy or backoff), or null when a lookup is due: a valid policy until its id check
+     * (idCheckInterval) or body re-fetch (max_age/2) is due, a backoff until its end (RFC 8461 §3.3: no
+     * fetch during it), a "no record" until its id check is due.
+     */
+    CacheResult answerWithoutLookup(String d, NearEntry e, long now) {
+        if (e.hasValidPolicy(now)) {
+            if (idCheckDue(e, now) || now >= e.bodyRefreshAt) {
+                return null;
+            }
+            writeLastUse(d, e, now);
+            return e.cachedAnswer;
+        }
+        if (e.backoffActive(now)) {
+            writeLastUse(d, e, now);
+            return e.backoffAnswer;
+        }
+        return e.negative && !idCheckDue(e, now) ? e.notFoundAnswer : null;
+    }
+
+    /**
+     * What a get may answer from {@code e} while the lookup runs in the background (stale-while-revalidate),
+     * or null when it must wait for it: a policy before its valid_until (RFC 8461 §5.1, §10.2: it applies
+     * whatever the check finds), a backoff before its end (RFC 8461 §3.3), a recent "no record".
+     */
+    CacheResult answerWhileChecking(NearEntry e, long now) {
+        if (e.hasValidPolicy(now)) {
+            return e.cachedAnswer;
+        }
+        if (e.backoffActive(now)) {
+            return e.backoffAnswer;
+        }
+        return e.negative && noRecordStillUsable(e, now) ? e.notFoundAnswer : null;
     }
 
     /**
      * A "no record" answer may still be given while it is revalidated: for one extra idCheckInterval
      * after its check became due, no longer (a lasting DNS error must become ERROR, not "no policy").
      */
-    boolean noRecordStillUsable(NearEntry e, long now) {
+    private boolean noRecordStillUsable(NearEntry e, long now) {
         return e.lastIdCheck != NEVER && now - e.lastIdCheck < 2 * idCheckInterval;
     }
 
@@ -108,19 +144,12 @@ final class PolicyLookup {
         } else {
             metrics.nearHits.inc();
         }
+        CacheResult known = answerWithoutLookup(d, e, now);
+        if (known != null) {
+            return known;
+        }
         if (e.hasValidPolicy(now)) {
-            writeLastUse(d, e, now);
-            if (idCheckDue(e, now) || now >= e.bodyRefreshAt) {
-                return check(d, e, nowI);
-            }
-            return e.cachedAnswer;
-        }
-        if (e.backoffActive(now)) {
-            writeLastUse(d, e, now);
-            return e.backoffAnswer; // RFC 8461 §3.3: no re-fetch during the backoff
-        }
-        if (e.negative && !idCheckDue(e, now)) {
-            return e.notFoundAnswer;
+            writeLastUse(d, e, now); // a use of the cached policy, even while its check is due
         }
         return check(d, e, nowI);
     }

@@ -1,6 +1,7 @@
 package dev.jamesmtasts.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -41,7 +42,11 @@ class SingleFlightTest {
         SingleFlight flights = new SingleFlight(this::heldLookup, Duration.ofSeconds(30), metrics);
         CompletableFuture<CacheResult> first = CompletableFuture.supplyAsync(() -> flights.get("a.example"));
         assertThat(entered.await(30, TimeUnit.SECONDS)).isTrue();
-        CompletableFuture<CacheResult> second = CompletableFuture.supplyAsync(() -> flights.get("a.example"));
+        CompletableFuture<CacheResult> second = new CompletableFuture<>();
+        Thread waiter = new Thread(() -> second.complete(flights.get("a.example")));
+        waiter.start();
+        // the first lookup is held, so the second get can only be waiting for it
+        await().atMost(Duration.ofSeconds(30)).until(() -> waiter.getState() == Thread.State.TIMED_WAITING);
         assertThat(flights.inFlight("a.example")).isTrue();
 
         release.countDown();
