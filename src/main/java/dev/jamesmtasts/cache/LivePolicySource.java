@@ -26,22 +26,28 @@ final class LivePolicySource {
     }
 
     RecordLookupResult lookupRecord(String domain) {
-        try (Timer.Context t = metrics.recordLookupLatency.time()) {
+        Timer.Context timer = metrics.recordLookupLatency.time();
+        try {
             RecordLookupResult r = source.lookupRecord(domain);
             return r != null ? r : RecordLookupResult.temporaryError("policy source returned nothing");
         } catch (RuntimeException ex) {
             LOG.warn("TXT lookup for {} threw", domain, ex);
             return RecordLookupResult.temporaryError("lookup failed: " + ex);
+        } finally {
+            timer.stop();
         }
     }
 
     PolicyFetchResult fetchPolicy(String domain) {
-        try (Timer.Context t = metrics.fetchLatency.time()) {
+        Timer.Context timer = metrics.fetchLatency.time();
+        try {
             PolicyFetchResult r = source.fetchPolicy(domain);
             return r != null ? r : PolicyFetchResult.failure(FetchFailure.PROTOCOL, "policy source returned nothing");
         } catch (RuntimeException ex) {
             LOG.warn("policy fetch for {} threw", domain, ex);
             return PolicyFetchResult.failure(FetchFailure.PROTOCOL, "fetch failed: " + ex);
+        } finally {
+            timer.stop();
         }
     }
 }
