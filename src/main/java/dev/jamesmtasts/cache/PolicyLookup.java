@@ -111,7 +111,7 @@ final class PolicyLookup {
         if (last == NEVER || now - last >= lastUseInterval) {
             e.lastUseWritten = now;
             try {
-                store.touchLastUse(d, Instant.ofEpochMilli(now));
+                store.writeLastUse(d, Instant.ofEpochMilli(now));
             } catch (RuntimeException ex) {
                 LOG.debug("last_use write for {} not sent: {}", d, ex.toString());
             }

@@ -119,8 +119,8 @@ public final class PolicyStore {
     }
 
     /** Fire-and-forget last-use write; a failure is only logged (it is a hint for deletion of unused rows). */
-    void touchLastUse(String domain, Instant at) {
-        policies.touchLastUse(domain, at);
+    void writeLastUse(String domain, Instant at) {
+        policies.writeLastUse(domain, at);
     }
 
     /** Deletes the row (as of {@code at}: a newer fetch from another node survives) and its index entry. */

@@ -116,7 +116,7 @@ final class PolicyTable {
     }
 
     /** Fire-and-forget last-use write; a failure is only logged (it is a hint for deletion of unused rows). */
-    void touchLastUse(String domain, Instant at) {
+    void writeLastUse(String domain, Instant at) {
         cql.start(writeLastUse.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("at", at)
                         .setString("domain", domain).build())
                 .whenComplete((rs, e) -> {
