@@ -25,8 +25,9 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * <pre>
  * TXT lookup            cached                      decision
  * found, same id        V, body not due (max_age/2) confirmed: answer it fresh (refresher: write last_check)
- * found, same id        V, body due                 fetch (the body can change under an unchanged id)
- * found, id changed     V                           fetch, unless this node's re-fetch limit is running: keep
+ * found, same id        V, body due                 fetch (the body can change under an unchanged id) *
+ * found, id changed     V                           fetch *
+ *                                                   * unless this node's re-fetch limit runs: keep, no fetch
  * found                 nothing valid               fetch
  * temporary DNS error   V                           keep (RFC 8461 §5.1)
  * temporary DNS error   nothing valid               ERROR, never "no policy" for a domain that may enforce
@@ -42,8 +43,11 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * The three {@link Caller}s differ only where each constant says, and on purpose.
  *
  * <p>What comes before the lookup (is a check due at all?) is scheduling, not an RFC decision, and
- * stays with each caller: the near cache's id-check interval for deliveries, the row's due time for
- * the refresher.
+ * stays with each caller: the near cache's id-check interval for deliveries
+ * ({@link PolicyLookup#answerWithoutLookup}), the row's due time for the refresher ({@link RefreshStep}).
+ * A running backoff is honoured there too (RFC 8461 §3.3: no fetch during it): a delivery answers the
+ * stored backoff, the refresher files the row under the backoff's end; only an admin's forced refresh
+ * reaches this table during a backoff, and fetches.
  */
 final class PolicyDecisions {
 
