@@ -11,7 +11,7 @@ import com.codahale.metrics.Timer;
 /** The cache's Dropwizard metrics, all named {@code mtasts.*}. */
 final class CacheMetrics {
     private final Map<CacheResult.Outcome, Counter> gets = new EnumMap<>(CacheResult.Outcome.class);
-    private final Map<RefreshReport.Outcome, Counter> refreshes = new EnumMap<>(RefreshReport.Outcome.class);
+    private final Map<RefreshReport.Effect, Counter> refreshes = new EnumMap<>(RefreshReport.Effect.class);
     final Counter nearHits;
     final Counter nearMisses;
     final Counter storeErrors;
@@ -28,7 +28,7 @@ final class CacheMetrics {
             // labels as in mox: ok, backoff, notfound, error
             gets.put(o, r.counter("mtasts.cache.get." + o.name().toLowerCase(java.util.Locale.ROOT).replace("_", "")));
         }
-        for (RefreshReport.Outcome o : RefreshReport.Outcome.values()) {
+        for (RefreshReport.Effect o : RefreshReport.Effect.values()) {
             refreshes.put(o, r.counter("mtasts.refresh." + o.name().toLowerCase(java.util.Locale.ROOT)));
         }
         nearHits = r.counter("mtasts.cache.near.hits");

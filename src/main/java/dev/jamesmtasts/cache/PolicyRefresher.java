@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * lowest bucket that may hold entries up to the current one; it never scans the policy table. Each
  * partition (time bucket x shard) is a unit of work a node claims with a lease (LWT with TTL):
  * several nodes share a round with no domain done twice, and a unit whose node died is taken over
- * once its lease expires. For each due entry: delete the row when unused for deleteUnusedAfter (or a
- * finished backoff, or a {@code none}/expired policy whose TXT vanished), else re-check the id and
- * re-fetch the body when the id changed or max_age/2 passed since the last fetch.
+ * once its lease expires. Each due entry goes through the {@link RefreshStep} (delete a row unused for
+ * deleteUnusedAfter or whose backoff is over, else re-check the id and decide with
+ * {@link PolicyDecisions}: re-fetch when the id changed or max_age/2 passed, delete a {@code none} or
+ * expired policy whose TXT record vanished).
  *
  * <p>Scheduled rounds ({@link #start}) run every refreshInterval plus a random jitter, spread their
  * units over refreshWindow, and refresh at most refreshConcurrency domains at once.
@@ -39,8 +40,10 @@ import org.slf4j.LoggerFactory;
 public final class PolicyRefresher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyRefresher.class);
 
-    private final PolicyCache cache;
+    private final RefreshStep step;
     private final PolicyStore store;
+    private final DueIndexTable dueIndex;
+    private final RefreshLeaseTable leases;
     private final CacheSettings settings;
     private final Clock clock;
     private final String owner;
@@ -50,11 +53,14 @@ public final class PolicyRefresher implements AutoCloseable {
     private volatile boolean closed;
     private volatile RoundSummary lastRound;
 
-    public PolicyRefresher(PolicyCache cache, String owner) {
-        this.cache = cache;
-        this.store = cache.store();
-        this.settings = cache.settings();
-        this.clock = cache.clock();
+    /** Made by {@code PolicyCache.newRefresher}, which shares its store, source and near cache through {@code step}. */
+    PolicyRefresher(RefreshStep step, String owner) {
+        this.step = step;
+        this.store = step.store();
+        this.dueIndex = store.dueIndex();
+        this.leases = store.leases();
+        this.settings = step.settings();
+        this.clock = step.clock();
         this.owner = owner;
         AtomicInteger n = new AtomicInteger();
         this.scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, "mta-sts-refresher-" + n.incrementAndGet()));
@@ -120,7 +126,7 @@ public final class PolicyRefresher implements AutoCloseable {
         Instant start = clock.instant();
         long round = Math.floorDiv(start.getEpochSecond(), settings.refreshInterval().getSeconds());
         RoundSummary summary = new RoundSummary(round);
-        long cur = store.bucketOf(start);
+        long cur = dueIndex.bucketOf(start);
         long low = Math.min(store.lowBucket(), cur);
         int shards = settings.dueShards();
         Set<List<Long>> pending = new LinkedHashSet<>();
@@ -135,13 +141,13 @@ public final class PolicyRefresher implements AutoCloseable {
         long windowNanos = settings.refreshWindow().toNanos();
         long deadline = t0 + settings.refreshInterval().toNanos();
         while (!pending.isEmpty() && !closed && System.nanoTime() < deadline) {
-            Map<Long, Map<Integer, PolicyStore.Lease>> leases = store.leases(round);
+            Map<Long, Map<Integer, RefreshLeaseTable.Lease>> held = leases.read(round);
             boolean progressed = false;
             for (Iterator<List<Long>> it = pending.iterator(); it.hasNext() && !closed; ) {
                 List<Long> u = it.next();
                 long b = u.get(0);
                 int s = u.get(1).intValue();
-                PolicyStore.Lease l = leases.getOrDefault(b, Map.of()).get(s);
+                RefreshLeaseTable.Lease l = held.getOrDefault(b, Map.of()).get(s);
                 if (l != null && l.done) {
                     it.remove();
                     continue;
@@ -150,7 +156,7 @@ public final class PolicyRefresher implements AutoCloseable {
                     heldByOthers.add(u);
                     continue;
                 }
-                if (b < cur && !heldByOthers.contains(u) && !store.hasDue(b, s)) {
+                if (b < cur && !heldByOthers.contains(u) && !dueIndex.hasDue(b, s)) {
                     // an empty past partition: nothing to do, no lease needed
                     summary.unitsSkippedEmpty.incrementAndGet();
                     it.remove();
@@ -160,7 +166,7 @@ public final class PolicyRefresher implements AutoCloseable {
                     pace(t0 + windowNanos / Math.max(1, totalUnits) * started);
                 }
                 started++;
-                if (!store.acquireLease(round, b, s, owner)) {
+                if (!leases.acquire(round, b, s, owner)) {
                     heldByOthers.add(u);
                     continue;
                 }
@@ -188,7 +194,7 @@ public final class PolicyRefresher implements AutoCloseable {
 
     /** Processes one leased unit; true when it was finished while still holding the lease. */
     private boolean processUnit(long round, long bucket, int shard, RoundSummary summary) {
-        Map<String, Instant> entries = store.readDue(bucket, shard);
+        Map<String, Instant> entries = dueIndex.readDue(bucket, shard);
         summary.indexRowsRead.addAndGet(entries.size());
         Instant now = clock.instant();
         List<String> due = new ArrayList<>();
@@ -202,7 +208,7 @@ public final class PolicyRefresher implements AutoCloseable {
         long renewEvery = Math.max(200, settings.leaseTtl().toMillis() / 3);
         ScheduledFuture<?> renewal = scheduler.scheduleAtFixedRate(() -> {
             try {
-                if (!store.renewLease(round, bucket, shard, owner)) {
+                if (!leases.renew(round, bucket, shard, owner)) {
                     lost.set(true);
                 }
             } catch (RuntimeException e) {
@@ -219,12 +225,12 @@ public final class PolicyRefresher implements AutoCloseable {
                     try {
                         StoredPolicy row = store.read(d).orElse(null);
                         summary.policyRowsRead.incrementAndGet();
-                        RefreshReport r = cache.refreshRow(d, row, false, () -> lost.get() || closed);
+                        RefreshReport r = step.refresh(d, row, false, () -> lost.get() || closed);
                         summary.add(r);
-                        if (r.indexedBucket != bucket && r.outcome() != RefreshReport.Outcome.SKIPPED) {
-                            store.unindex(bucket, shard, d);
+                        if (r.indexedBucket != bucket && r.outcome() != RefreshReport.Effect.SKIPPED) {
+                            dueIndex.unindex(bucket, shard, d);
                         } else if (row == null) {
-                            store.unindex(bucket, shard, d);
+                            dueIndex.unindex(bucket, shard, d);
                         }
                     } catch (StoreException e) {
                         summary.errors.incrementAndGet();
@@ -243,7 +249,7 @@ public final class PolicyRefresher implements AutoCloseable {
         if (lost.get() || closed) {
             return false;
         }
-        return store.finishLease(round, bucket, shard, owner);
+        return leases.finish(round, bucket, shard, owner);
     }
 
     private void pace(long untilNanos) {

@@ -2,8 +2,11 @@ package dev.jamesmtasts.cache;
 
 /** What a refresh of one domain did (refresher rounds, {@link PolicyCache#refresh}). */
 public final class RefreshReport {
-    /** Outcomes; their lower-case names are the {@code mtasts.refresh.*} metric names. */
-    public enum Outcome {
+    /**
+     * What the refresh did to the stored row (named apart from {@link CacheResult.Outcome}, what a get
+     * answers); the lower-case names are the {@code mtasts.refresh.*} metric names.
+     */
+    public enum Effect {
         /** A new policy was fetched and stored (id changed, body re-fetch due, or forced). */
         UPDATED,
         /** The TXT id is unchanged and the body is not due for a re-fetch; the check was recorded. */
@@ -21,12 +24,12 @@ public final class RefreshReport {
     }
 
     private final String domain;
-    private final Outcome outcome;
+    private final Effect outcome;
     private final String detail;
     /** The due-index bucket the domain is filed under afterwards, or Long.MIN_VALUE (none / unknown). */
     final long indexedBucket;
 
-    RefreshReport(String domain, Outcome outcome, String detail, long indexedBucket) {
+    RefreshReport(String domain, Effect outcome, String detail, long indexedBucket) {
         this.domain = domain;
         this.outcome = outcome;
         this.detail = detail;
@@ -34,7 +37,7 @@ public final class RefreshReport {
     }
 
     public String domain() { return domain; }
-    public Outcome outcome() { return outcome; }
+    public Effect outcome() { return outcome; }
     public String detail() { return detail; }
 
     @Override

@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /** What one refresh round did on this node. */
 public final class RoundSummary {
     private final long round;
-    private final Map<RefreshReport.Outcome, AtomicLong> outcomes = new EnumMap<>(RefreshReport.Outcome.class);
+    private final Map<RefreshReport.Effect, AtomicLong> outcomes = new EnumMap<>(RefreshReport.Effect.class);
     final AtomicLong unitsDone = new AtomicLong();
     final AtomicLong unitsTakenOver = new AtomicLong();
     final AtomicLong unitsSkippedEmpty = new AtomicLong();
@@ -21,7 +21,7 @@ public final class RoundSummary {
 
     RoundSummary(long round) {
         this.round = round;
-        for (RefreshReport.Outcome o : RefreshReport.Outcome.values()) {
+        for (RefreshReport.Effect o : RefreshReport.Effect.values()) {
             outcomes.put(o, new AtomicLong());
         }
     }
@@ -32,7 +32,7 @@ public final class RoundSummary {
 
     /** The round number: refresh-interval periods since the epoch (shared by every node). */
     public long round() { return round; }
-    public long count(RefreshReport.Outcome o) { return outcomes.get(o).get(); }
+    public long count(RefreshReport.Effect o) { return outcomes.get(o).get(); }
     /** Units (due-index bucket x shard) this node leased and finished. */
     public long unitsDone() { return unitsDone.get(); }
     /** Of those, units first seen leased by another node whose lease then expired. */
@@ -49,8 +49,8 @@ public final class RoundSummary {
     /** True when every unit of the round was done (by this node or others). */
     public boolean complete() { return complete; }
 
-    public Map<RefreshReport.Outcome, Long> outcomes() {
-        Map<RefreshReport.Outcome, Long> m = new EnumMap<>(RefreshReport.Outcome.class);
+    public Map<RefreshReport.Effect, Long> outcomes() {
+        Map<RefreshReport.Effect, Long> m = new EnumMap<>(RefreshReport.Effect.class);
         outcomes.forEach((k, v) -> m.put(k, v.get()));
         return Collections.unmodifiableMap(m);
     }

@@ -42,6 +42,29 @@ public final class StoredPolicy {
         this.backoffReason = backoffReason;
     }
 
+    /** The row a successful fetch at {@code fetchedAt} produces from {@code previous} (null: none). */
+    static StoredPolicy fetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt, StoredPolicy previous) {
+        return new StoredPolicy(domain, recordId, policy,
+                previous != null && previous.inserted() != null ? previous.inserted() : fetchedAt,
+                fetchedAt.plusSeconds(policy.maxAgeSeconds()), fetchedAt, fetchedAt,
+                previous != null ? previous.lastUse() : null, false, null, null);
+    }
+
+    /** {@code previous} (possibly null) with a backoff until {@code until}; its policy, if any, untouched. */
+    static StoredPolicy withBackoff(String domain, Instant until, String reason, StoredPolicy previous) {
+        if (previous == null) {
+            return new StoredPolicy(domain, null, null, null, null, null, null, null, true, until, reason);
+        }
+        return new StoredPolicy(domain, previous.recordId(), previous.policy(), previous.inserted(),
+                previous.validUntil(), previous.lastUpdate(), previous.lastCheck(), previous.lastUse(), true, until, reason);
+    }
+
+    /** This row with its TXT id confirmed at {@code at}. */
+    StoredPolicy withCheck(Instant at) {
+        return new StoredPolicy(domain, recordId, policy, inserted, validUntil, lastUpdate, at, lastUse, backoff,
+                backoffUntil, backoffReason);
+    }
+
     public String domain() { return domain; }
     /** The TXT id the policy was fetched under, or null when no fetch ever succeeded. */
     public String recordId() { return recordId; }

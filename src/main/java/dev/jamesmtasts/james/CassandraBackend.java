@@ -101,7 +101,7 @@ final class CassandraBackend implements MtaStsBackend {
             throw e;
         }
         if (conf.refresherEnabled()) {
-            refresher = new PolicyRefresher(c, node);
+            refresher = c.newRefresher(node);
             refresher.start();
         }
         cache = c;

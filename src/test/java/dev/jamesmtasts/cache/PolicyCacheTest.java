@@ -785,14 +785,14 @@ class PolicyCacheTest {
         source.publish(domain, "id1", p2);
         clock.advance(Duration.ofSeconds(5));
         RefreshReport rr = cache.refresh(domain);
-        assertThat(rr.outcome()).isEqualTo(RefreshReport.Outcome.UPDATED);
+        assertThat(rr.outcome()).isEqualTo(RefreshReport.Effect.UPDATED);
         assertThat(source.fetches(domain)).isEqualTo(2);
         assertThat(row().policy()).isEqualTo(p2);
         assertThat(cache.get(domain).policy()).isEqualTo(p2);
 
         // a forced refresh that fails keeps the policy
         source.fetchFails(domain);
-        assertThat(cache.refresh(domain).outcome()).isEqualTo(RefreshReport.Outcome.KEPT);
+        assertThat(cache.refresh(domain).outcome()).isEqualTo(RefreshReport.Effect.KEPT);
         assertThat(row().policy()).isEqualTo(p2);
 
         // evict: the row is gone and the next get fetches again

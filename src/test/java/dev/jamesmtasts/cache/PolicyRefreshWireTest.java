@@ -113,7 +113,7 @@ class PolicyRefreshWireTest extends WireTestSupport {
         hostile.apply(domain);
         Wire w0 = wire(domain);
 
-        RefreshReport.Outcome outcome;
+        RefreshReport.Effect outcome;
         if (round) {
             RoundSummary s = c.runRefreshRound();
             assertThat(s.complete()).isTrue();
@@ -128,7 +128,7 @@ class PolicyRefreshWireTest extends WireTestSupport {
         assertThat(wire(domain).txt).isEqualTo(w0.txt + 1);
         assertThat(wire(domain).get).isEqualTo(w0.get + hostile.gets);
         if (hostile.legitimateUpdate) {
-            assertThat(outcome).isEqualTo(RefreshReport.Outcome.UPDATED);
+            assertThat(outcome).isEqualTo(RefreshReport.Effect.UPDATED);
             StoredPolicy row = row();
             assertThat(row.policy().mode()).isEqualTo(StsPolicy.Mode.NONE);
             assertThat(row.recordId()).isEqualTo("id1");
@@ -137,7 +137,7 @@ class PolicyRefreshWireTest extends WireTestSupport {
             assertThat(r.outcome()).isEqualTo(Outcome.OK);
             assertThat(r.policy()).isNull(); // deliver as without a policy: the owner said so
         } else {
-            assertThat(outcome).isEqualTo(RefreshReport.Outcome.KEPT);
+            assertThat(outcome).isEqualTo(RefreshReport.Effect.KEPT);
             assertSameRow(row(), before);
             CacheResult r = c.get(domain);
             assertThat(r.outcome()).isEqualTo(Outcome.OK);

@@ -22,7 +22,7 @@ import com.codahale.metrics.MetricRegistry;
 import com.datastax.oss.driver.api.core.cql.SimpleStatement;
 
 import dev.jamesmtasts.cache.FakePolicySource.MutableClock;
-import dev.jamesmtasts.cache.RefreshReport.Outcome;
+import dev.jamesmtasts.cache.RefreshReport.Effect;
 import dev.jamesmtasts.mtasts.StsPolicy;
 import dev.jamesmtasts.testing.CassandraExtension;
 
@@ -92,10 +92,10 @@ class PolicyRefresherTest {
         RoundSummary s = cache.runRefreshRound();
 
         assertThat(s.complete()).isTrue();
-        assertThat(s.count(Outcome.UNCHANGED)).isEqualTo(1);
-        assertThat(s.count(Outcome.UPDATED)).isEqualTo(1);
-        assertThat(s.count(Outcome.DELETED)).isEqualTo(1);
-        assertThat(s.count(Outcome.KEPT)).isEqualTo(2);
+        assertThat(s.count(Effect.UNCHANGED)).isEqualTo(1);
+        assertThat(s.count(Effect.UPDATED)).isEqualTo(1);
+        assertThat(s.count(Effect.DELETED)).isEqualTo(1);
+        assertThat(s.count(Effect.KEPT)).isEqualTo(2);
         assertThat(s.rowsDue()).isEqualTo(5);
         assertThat(s.indexRowsRead()).isEqualTo(5);
         assertThat(source.totalLookups()).isEqualTo(5);
@@ -130,7 +130,7 @@ class PolicyRefresherTest {
 
         RoundSummary s = cache.runRefreshRound();
 
-        assertThat(s.count(Outcome.UPDATED)).isEqualTo(1);
+        assertThat(s.count(Effect.UPDATED)).isEqualTo(1);
         assertThat(cache.show("body.example").get().policy()).isEqualTo(v2);
         assertThat(cache.show("body.example").get().validUntil()).isEqualTo(clock.instant().plusSeconds(86400));
     }
@@ -152,12 +152,12 @@ class PolicyRefresherTest {
         Instant used = clock.instant();
         await().atMost(Duration.ofSeconds(10)).until(() -> used.equals(cache.show("used.example").get().lastUse()));
         RoundSummary r1 = cache.runRefreshRound();
-        assertThat(r1.count(Outcome.UNCHANGED)).isEqualTo(2);
+        assertThat(r1.count(Effect.UNCHANGED)).isEqualTo(2);
 
         clock.advance(Duration.ofDays(81));
         RoundSummary r2 = cache.runRefreshRound();
 
-        assertThat(r2.count(Outcome.DELETED)).isEqualTo(1);
+        assertThat(r2.count(Effect.DELETED)).isEqualTo(1);
         assertThat(cache.show("unused.example")).isEmpty();
         assertThat(cache.show("used.example")).isPresent();
     }
@@ -233,7 +233,7 @@ class PolicyRefresherTest {
             assertThat(sa.lookups(d) + sb.lookups(d)).as(d).isEqualTo(1);
             assertThat(a.show(d).get().lastCheck()).isEqualTo(clock.instant());
         }
-        assertThat(sumA.count(Outcome.UNCHANGED) + sumB.count(Outcome.UNCHANGED)).isEqualTo(200);
+        assertThat(sumA.count(Effect.UNCHANGED) + sumB.count(Effect.UNCHANGED)).isEqualTo(200);
         System.out.println("node-a: " + sumA + "\nnode-b: " + sumB);
     }
 
@@ -249,7 +249,7 @@ class PolicyRefresherTest {
         sa.block = new CountDownLatch(1);
         PolicyCache a = cache(sa, s, "node-a");
         PolicyCache b = cache(sb, s, "node-b");
-        PolicyRefresher refresherA = new PolicyRefresher(a, "node-a");
+        PolicyRefresher refresherA = a.newRefresher("node-a");
         CompletableFuture<RoundSummary> ra = CompletableFuture.supplyAsync(refresherA::runRound);
         assertThat(sa.blocked.await(60, TimeUnit.SECONDS)).isTrue();
         refresherA.close(); // node A "dies": no more lease renewals, no more writes
@@ -280,11 +280,11 @@ class PolicyRefresherTest {
         source.publish("sched.example", "id1", enforce("mx.example.net"));
         cache.get("sched.example");
         clock.advance(Duration.ofHours(2));
-        PolicyRefresher r = new PolicyRefresher(cache, "n1");
+        PolicyRefresher r = cache.newRefresher("n1");
         toClose.add(r);
         r.start();
         await().atMost(Duration.ofSeconds(30)).until(() -> r.lastRound() != null);
-        assertThat(r.lastRound().count(Outcome.UNCHANGED)).isEqualTo(1);
+        assertThat(r.lastRound().count(Effect.UNCHANGED)).isEqualTo(1);
         assertThat(cache.show("sched.example").get().lastCheck()).isEqualTo(clock.instant());
     }
 
