@@ -103,7 +103,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("impostor.test").isEmpty());
             DeliveryAttemptReport first = RecordingListener.forDomain("impostor.test").get(0);
             assertThat(first.verdict()).isEqualTo(Verdict.ENFORCED_DEFERRED);
-            assertThat(first.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.TEMPORARY_FAILURE);
+            assertThat(first.outcome()).isEqualTo(DeliveryAttemptReport.DeliveryOutcome.TEMPORARY_FAILURE);
             assertThat(first.mx()).extracting(MxResult::host, MxResult::matched)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("mx.attacker.test", false));
             assertThat(impostor.connections()).isZero();
@@ -291,7 +291,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("dnsfail.test").isEmpty());
             DeliveryAttemptReport r = RecordingListener.forDomain("dnsfail.test").get(0);
             assertThat(r.verdict()).isEqualTo(Verdict.LOOKUP_ERROR);
-            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.TEMPORARY_FAILURE);
+            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.DeliveryOutcome.TEMPORARY_FAILURE);
             assertThat(r.mx()).isEmpty();
             assertThat(mx.connections()).isZero();
 
@@ -313,7 +313,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> primary.received().size() == 1);
             assertThat(backup.received()).isEmpty();
             DeliveryAttemptReport r = RecordingListener.forDomain("local-enforce.test").get(0);
-            assertThat(r.policySource()).isEqualTo(DeliveryAttemptReport.PolicySource.LOCAL_OVERRIDE);
+            assertThat(r.policyOrigin()).isEqualTo(DeliveryAttemptReport.PolicyOrigin.LOCAL_OVERRIDE);
             assertThat(r.verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
             assertThat(policies.lookups("local-enforce.test")).isZero();
         }
