@@ -121,6 +121,13 @@ import reactor.core.scheduler.Schedulers;
  * Each attempt produces one {@link DeliveryAttemptReport}, logged at INFO in one line, counted in
  * {@link MtaStsMetrics} and handed to every bound {@link DeliveryAttemptListener}.
  *
+ * <h3>Who does what</h3>
+ * This class holds the mailet's lifecycle, the queue loop and the attempt's sequence. The decision
+ * before an attempt is {@link PolicyDecider}'s (pure); the MX walk is James's {@code MailDelivrer}
+ * with {@link PolicyAwareMailDelivrerToHost} as its per-MX hook, over the two sessions of
+ * {@link DeliverySessions}; the report is built by {@link AttemptReports}; retries and bounces follow
+ * James's {@code DeliveryRunnable} in {@link RetryOrBounce}.
+ *
  * <h3>Where it differs from RemoteDelivery</h3>
  * <ul>
  * <li>When JavaMail connects by MX host name (STARTTLS with identity check, and always under
@@ -317,7 +324,9 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         }
         DeliveryAttemptReport report = AttemptReports.build(mail.getName(), domain, attemptNumber, decision, context,
                 result);
-        LOGGER.info(report.toLogLine());
+        if (LOGGER.isInfoEnabled()) {
+            LOGGER.info(report.toLogLine());
+        }
         metrics.record(report.verdict());
         for (DeliveryAttemptListener l : listeners) {
             try {
