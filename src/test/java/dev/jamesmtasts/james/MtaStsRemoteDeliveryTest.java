@@ -113,7 +113,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> real.received().size() == 1);
             assertThat(real.received().get(0).tls).isTrue();
             assertThat(impostor.received()).isEmpty();
-            assertThat(RecordingListener.forDomain("impostor.test"))
+            assertThat(RecordingListener.awaitDelivered("impostor.test", WAIT))
                     .extracting(DeliveryAttemptReport::verdict).last().isEqualTo(Verdict.ENFORCED_DELIVERED);
         }
     }
@@ -249,7 +249,7 @@ class MtaStsRemoteDeliveryTest {
             policies.put("change.test", InMemoryPolicies.policy(Mode.ENFORCE, "*.old.change.test"));
 
             await().atMost(WAIT).until(() -> mx.received().size() == 1);
-            List<DeliveryAttemptReport> reports = RecordingListener.forDomain("change.test");
+            List<DeliveryAttemptReport> reports = RecordingListener.awaitDelivered("change.test", WAIT);
             assertThat(reports.get(reports.size() - 1).verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
             assertThat(reports.get(reports.size() - 1).attempt()).isGreaterThan(1);
             assertThat(policies.lookups("change.test")).isEqualTo(reports.size());
@@ -312,7 +312,7 @@ class MtaStsRemoteDeliveryTest {
 
             await().atMost(WAIT).until(() -> primary.received().size() == 1);
             assertThat(backup.received()).isEmpty();
-            DeliveryAttemptReport r = RecordingListener.forDomain("local-enforce.test").get(0);
+            DeliveryAttemptReport r = RecordingListener.awaitDelivered("local-enforce.test", WAIT).get(0);
             assertThat(r.policyOrigin()).isEqualTo(DeliveryAttemptReport.PolicyOrigin.LOCAL_OVERRIDE);
             assertThat(r.verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
             assertThat(policies.lookups("local-enforce.test")).isZero();
@@ -328,7 +328,7 @@ class MtaStsRemoteDeliveryTest {
             james.send("alice@sender.test", "off", "bob@off.test");
 
             await().atMost(WAIT).until(() -> plain.received().size() == 1);
-            assertThat(RecordingListener.forDomain("off.test").get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
+            assertThat(RecordingListener.awaitDelivered("off.test", WAIT).get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
         }
     }
 
