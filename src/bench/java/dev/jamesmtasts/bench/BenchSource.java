@@ -12,13 +12,13 @@ import dev.jamesmtasts.mtasts.StsRecord;
  * A policy source for benchmarks: every domain publishes id {@code "id1"} and the same enforce policy,
  * answered instantly, so the figures measure the cache and Cassandra, not a network.
  */
-final class BenchSource implements PolicySource {
+public final class BenchSource implements PolicySource {
     private final RecordLookupResult record = RecordLookupResult.found(StsRecord.of("id1"));
     private final PolicyFetchResult fetch;
     final AtomicLong lookups = new AtomicLong();
     final AtomicLong fetches = new AtomicLong();
 
-    BenchSource(StsPolicy policy) {
+    public BenchSource(StsPolicy policy) {
         this.fetch = PolicyFetchResult.success(policy);
     }
 

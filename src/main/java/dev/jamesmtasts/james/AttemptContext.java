@@ -9,7 +9,7 @@ import dev.jamesmtasts.mtasts.StsPolicy;
 /**
  * The MTA-STS state of the delivery attempt running on this thread: which policy applies and how,
  * and the per-MX results gathered so far. Set by {@link MtaStsRemoteDelivery} around
- * {@code MailDelivrer.deliver}, read by {@link PolicyAwareDelivrerToHost} for each MX host
+ * {@code MailDelivrer.deliver}, read by {@link PolicyAwareMailDelivrerToHost} for each MX host
  * (James's MailDelivrer calls it synchronously on the same thread).
  */
 final class AttemptContext {

@@ -43,11 +43,14 @@ public final class DeliveryAttemptReport {
         }
     }
 
-    /** Where the applied policy came from. */
-    public enum PolicySource { PUBLISHED, LOCAL_OVERRIDE, NONE }
+    /**
+     * Where the applied policy came from (not to be confused with {@code mtasts.PolicySource}, which
+     * fetches published policies).
+     */
+    public enum PolicyOrigin { PUBLISHED, LOCAL_OVERRIDE, NONE }
 
-    /** What the attempt as a whole came to. */
-    public enum Outcome { DELIVERED, TEMPORARY_FAILURE, PERMANENT_FAILURE }
+    /** What the attempt as a whole came to (James's ExecutionResult state, in words). */
+    public enum DeliveryOutcome { DELIVERED, TEMPORARY_FAILURE, PERMANENT_FAILURE }
 
     /** Whether the MX offered STARTTLS; UNKNOWN when the session did not try it. */
     public enum Starttls { OFFERED, NOT_OFFERED, UNKNOWN }
@@ -168,23 +171,23 @@ public final class DeliveryAttemptReport {
     private final String domain;
     private final int attempt;
     private final Verdict verdict;
-    private final PolicySource policySource;
+    private final PolicyOrigin policyOrigin;
     private final String policyMode;
     private final String policyId;
     private final String policyText;
     private final String reason;
-    private final Outcome outcome;
+    private final DeliveryOutcome outcome;
     private final List<MxResult> mx;
 
     public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
-                                 PolicySource policySource, String policyMode, String policyId, String policyText,
-                                 String reason, Outcome outcome, List<MxResult> mx) {
+                                 PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
+                                 String reason, DeliveryOutcome outcome, List<MxResult> mx) {
         this.time = Objects.requireNonNull(time);
         this.mailName = mailName;
         this.domain = Objects.requireNonNull(domain);
         this.attempt = attempt;
         this.verdict = Objects.requireNonNull(verdict);
-        this.policySource = Objects.requireNonNull(policySource);
+        this.policyOrigin = Objects.requireNonNull(policyOrigin);
         this.policyMode = policyMode;
         this.policyId = policyId;
         this.policyText = policyText;
@@ -215,8 +218,8 @@ public final class DeliveryAttemptReport {
         return verdict;
     }
 
-    public PolicySource policySource() {
-        return policySource;
+    public PolicyOrigin policyOrigin() {
+        return policyOrigin;
     }
 
     /** The mode applied: enforce, testing, none, or null when no policy applied. */
@@ -239,7 +242,7 @@ public final class DeliveryAttemptReport {
         return reason;
     }
 
-    public Outcome outcome() {
+    public DeliveryOutcome outcome() {
         return outcome;
     }
 
@@ -256,7 +259,7 @@ public final class DeliveryAttemptReport {
                 .append(" mail=").append(mailName)
                 .append(" attempt=").append(attempt)
                 .append(" policy=").append(policyMode == null ? "-" : policyMode)
-                .append('(').append(policySource.name().toLowerCase(java.util.Locale.ROOT))
+                .append('(').append(policyOrigin.name().toLowerCase(java.util.Locale.ROOT))
                 .append(policyId == null ? "" : " id=" + policyId).append(')')
                 .append(" outcome=").append(outcome.name().toLowerCase(java.util.Locale.ROOT))
                 .append(" reason=\"").append(reason).append('"')

@@ -53,11 +53,14 @@ final class MtaStsMailetSettings {
     static final class DomainOverride {
         enum Kind { OFF, TESTING, ENFORCE }
 
+        /** The domain overridden, normalized (lower-case A-labels). */
+        final String domain;
         final Kind kind;
         /** A locally defined policy (enforce always, testing when MX patterns were given), or null. */
         final StsPolicy localPolicy;
 
-        DomainOverride(Kind kind, StsPolicy localPolicy) {
+        DomainOverride(String domain, Kind kind, StsPolicy localPolicy) {
+            this.domain = domain;
             this.kind = kind;
             this.localPolicy = localPolicy;
         }
@@ -91,6 +94,11 @@ final class MtaStsMailetSettings {
     }
 
     DomainOverride overrideFor(String domain) {
+        return overrideFor(overrides, domain);
+    }
+
+    /** The override of {@code domain} (as written in the address) in a map keyed by normalized domain. */
+    static DomainOverride overrideFor(Map<String, DomainOverride> overrides, String domain) {
         if (overrides.isEmpty()) {
             return null;
         }
@@ -156,10 +164,10 @@ final class MtaStsMailetSettings {
                         throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain
                                 + "=off takes no mx patterns");
                     }
-                    o = new DomainOverride(DomainOverride.Kind.OFF, null);
+                    o = new DomainOverride(domain, DomainOverride.Kind.OFF, null);
                     break;
                 case "testing":
-                    o = new DomainOverride(DomainOverride.Kind.TESTING,
+                    o = new DomainOverride(domain, DomainOverride.Kind.TESTING,
                             mx.isEmpty() ? null : StsPolicy.of(StsPolicy.Mode.TESTING, mx, LOCAL_MAX_AGE));
                     break;
                 case "enforce":
@@ -167,7 +175,7 @@ final class MtaStsMailetSettings {
                         throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain
                                 + "=enforce needs mx patterns, e.g. enforce:mx1." + domain + ",*.mx." + domain);
                     }
-                    o = new DomainOverride(DomainOverride.Kind.ENFORCE, StsPolicy.of(StsPolicy.Mode.ENFORCE, mx, LOCAL_MAX_AGE));
+                    o = new DomainOverride(domain, DomainOverride.Kind.ENFORCE, StsPolicy.of(StsPolicy.Mode.ENFORCE, mx, LOCAL_MAX_AGE));
                     break;
                 default:
                     throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain + "='" + spec

@@ -1,11 +1,8 @@
 package dev.jamesmtasts.james;
 
 import java.io.IOException;
-import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,21 +28,13 @@ import org.apache.james.transport.mailets.remote.delivery.DeliveryRetriesHelper;
 import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
 import org.apache.james.transport.mailets.remote.delivery.MailDelivrer;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
-import org.apache.mailet.Attribute;
-import org.apache.mailet.AttributeValue;
 import org.apache.mailet.Mail;
 import org.apache.mailet.ProcessingState;
 import org.apache.mailet.base.GenericMailet;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import dev.jamesmtasts.cache.CacheResult;
 import dev.jamesmtasts.cache.PolicyProvider;
-import dev.jamesmtasts.james.AttemptContext.Application;
-import dev.jamesmtasts.james.DeliveryAttemptReport.Outcome;
-import dev.jamesmtasts.james.DeliveryAttemptReport.PolicySource;
-import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
-import dev.jamesmtasts.mtasts.StsPolicy;
 import reactor.core.Disposable;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -132,6 +121,13 @@ import reactor.core.scheduler.Schedulers;
  * Each attempt produces one {@link DeliveryAttemptReport}, logged at INFO in one line, counted in
  * {@link MtaStsMetrics} and handed to every bound {@link DeliveryAttemptListener}.
  *
+ * <h3>Who does what</h3>
+ * This class holds the mailet's lifecycle, the queue loop and the attempt's sequence. The decision
+ * before an attempt is {@link PolicyDecider}'s (pure); the MX walk is James's {@code MailDelivrer}
+ * with {@link PolicyAwareMailDelivrerToHost} as its per-MX hook, over the two sessions of
+ * {@link DeliverySessions}; the report is built by {@link AttemptReports}; retries and bounces follow
+ * James's {@code DeliveryRunnable} in {@link RetryOrBounce}.
+ *
  * <h3>Where it differs from RemoteDelivery</h3>
  * <ul>
  * <li>When JavaMail connects by MX host name (STARTTLS with identity check, and always under
@@ -160,8 +156,6 @@ public class MtaStsRemoteDelivery extends GenericMailet {
      */
     static final String POLICY_CHECK = "mtaSts.policyCheck";
     static final String NAME_JUNCTION = "-to-";
-    static final String SOCKET_FACTORY_CLASS = "mail.smtp.ssl.socketFactory.class";
-    static final String PLAIN_SOCKET_FACTORY_CLASS = "mail.smtp.socketFactory.class";
 
     private final DNSService dnsService;
     private final DomainList domainList;
@@ -174,7 +168,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private MtaStsMailetSettings settings;
     private RemoteDeliveryConfiguration configuration;
     private MailQueue queue;
-    private Bouncer bouncer;
+    private RetryOrBounce retryOrBounce;
+    private PolicyDecider decider;
     private MailDelivrer delivrer;
     private Metric outgoingMails;
     private Scheduler workers;
@@ -202,22 +197,20 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         } catch (java.security.GeneralSecurityException e) {
             throw new MessagingException("mailet parameter " + MtaStsMailetSettings.TRUST_STORE + ": " + e.getMessage(), e);
         }
-        // Sessions without an enforce policy stay as the administrator configured them: when they
-        // set their own TLS trust (mail.smtp.ssl.trust) or socket factory, those stay in effect
-        // there, and TLS outcomes of such sessions are reported as unknown.
-        boolean observed = getInitParameter("mail.smtp.ssl.trust") == null
-                && getInitParameter(SOCKET_FACTORY_CLASS) == null
-                && getInitParameter("mail.smtp.ssl.socketFactory") == null;
-        OverlayMailetConfig usual = new OverlayMailetConfig(getMailetConfig())
-                .setIfAbsent(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName());
-        if (observed) {
-            usual.set(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName());
-        }
-        configuration = new RemoteDeliveryConfiguration(usual, domainList);
-        RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(strictView(getMailetConfig()), domainList);
+        boolean observed = DeliverySessions.usualSessionObserved(getMailetConfig());
+        configuration = new RemoteDeliveryConfiguration(DeliverySessions.usualView(getMailetConfig()), domainList);
+        RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(
+                DeliverySessions.strictView(getMailetConfig()), domainList);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
-        bouncer = new Bouncer(configuration, getMailetContext());
-        delivrer = new MailDelivrer(configuration, new PolicyAwareDelivrerToHost(configuration, strict, getMailetContext(), observed),
+        Bouncer bouncer = new Bouncer(configuration, getMailetContext());
+        retryOrBounce = new RetryOrBounce(configuration, queue, bouncer);
+        decider = PolicyDecider.of(settings, !configuration.getGatewayServer().isEmpty());
+        if (!configuration.getGatewayServer().isEmpty() && GATEWAY_LOGGED.compareAndSet(false, true)) {
+            LOGGER.warn("MtaStsRemoteDelivery delivers through gateway {}: a smarthost delivery is not an MX "
+                    + "delivery, MTA-STS (RFC 8461) policies are not applied", configuration.getGatewayServer());
+        }
+        delivrer = new MailDelivrer(configuration,
+                new PolicyAwareMailDelivrerToHost(configuration, strict, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
@@ -232,29 +225,6 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={}",
                 configuration.getOutGoingQueueName().asString(), settings.mode, settings.overrides.keySet(),
                 settings.onLookupError);
-    }
-
-    /**
-     * The parameters of the session used for a host under an enforce policy: STARTTLS required,
-     * identity verified against the host name we connect by, TLS 1.2+, our observing factory, and
-     * no {@code ssl.trust} (RFC 8461 §4.2).
-     */
-    static OverlayMailetConfig strictView(org.apache.mailet.MailetConfig base) {
-        return new OverlayMailetConfig(base)
-                .set("startTLS", "true")
-                .set("verifyServerIdentity", "true")
-                .set("mail.smtp.starttls.enable", "true")
-                .set("mail.smtp.starttls.required", "true")
-                .set("mail.smtp.ssl.checkserveridentity", "true")
-                .set("mail.smtps.ssl.checkserveridentity", "true")
-                .set("mail.smtp.ssl.protocols", "TLSv1.3 TLSv1.2")
-                .set(SOCKET_FACTORY_CLASS, ObservingSslSocketFactory.class.getName())
-                .remove("mail.smtp.ssl.trust")
-                .remove("mail.smtps.ssl.trust")
-                .remove("mail.smtp.ssl.socketFactory")
-                .set(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName())
-                .set("mail.smtp.socketFactory.fallback", "false")
-                .remove("mail.smtp.ssl.socketFactory.port");
     }
 
     private static int parseConcurrency(String v) throws MessagingException {
@@ -326,92 +296,6 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         }
     }
 
-    /** The decision for one attempt: how the policy (if any) is applied, and why. */
-    private static final class Decision {
-        final Application application;
-        final StsPolicy policy;
-        final PolicySource source;
-        final String policyId;
-        final Verdict fixedVerdict;
-        final String reason;
-        final boolean defer;
-
-        Decision(Application application, StsPolicy policy, PolicySource source, String policyId,
-                 Verdict fixedVerdict, String reason, boolean defer) {
-            this.application = application;
-            this.policy = policy;
-            this.source = source;
-            this.policyId = policyId;
-            this.fixedVerdict = fixedVerdict;
-            this.reason = reason;
-            this.defer = defer;
-        }
-
-        static Decision none(Verdict v, String reason) {
-            return new Decision(Application.NONE, null, PolicySource.NONE, null, v, reason, false);
-        }
-    }
-
-    Decision decide(String domain) {
-        if (!configuration.getGatewayServer().isEmpty()) {
-            if (GATEWAY_LOGGED.compareAndSet(false, true)) {
-                LOGGER.warn("MtaStsRemoteDelivery delivers through gateway {}: a smarthost delivery is not an MX "
-                        + "delivery, MTA-STS (RFC 8461) policies are not applied", configuration.getGatewayServer());
-            }
-            return Decision.none(Verdict.GATEWAY, "gateway delivery, MTA-STS does not apply");
-        }
-        if (settings.mode == MtaStsMailetSettings.Mode.OFF) {
-            return Decision.none(Verdict.NO_POLICY, "mtaStsMode=off");
-        }
-        boolean reportOnly = settings.mode == MtaStsMailetSettings.Mode.REPORT;
-        MtaStsMailetSettings.DomainOverride override = settings.overrideFor(domain);
-        if (override != null && override.kind == MtaStsMailetSettings.DomainOverride.Kind.OFF) {
-            return Decision.none(Verdict.NO_POLICY, "override " + domain + "=off");
-        }
-        if (override != null && override.localPolicy != null) {
-            StsPolicy p = override.localPolicy;
-            boolean enforce = p.mode() == StsPolicy.Mode.ENFORCE && !reportOnly;
-            return new Decision(enforce ? Application.ENFORCE : Application.OBSERVE, p, PolicySource.LOCAL_OVERRIDE,
-                    null, null, "local override " + override + (reportOnly ? " (mtaStsMode=report)" : ""), false);
-        }
-        CacheResult r;
-        try {
-            r = policyProvider.get(domain);
-        } catch (RuntimeException e) {
-            r = CacheResult.error("policy provider failed: " + e);
-        }
-        if (r == null) {
-            r = CacheResult.error("policy provider returned nothing");
-        }
-        switch (r.outcome()) {
-            case OK:
-                if (r.policy() == null || r.policy().mode() == StsPolicy.Mode.NONE) {
-                    return new Decision(Application.NONE, r.policy(), r.policy() == null ? PolicySource.NONE
-                            : PolicySource.PUBLISHED, r.recordId(), Verdict.NO_POLICY,
-                            r.policy() == null ? "no policy: " + r.reason() : "policy mode none", false);
-                }
-                boolean testingOverride = override != null && override.kind == MtaStsMailetSettings.DomainOverride.Kind.TESTING;
-                boolean enforce = r.policy().mode() == StsPolicy.Mode.ENFORCE && !reportOnly && !testingOverride;
-                String why = "published " + r.policy().mode().text() + " policy"
-                        + (r.policy().mode() == StsPolicy.Mode.ENFORCE && !enforce
-                            ? (reportOnly ? " applied as testing (mtaStsMode=report)" : " applied as testing (override)")
-                            : "")
-                        + " (" + r.reason() + ")";
-                return new Decision(enforce ? Application.ENFORCE : Application.OBSERVE, r.policy(),
-                        PolicySource.PUBLISHED, r.recordId(), null, why, false);
-            case NOT_FOUND:
-            case BACKOFF:
-                return Decision.none(Verdict.NO_POLICY, r.outcome().name().toLowerCase(java.util.Locale.ROOT)
-                        + ": " + r.reason());
-            case ERROR:
-            default:
-                boolean defer = settings.onLookupError == MtaStsMailetSettings.OnLookupError.DEFER;
-                return new Decision(Application.NONE, null, PolicySource.NONE, null, Verdict.LOOKUP_ERROR,
-                        "policy lookup failed: " + r.reason() + (defer ? ", deferred (mtaStsOnLookupError=defer)"
-                        : ", delivered without policy (mtaStsOnLookupError=deliver)"), defer);
-        }
-    }
-
     void attempt(Mail mail) throws MailQueue.MailQueueException {
         if (mail.getRecipients().isEmpty()) {
             return;
@@ -419,9 +303,9 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         String domain = mail.getRecipients().iterator().next().getDomain().asString();
         int attemptNumber = DeliveryRetriesHelper.retrieveRetries(mail) + 1;
         TimeMetric policyCheck = metricFactory.timer(POLICY_CHECK);
-        Decision decision;
+        AttemptDecision decision;
         try {
-            decision = decide(domain);
+            decision = decider.decide(domain, policyProvider);
         } finally {
             policyCheck.stopAndPublish();
         }
@@ -429,7 +313,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         ExecutionResult result;
         if (decision.defer) {
             result = ExecutionResult.temporaryFailure(new MessagingException("The MTA-STS policy of " + domain
-                    + " could not be looked up (" + decision.reason + ")"));
+                    + " could not be looked up (" + decision.reason() + ")"));
         } else {
             context.enter();
             try {
@@ -438,8 +322,11 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 AttemptContext.exit();
             }
         }
-        DeliveryAttemptReport report = report(mail, domain, attemptNumber, decision, context, result);
-        LOGGER.info(report.toLogLine());
+        DeliveryAttemptReport report = AttemptReports.build(mail.getName(), domain, attemptNumber, decision, context,
+                result);
+        if (LOGGER.isInfoEnabled()) {
+            LOGGER.info(report.toLogLine());
+        }
         metrics.record(report.verdict());
         for (DeliveryAttemptListener l : listeners) {
             try {
@@ -460,101 +347,13 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 }
                 break;
             case TEMPORARY_FAILURE:
-                temporaryFailure(mail, result, report, decision, context, domain);
+                retryOrBounce.temporaryFailure(mail, result, report, decision, context);
                 break;
             case PERMANENT_FAILURE:
             default:
-                mail.setAttribute(new Attribute(Bouncer.IS_DELIVERY_PERMANENT_ERROR, AttributeValue.of(true)));
-                bouncer.bounce(mail, result.getException().orElse(null));
+                retryOrBounce.permanentFailure(mail, result);
                 break;
         }
-    }
-
-    private DeliveryAttemptReport report(Mail mail, String domain, int attemptNumber, Decision d,
-                                         AttemptContext context, ExecutionResult result) {
-        Outcome outcome = result.getExecutionState() == ExecutionResult.ExecutionState.SUCCESS ? Outcome.DELIVERED
-                : result.isPermanent() ? Outcome.PERMANENT_FAILURE : Outcome.TEMPORARY_FAILURE;
-        Verdict verdict;
-        String reason = d.reason;
-        if (d.fixedVerdict != null) {
-            verdict = d.fixedVerdict;
-        } else if (d.application == Application.ENFORCE) {
-            verdict = outcome == Outcome.DELIVERED ? Verdict.ENFORCED_DELIVERED
-                    : outcome == Outcome.TEMPORARY_FAILURE ? Verdict.ENFORCED_DEFERRED : Verdict.ENFORCED_FAILED;
-            if (outcome != Outcome.DELIVERED && context.anySkipped()) {
-                reason = reason + "; " + context.failureSummary();
-            }
-        } else {
-            verdict = context.anyWouldFail() ? Verdict.TESTING_WOULD_FAIL : Verdict.TESTING_OK;
-            if (verdict == Verdict.TESTING_WOULD_FAIL) {
-                reason = reason + "; would fail under enforce: " + wouldFailSummary(context);
-            }
-        }
-        return new DeliveryAttemptReport(Instant.now(), mail.getName(), domain, attemptNumber, verdict, d.source,
-                d.policy == null ? null : d.policy.mode().text(), d.policyId,
-                d.policy == null ? null : d.policy.text(), reason, outcome, context.results);
-    }
-
-    private static String wouldFailSummary(AttemptContext context) {
-        StringBuilder sb = new StringBuilder();
-        for (DeliveryAttemptReport.MxResult r : context.results) {
-            if (r.failsEnforce()) {
-                sb.append(sb.length() == 0 ? "" : "; ").append(r.host()).append(": ");
-                if (!r.matched()) {
-                    sb.append("not in the policy's mx list");
-                } else if (r.starttls() != DeliveryAttemptReport.Starttls.OFFERED) {
-                    sb.append(r.starttls() == DeliveryAttemptReport.Starttls.NOT_OFFERED
-                            ? "STARTTLS not offered" : "STARTTLS not attempted (startTLS=false)");
-                } else {
-                    sb.append("certificate ").append(r.certificate().name().toLowerCase(java.util.Locale.ROOT));
-                }
-            }
-        }
-        return sb.toString();
-    }
-
-    private void temporaryFailure(Mail mail, ExecutionResult result, DeliveryAttemptReport report, Decision decision,
-                                  AttemptContext context, String domain) throws MailQueue.MailQueueException {
-        if (!Mail.ERROR.equals(mail.getState())) {
-            mail.setState(Mail.ERROR);
-            DeliveryRetriesHelper.initRetries(mail);
-            mail.setLastUpdated(new Date());
-        }
-        mail.setAttribute(new Attribute(Bouncer.IS_DELIVERY_PERMANENT_ERROR, AttributeValue.of(false)));
-        int retries = DeliveryRetriesHelper.retrieveRetries(mail);
-        if (retries < configuration.getMaxRetries()) {
-            DeliveryRetriesHelper.incrementRetries(mail);
-            mail.setLastUpdated(new Date());
-            if (configuration.isUsePriority()) {
-                mail.setAttribute(MailPrioritySupport.LOW_PRIORITY_ATTRIBUTE);
-            }
-            queue.enQueue(mail, nextDelay(retries + 1));
-            return;
-        }
-        Exception cause = result.getException().orElse(null);
-        MessagingException bounce;
-        if (report.verdict() == Verdict.ENFORCED_DEFERRED && context.anySkipped()) {
-            bounce = new MessagingException("Delivery to " + domain + " was refused by this server because the "
-                    + "domain's MTA-STS policy (RFC 8461, mode enforce, mx " + decision.policy.mx()
-                    + ") could not be satisfied after " + (retries + 1) + " attempts: no MX host accepted the "
-                    + "mail over a verified TLS connection. Per MX host: " + context.failureSummary());
-        } else if (report.verdict() == Verdict.LOOKUP_ERROR) {
-            bounce = new MessagingException("Delivery to " + domain + " was deferred " + (retries + 1)
-                    + " times because its MTA-STS policy could not be looked up: " + decision.reason);
-        } else {
-            bounce = new MessagingException("Too many retries failure. Bouncing after " + retries + " retries. "
-                    + (cause == null || cause.getMessage() == null ? "" : cause.getMessage()));
-        }
-        LOGGER.info("Bouncing {} after {} retries: {}", mail.getName(), retries, bounce.getMessage());
-        bouncer.bounce(mail, bounce);
-    }
-
-    private Duration nextDelay(int retryCount) {
-        List<Duration> delays = configuration.getDelayTimes();
-        if (retryCount > delays.size()) {
-            return Duration.ofHours(6);
-        }
-        return delays.get(retryCount - 1);
     }
 
     @Override

@@ -15,6 +15,8 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
 
+import dev.jamesmtasts.mtasts.TlsVersions;
+
 /**
  * The TLS socket factory JavaMail uses for STARTTLS in {@link MtaStsRemoteDelivery}'s sessions
  * (property {@code mail.smtp.ssl.socketFactory.class}; JavaMail instantiates it through the static
@@ -116,7 +118,7 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
             if (host != null && !host.isEmpty() && !Character.isDigit(host.charAt(host.length() - 1))) {
                 params.setServerNames(List.of(new SNIHostName(host)));
             }
-            params.setProtocols(TlsProbe.STRICT_PROTOCOLS);
+            params.setProtocols(TlsVersions.allowed());
             ssl.setSSLParameters(params);
         }
         try {

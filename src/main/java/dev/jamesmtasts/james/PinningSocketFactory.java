@@ -13,7 +13,7 @@ import javax.net.SocketFactory;
  * ({@code mail.smtp.socketFactory.class}). When JavaMail connects by MX host name (needed so that
  * STARTTLS uses the MX name for SNI and the certificate check, RFC 8461 §4.2), the TCP connection
  * goes to the address James's own {@code DNSService} resolved for that MX (pinned on the delivery
- * thread by {@link PolicyAwareDelivrerToHost}) instead of a second resolution through the JVM
+ * thread by {@link PolicyAwareMailDelivrerToHost}) instead of a second resolution through the JVM
  * resolver. Without a pinned address it behaves like a plain socket.
  */
 public final class PinningSocketFactory extends SocketFactory {

@@ -7,6 +7,7 @@ import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 
 import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
+import dev.jamesmtasts.mtasts.TlsVersions;
 
 /**
  * What the TLS layer saw during one connection to one MX host, recorded by
@@ -15,9 +16,6 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
  */
 final class TlsProbe {
     private static final ThreadLocal<TlsProbe> CURRENT = new ThreadLocal<>();
-
-    /** RFC 8461 §4.2 via RFC 8460: TLS 1.2 or newer. */
-    static final String[] STRICT_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     final boolean strict;
     /** The MX host name JavaMail connects by, and the address James's DNSService resolved for it. */
@@ -50,9 +48,9 @@ final class TlsProbe {
     void handshakeSucceeded(String negotiated) {
         handshakeAttempted = true;
         protocol = negotiated;
-        if (!"TLSv1.2".equals(negotiated) && !"TLSv1.3".equals(negotiated)) {
+        if (!TlsVersions.isAllowed(negotiated)) {
             verdict = CertificateVerdict.PROTOCOL_TOO_OLD;
-            error = "TLS protocol " + negotiated + " is older than TLSv1.2";
+            error = "TLS protocol " + negotiated + " is older than " + TlsVersions.MINIMUM;
         } else {
             verdict = CertificateVerdict.VALID;
         }

@@ -30,6 +30,9 @@ public final class Domains {
         if (domain == null) {
             throw new IllegalArgumentException("domain is null");
         }
+        if (isLowerCaseLdhDomain(domain)) {
+            return domain; // already in the form below (the common case): no IDN conversion
+        }
         String d = domain.trim();
         if (d.endsWith(".")) {
             d = d.substring(0, d.length() - 1);
@@ -50,6 +53,20 @@ public final class Domains {
             throw new IllegalArgumentException("not a valid domain name: " + domain);
         }
         return ascii;
+    }
+
+    /** True when {@link #normalize} would return {@code s} unchanged: a lower-case LDH domain. */
+    public static boolean isLowerCaseLdhDomain(String s) {
+        if (!isLdhDomain(s)) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= 'A' && c <= 'Z') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

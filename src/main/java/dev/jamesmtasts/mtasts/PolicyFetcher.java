@@ -66,7 +66,6 @@ final class PolicyFetcher {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyFetcher.class);
     private static final int MAX_LINE = 8192;
     private static final int MAX_HEADER_BYTES = 65536;
-    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private final DnsClient dns;
     private final MtaStsSettings settings;
@@ -225,7 +224,7 @@ final class PolicyFetcher {
             p.setEndpointIdentificationAlgorithm("HTTPS");
             List<String> supported = Arrays.asList(tls.getSupportedProtocols());
             List<String> protocols = new ArrayList<>();
-            for (String proto : PROTOCOLS) {
+            for (String proto : TlsVersions.ALLOWED) {
                 if (supported.contains(proto)) {
                     protocols.add(proto);
                 }

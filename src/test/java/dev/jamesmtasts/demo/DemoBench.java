@@ -18,9 +18,10 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  * into James over SMTP and delivered by (a) James's stock RemoteDelivery, then (b) the project's
  * mailet with all 50 domains publishing an {@code enforce} policy; James is restarted between the
  * two with the other mailetcontainer.xml, everything else (extension installed, Cassandra, delivery
- * threads, retry settings) identical. Prints each run's throughput, their ratio, and the latency of
- * the policy check per delivery attempt as the mailet's timer reports it. Figures only: nothing is
- * asserted.
+ * threads, retry settings) identical. Prints each run's throughput, the CPU seconds per 1,000 mails
+ * of James and of Cassandra (from /proc: a figure that holds still where mails/s moves by ±20% on a
+ * shared machine), their ratios, and the latency of the policy check per delivery attempt as the
+ * mailet's timer reports it. Figures only: nothing is asserted.
  *
  * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T]}.
  */
@@ -87,7 +88,15 @@ public final class DemoBench {
         double perSecond;
         int delivered;
         int overTls;
+        /** CPU seconds (user + system) used during the measured mails by James and by Cassandra. */
+        double jamesCpu = Double.NaN;
+        double cassandraCpu = Double.NaN;
         Timer policyCheck = new Timer();
+
+        /** CPU seconds per 1,000 delivered mails. */
+        double perThousand(double cpu) {
+            return delivered == 0 ? Double.NaN : cpu * 1000 / delivered;
+        }
 
         Run(String mailet) {
             this.mailet = mailet;
@@ -151,9 +160,15 @@ public final class DemoBench {
             }
             int start = receiver.count();
             step("warm-up done (" + warm + " mails); measuring " + mails + " mails");
+            long jamesPid = james.pid();
+            long cassandraPid = cassandraPid();
+            double jamesCpu0 = ProcessCpu.seconds(jamesPid);
+            double cassandraCpu0 = ProcessCpu.seconds(cassandraPid);
             long begin = System.nanoTime();
             inject(names, mails, "bench " + label);
             boolean all = awaitCount(receiver, start + mails, 900);
+            run.jamesCpu = ProcessCpu.seconds(jamesPid) - jamesCpu0;
+            run.cassandraCpu = ProcessCpu.seconds(cassandraPid) - cassandraCpu0;
             List<TestSmtpReceiver.Received> got = receiver.messages();
             List<TestSmtpReceiver.Received> measured = got.subList(start, got.size());
             long last = measured.isEmpty() ? System.nanoTime() : measured.get(measured.size() - 1).atNanos;
@@ -169,6 +184,13 @@ public final class DemoBench {
             james.stop();
         }
         return run;
+    }
+
+    /** The pid of the Cassandra node bin/cassandra started (its pid file in MTA_STS_CASSANDRA_DIR), or -1. */
+    private long cassandraPid() {
+        String dir = System.getenv("MTA_STS_CASSANDRA_DIR");
+        Path base = dir == null || dir.isEmpty() ? root.resolve("run/cassandra") : Path.of(dir);
+        return ProcessCpu.pidFrom(base.resolve("cassandra.pid"));
     }
 
     /** Sends {@code count} mails round-robin over the domains, on a few SMTP connections at once. */
@@ -253,18 +275,27 @@ public final class DemoBench {
     private void report(Run stock, Run mtaSts) {
         out.println();
         out.println("=== Benchmark results (figures only; nothing asserted) ===");
-        out.printf(Locale.ROOT, "%-44s %10s %10s %12s%n", "mailet", "delivered", "seconds", "mails/s");
+        out.printf(Locale.ROOT, "%-44s %10s %10s %10s %14s %14s%n", "mailet", "delivered", "seconds", "mails/s",
+                "James CPU s/k", "Cassandra s/k");
         for (Run r : new Run[] {stock, mtaSts}) {
             if (r != null) {
-                out.printf(Locale.ROOT, "%-44s %10d %10.1f %12.1f%n", r.mailet, r.delivered, r.seconds, r.perSecond);
+                out.printf(Locale.ROOT, "%-44s %10d %10.1f %10.1f %14.2f %14.2f%n", r.mailet, r.delivered, r.seconds,
+                        r.perSecond, r.perThousand(r.jamesCpu), r.perThousand(r.cassandraCpu));
             }
         }
+        out.println("(CPU s/k: user + system CPU seconds per 1,000 mails, from /proc/<pid>/stat over the measured"
+                + " mails; it holds still from run to run where mails/s does not)");
         if (mtaSts == null) {
             out.flush();
             return;
         }
         out.printf(Locale.ROOT, "ratio (MtaStsRemoteDelivery / RemoteDelivery): %.3f   (goal >= 0.95)%n",
                 mtaSts.perSecond / stock.perSecond);
+        out.printf(Locale.ROOT, "CPU per 1,000 mails, James + Cassandra: stock %.2f s, MtaStsRemoteDelivery %.2f s"
+                + " (ratio %.3f)%n", stock.perThousand(stock.jamesCpu + stock.cassandraCpu),
+                mtaSts.perThousand(mtaSts.jamesCpu + mtaSts.cassandraCpu),
+                (mtaSts.perThousand(mtaSts.jamesCpu + mtaSts.cassandraCpu))
+                        / stock.perThousand(stock.jamesCpu + stock.cassandraCpu));
         out.println("latency the policy check adds per delivery attempt: timer mtaSts.policyCheck around the"
                 + " mailet's MTA-STS decision (WebAdmin /metrics):");
         out.println("  " + mtaSts.policyCheck.describe());

@@ -178,6 +178,11 @@ final class DemoJames {
         }
     }
 
+    /** The pid of the running James (bin/james-mta-sts writes it to JAMES_MTA_STS_HOME/james.pid), or -1. */
+    long pid() {
+        return ProcessCpu.pidFrom(home.resolve("james.pid"));
+    }
+
     void stop() throws IOException, InterruptedException {
         run(List.of(root.resolve("bin/james-mta-sts").toString(), "stop"));
     }

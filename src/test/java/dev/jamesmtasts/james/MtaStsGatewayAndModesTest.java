@@ -113,7 +113,7 @@ class MtaStsGatewayAndModesTest {
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("lerr.test").isEmpty());
             DeliveryAttemptReport r = RecordingListener.forDomain("lerr.test").get(0);
             assertThat(r.verdict()).isEqualTo(Verdict.LOOKUP_ERROR);
-            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.DELIVERED);
+            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.DeliveryOutcome.DELIVERED);
         }
     }
 

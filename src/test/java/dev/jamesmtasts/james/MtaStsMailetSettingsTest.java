@@ -95,7 +95,7 @@ class MtaStsMailetSettingsTest {
 
     @Test
     void strictViewRequiresTlsAndStripsSslTrust() {
-        OverlayMailetConfig strict = MtaStsRemoteDelivery.strictView(config("startTLS", "false",
+        OverlayMailetConfig strict = DeliverySessions.strictView(config("startTLS", "false",
                 "verifyServerIdentity", "false", "mail.smtp.ssl.trust", "*", "mail.smtp.starttls.required", "false"));
         assertThat(strict.getInitParameter("mail.smtp.ssl.trust")).isNull();
         assertThat(strict.getInitParameter("startTLS")).isEqualTo("true");

@@ -104,7 +104,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("impostor.test").isEmpty());
             DeliveryAttemptReport first = RecordingListener.forDomain("impostor.test").get(0);
             assertThat(first.verdict()).isEqualTo(Verdict.ENFORCED_DEFERRED);
-            assertThat(first.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.TEMPORARY_FAILURE);
+            assertThat(first.outcome()).isEqualTo(DeliveryAttemptReport.DeliveryOutcome.TEMPORARY_FAILURE);
             assertThat(first.mx()).extracting(MxResult::host, MxResult::matched)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple("mx.attacker.test", false));
             assertThat(impostor.connections()).isZero();
@@ -114,7 +114,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> real.received().size() == 1);
             assertThat(real.received().get(0).tls).isTrue();
             assertThat(impostor.received()).isEmpty();
-            assertThat(RecordingListener.forDomain("impostor.test"))
+            assertThat(RecordingListener.awaitDelivered("impostor.test", WAIT))
                     .extracting(DeliveryAttemptReport::verdict).last().isEqualTo(Verdict.ENFORCED_DELIVERED);
         }
     }
@@ -250,7 +250,7 @@ class MtaStsRemoteDeliveryTest {
             policies.put("change.test", InMemoryPolicies.policy(Mode.ENFORCE, "*.old.change.test"));
 
             await().atMost(WAIT).until(() -> mx.received().size() == 1);
-            List<DeliveryAttemptReport> reports = RecordingListener.forDomain("change.test");
+            List<DeliveryAttemptReport> reports = RecordingListener.awaitDelivered("change.test", WAIT);
             assertThat(reports.get(reports.size() - 1).verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
             assertThat(reports.get(reports.size() - 1).attempt()).isGreaterThan(1);
             assertThat(policies.lookups("change.test")).isEqualTo(reports.size());
@@ -292,7 +292,7 @@ class MtaStsRemoteDeliveryTest {
             await().atMost(WAIT).until(() -> !RecordingListener.forDomain("dnsfail.test").isEmpty());
             DeliveryAttemptReport r = RecordingListener.forDomain("dnsfail.test").get(0);
             assertThat(r.verdict()).isEqualTo(Verdict.LOOKUP_ERROR);
-            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.Outcome.TEMPORARY_FAILURE);
+            assertThat(r.outcome()).isEqualTo(DeliveryAttemptReport.DeliveryOutcome.TEMPORARY_FAILURE);
             assertThat(r.mx()).isEmpty();
             assertThat(mx.connections()).isZero();
 
@@ -313,8 +313,8 @@ class MtaStsRemoteDeliveryTest {
 
             await().atMost(WAIT).until(() -> primary.received().size() == 1);
             assertThat(backup.received()).isEmpty();
-            DeliveryAttemptReport r = RecordingListener.forDomain("local-enforce.test").get(0);
-            assertThat(r.policySource()).isEqualTo(DeliveryAttemptReport.PolicySource.LOCAL_OVERRIDE);
+            DeliveryAttemptReport r = RecordingListener.awaitDelivered("local-enforce.test", WAIT).get(0);
+            assertThat(r.policyOrigin()).isEqualTo(DeliveryAttemptReport.PolicyOrigin.LOCAL_OVERRIDE);
             assertThat(r.verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
             assertThat(policies.lookups("local-enforce.test")).isZero();
         }
@@ -329,7 +329,7 @@ class MtaStsRemoteDeliveryTest {
             james.send("alice@sender.test", "off", "bob@off.test");
 
             await().atMost(WAIT).until(() -> plain.received().size() == 1);
-            assertThat(RecordingListener.forDomain("off.test").get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
+            assertThat(RecordingListener.awaitDelivered("off.test", WAIT).get(0).verdict()).isEqualTo(Verdict.NO_POLICY);
         }
     }
 

@@ -34,13 +34,13 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
  *       recorded.</li>
  * </ul>
  */
-class PolicyAwareDelivrerToHost extends MailDelivrerToHost {
+class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
     private final MailDelivrerToHost strict;
     private final boolean startTlsConfigured;
     /** False when the usual session uses the administrator's own TLS settings: nothing observed there. */
     private final boolean usualObserved;
 
-    PolicyAwareDelivrerToHost(RemoteDeliveryConfiguration normal, RemoteDeliveryConfiguration strictConfiguration,
+    PolicyAwareMailDelivrerToHost(RemoteDeliveryConfiguration normal, RemoteDeliveryConfiguration strictConfiguration,
                               MailetContext context, boolean usualObserved) {
         super(normal, context);
         this.strict = new MailDelivrerToHost(strictConfiguration, context);

@@ -1,0 +1,63 @@
+package dev.jamesmtasts.james;
+
+import dev.jamesmtasts.james.AttemptContext.Application;
+import dev.jamesmtasts.james.DeliveryAttemptReport.PolicyOrigin;
+import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
+import dev.jamesmtasts.mtasts.StsPolicy;
+
+/**
+ * What {@link PolicyDecider} decided for one delivery attempt: how the policy (if any) is applied,
+ * where it came from, and why. Immutable.
+ *
+ * <p>The reason is kept in parts (a constant head, the cache's own reason, a constant tail) and
+ * joined only when read, after the attempt: the decision itself, which James times as
+ * {@code mtaSts.policyCheck}, builds no string.
+ */
+final class AttemptDecision {
+    final Application application;
+    /** The policy applied or observed, or null. */
+    final StsPolicy policy;
+    final PolicyOrigin origin;
+    /** The TXT record id of a published policy, or null. */
+    final String policyId;
+    /** The verdict known before delivering (no policy, gateway, lookup error), or null. */
+    final Verdict fixedVerdict;
+    /** True when the attempt is deferred without connecting (lookup error, {@code mtaStsOnLookupError=defer}). */
+    final boolean defer;
+    private final String reasonHead;
+    private final String reasonDetail;
+    private final String reasonTail;
+
+    AttemptDecision(Application application, StsPolicy policy, PolicyOrigin origin, String policyId,
+                    Verdict fixedVerdict, boolean defer, String reasonHead, String reasonDetail, String reasonTail) {
+        this.application = application;
+        this.policy = policy;
+        this.origin = origin;
+        this.policyId = policyId;
+        this.fixedVerdict = fixedVerdict;
+        this.defer = defer;
+        this.reasonHead = reasonHead;
+        this.reasonDetail = reasonDetail;
+        this.reasonTail = reasonTail;
+    }
+
+    /**
+     * No policy applies: deliver as RemoteDelivery does. The reason is {@code head} alone when
+     * {@code detail} is null (a constant decision), else {@code head + detail}.
+     */
+    static AttemptDecision none(Verdict verdict, String reasonHead, String reasonDetail) {
+        return new AttemptDecision(Application.NONE, null, PolicyOrigin.NONE, null, verdict, false, reasonHead,
+                reasonDetail, reasonDetail == null ? null : "");
+    }
+
+    /** Why, in words (the report's reason): the head alone when there is no tail, else head + detail + tail. */
+    String reason() {
+        return reasonTail == null ? reasonHead : reasonHead + reasonDetail + reasonTail;
+    }
+
+    @Override
+    public String toString() {
+        return application + " " + origin + (fixedVerdict == null ? "" : " " + fixedVerdict)
+                + (defer ? " defer" : "") + ": " + reason();
+    }
+}

@@ -1,0 +1,98 @@
+package dev.jamesmtasts.james;
+
+import java.time.Duration;
+import java.util.Date;
+import java.util.List;
+
+import javax.mail.MessagingException;
+
+import org.apache.james.queue.api.MailPrioritySupport;
+import org.apache.james.queue.api.MailQueue;
+import org.apache.james.transport.mailets.remote.delivery.Bouncer;
+import org.apache.james.transport.mailets.remote.delivery.Delay;
+import org.apache.james.transport.mailets.remote.delivery.DeliveryRetriesHelper;
+import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
+import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
+import org.apache.mailet.Attribute;
+import org.apache.mailet.AttributeValue;
+import org.apache.mailet.Mail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
+
+/**
+ * What follows a failed attempt, as James 3.8.1's {@code DeliveryRunnable} does it
+ * ({@code handleTemporaryFailure}/{@code handlePermanentFailure}, which are private there): the
+ * retry count in James's own attribute ({@link DeliveryRetriesHelper}), the next delay from the
+ * configured {@code delayTime} list and, past its end, James's {@link Delay#DEFAULT_DELAY_TIME};
+ * after {@code maxRetries} a bounce through James's {@link Bouncer}. Only the bounce text differs:
+ * it says why in words, with the per-MX MTA-STS reasons under enforce.
+ */
+final class RetryOrBounce {
+    private static final Logger LOGGER = LoggerFactory.getLogger(RetryOrBounce.class);
+
+    private final RemoteDeliveryConfiguration configuration;
+    private final MailQueue queue;
+    private final Bouncer bouncer;
+
+    RetryOrBounce(RemoteDeliveryConfiguration configuration, MailQueue queue, Bouncer bouncer) {
+        this.configuration = configuration;
+        this.queue = queue;
+        this.bouncer = bouncer;
+    }
+
+    void permanentFailure(Mail mail, ExecutionResult result) {
+        mail.setAttribute(new Attribute(Bouncer.IS_DELIVERY_PERMANENT_ERROR, AttributeValue.of(true)));
+        bouncer.bounce(mail, result.getException().orElse(null));
+    }
+
+    void temporaryFailure(Mail mail, ExecutionResult result, DeliveryAttemptReport report, AttemptDecision decision,
+                          AttemptContext context) throws MailQueue.MailQueueException {
+        if (!Mail.ERROR.equals(mail.getState())) {
+            mail.setState(Mail.ERROR);
+            DeliveryRetriesHelper.initRetries(mail);
+            mail.setLastUpdated(new Date());
+        }
+        mail.setAttribute(new Attribute(Bouncer.IS_DELIVERY_PERMANENT_ERROR, AttributeValue.of(false)));
+        int retries = DeliveryRetriesHelper.retrieveRetries(mail);
+        if (retries < configuration.getMaxRetries()) {
+            DeliveryRetriesHelper.incrementRetries(mail);
+            mail.setLastUpdated(new Date());
+            if (configuration.isUsePriority()) {
+                mail.setAttribute(MailPrioritySupport.LOW_PRIORITY_ATTRIBUTE);
+            }
+            queue.enQueue(mail, nextDelay(configuration.getDelayTimes(), retries + 1));
+            return;
+        }
+        MessagingException bounce = bounceReason(report, decision, context, retries, result);
+        LOGGER.info("Bouncing {} after {} retries: {}", mail.getName(), retries, bounce.getMessage());
+        bouncer.bounce(mail, bounce);
+    }
+
+    private static MessagingException bounceReason(DeliveryAttemptReport report, AttemptDecision decision,
+                                                   AttemptContext context, int retries, ExecutionResult result) {
+        String domain = report.domain();
+        if (report.verdict() == Verdict.ENFORCED_DEFERRED && context.anySkipped()) {
+            return new MessagingException("Delivery to " + domain + " was refused by this server because the "
+                    + "domain's MTA-STS policy (RFC 8461, mode enforce, mx " + decision.policy.mx()
+                    + ") could not be satisfied after " + (retries + 1) + " attempts: no MX host accepted the "
+                    + "mail over a verified TLS connection. Per MX host: " + context.failureSummary());
+        }
+        if (report.verdict() == Verdict.LOOKUP_ERROR) {
+            return new MessagingException("Delivery to " + domain + " was deferred " + (retries + 1)
+                    + " times because its MTA-STS policy could not be looked up: " + decision.reason());
+        }
+        Exception cause = result.getException().orElse(null);
+        return new MessagingException("Too many retries failure. Bouncing after " + retries + " retries. "
+                + (cause == null || cause.getMessage() == null ? "" : cause.getMessage()));
+    }
+
+    /** DeliveryRunnable.getNextDelay of James 3.8.1: the n-th configured delay, then James's default. */
+    static Duration nextDelay(List<Duration> delays, int retryCount) {
+        if (retryCount > delays.size()) {
+            return Delay.DEFAULT_DELAY_TIME;
+        }
+        return delays.get(retryCount - 1);
+    }
+}
