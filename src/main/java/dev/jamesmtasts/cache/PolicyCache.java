@@ -139,7 +139,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     public CacheResult get(String domain) {
         String d;
         try {
-            d = normalize(domain);
+            d = Domains.normalize(domain); // returns a lower-case LDH name as it is (the common case)
         } catch (IllegalArgumentException e) {
             return metrics.got(CacheResult.error("invalid domain: " + e.getMessage()));
         }
@@ -161,21 +161,6 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
             }
         }
         return metrics.got(flights.get(d));
-    }
-
-    /** Already-normalized names (the common case) skip the IDN conversion. */
-    private static String normalize(String domain) {
-        if (domain != null && Domains.isLdhDomain(domain)) {
-            boolean lower = true;
-            for (int i = 0; i < domain.length() && lower; i++) {
-                char c = domain.charAt(i);
-                lower = c < 'A' || c > 'Z';
-            }
-            if (lower) {
-                return domain;
-            }
-        }
-        return Domains.normalize(domain);
     }
 
     /**
