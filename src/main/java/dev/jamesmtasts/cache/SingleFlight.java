@@ -130,13 +130,16 @@ final class SingleFlight {
             return;
         }
         Runnable task = () -> {
+            CacheResult r = null;
             try {
-                runFlight(domain, mine, false);
+                r = lookUp(domain, false);
             } finally {
                 if (permit) {
-                    // only now: a lookup left running after its callers timed out still holds its permit
+                    // only now (a lookup left running after its callers timed out still holds its permit),
+                    // and before the flight lands, so that its callers find the permit free again
                     limiter.release();
                 }
+                completeFlight(domain, mine, r != null ? r : CacheResult.error("internal error"));
             }
         };
         try {
@@ -162,24 +165,32 @@ final class SingleFlight {
     CacheResult runFlight(String domain, CompletableFuture<CacheResult> mine, boolean background) {
         CacheResult r = null;
         try {
-            r = lookup.apply(domain);
-            return r;
-        } catch (RuntimeException ex) {
-            if (background) {
-                metrics.revalidationFailures.inc();
-            }
-            LOG.error("MTA-STS cache {} for {} failed", background ? "background revalidation" : "get", domain, ex);
-            r = CacheResult.error("internal error: " + ex);
+            r = lookUp(domain, background);
             return r;
         } finally {
             completeFlight(domain, mine, r != null ? r : CacheResult.error("internal error"));
         }
     }
 
+    /** The lookup of one flight; an exception is logged and becomes ERROR. */
+    private CacheResult lookUp(String domain, boolean background) {
+        try {
+            return lookup.apply(domain);
+        } catch (RuntimeException ex) {
+            if (background) {
+                metrics.revalidationFailures.inc();
+            }
+            LOG.error("MTA-STS cache {} for {} failed", background ? "background revalidation" : "get", domain, ex);
+            return CacheResult.error("internal error: " + ex);
+        }
+    }
+
     /** Completes a claimed flight with {@code result} without running it (e.g. it could not be started). */
     void completeFlight(String domain, CompletableFuture<CacheResult> mine, CacheResult result) {
-        mine.complete(result);
+        // removed before completed: a caller woken by the result that gets again must find no flight
+        // (the landed one) to join, but start a new one
         flights.remove(domain, mine);
+        mine.complete(result);
     }
 
     boolean inFlight(String domain) {
