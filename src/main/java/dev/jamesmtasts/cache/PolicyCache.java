@@ -34,6 +34,12 @@ import dev.jamesmtasts.mtasts.PolicySource;
  *   <li>The body is re-fetched at least every max_age/2 even with an unchanged id.</li>
  *   <li>Concurrent gets of one domain that need DNS/HTTPS or the store share one flight: one TXT
  *       lookup, one fetch.</li>
+ *   <li>Bounded work: a get waits for a flight at most {@code flightTimeout}, also the get that started
+ *       it (the lookup runs on the lookup executor and goes on in the background; the get answers a
+ *       {@link CacheResult.Bound#FLIGHT_TIMEOUT} ERROR). At most {@code maxConcurrentLookups} cold
+ *       lookups (nothing in memory could answer) run at once; beyond, a get answers a
+ *       {@link CacheResult.Bound#LOOKUP_CAP} ERROR at once. A near hit or a stale answer never waits
+ *       for either (see {@link SingleFlight}, {@link LookupLimiter}).</li>
  * </ul>
  *
  * <p><b>Stale-while-revalidate</b> (when {@code idCheckInterval} &gt; 0). A get never waits for DNS,
