@@ -20,6 +20,10 @@ final class CacheMetrics {
     final Counter revalidations;
     final Counter revalidationFailures;
     final Counter revalidationsRejected;
+    /** First lookups not started because {@code cache.maxConcurrentLookups} were running (busy ERROR). */
+    final Counter lookupsRejected;
+    /** Gets that stopped waiting for a lookup at the flight time-out (the lookup went on in the background). */
+    final Counter lookupsTimedOut;
     final Timer fetchLatency;
     final Timer recordLookupLatency;
 
@@ -38,6 +42,8 @@ final class CacheMetrics {
         revalidations = r.counter("mtasts.cache.revalidate.started");
         revalidationFailures = r.counter("mtasts.cache.revalidate.failed");
         revalidationsRejected = r.counter("mtasts.cache.revalidate.rejected");
+        lookupsRejected = r.counter("mtasts.cache.lookup.rejected");
+        lookupsTimedOut = r.counter("mtasts.cache.lookup.timedout");
         fetchLatency = r.timer("mtasts.fetch.latency");
         recordLookupLatency = r.timer("mtasts.record.latency");
         r.gauge("mtasts.cache.near.hitratio", () -> new RatioGauge() {

@@ -27,7 +27,10 @@ import dev.jamesmtasts.mtasts.SettingException;
  *   <tr><td>lastUseWriteInterval</td><td>1 h: at most one last_use write per domain per node per interval</td></tr>
  *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch (a stored backoff
  *       row), and after a failed re-fetch of a cached policy (per node, in memory)</td></tr>
- *   <tr><td>flightTimeout</td><td>2 min: bound on a get waiting for a DNS/HTTPS lookup in flight</td></tr>
+ *   <tr><td>flightTimeout</td><td>2 min: bound on a get waiting for a DNS/HTTPS lookup in flight, its own
+ *       included (the lookup then goes on in the background and fills the cache for the next attempt)</td></tr>
+ *   <tr><td>maxConcurrentLookups</td><td>8: first lookups (domains not in this node's near cache) running
+ *       at once on this node; beyond it a get of such a domain answers a "busy" ERROR at once</td></tr>
  *   <tr><td>refreshInterval</td><td>24 h between refresh rounds</td></tr>
  *   <tr><td>staleAfter</td><td>12 h: a policy whose id was not checked for this long is refreshed</td></tr>
  *   <tr><td>deleteUnusedAfter</td><td>180 days: rows unused for this long are deleted</td></tr>
@@ -64,6 +67,7 @@ public final class CacheSettings {
     public static final DurationRange DELETE_UNUSED_AFTER = DurationRange.positive();
     public static final IntRange REFRESH_CONCURRENCY = IntRange.between(1, 1024);
     public static final DurationRange REFRESH_WINDOW = DurationRange.nonNegative();
+    public static final IntRange MAX_CONCURRENT_LOOKUPS = IntRange.between(1, 1024);
     private static final DurationRange POSITIVE = DurationRange.positive();
     private static final DurationRange NON_NEGATIVE = DurationRange.nonNegative();
     /** Cassandra TTLs and the due-bucket arithmetic are whole seconds. */
@@ -79,6 +83,7 @@ public final class CacheSettings {
     private final Duration lastUseWriteInterval;
     private final Duration backoff;
     private final Duration flightTimeout;
+    private final int maxConcurrentLookups;
     private final Duration refreshInterval;
     private final Duration staleAfter;
     private final Duration deleteUnusedAfter;
@@ -99,6 +104,7 @@ public final class CacheSettings {
         lastUseWriteInterval = b.lastUseWriteInterval;
         backoff = b.backoff;
         flightTimeout = b.flightTimeout;
+        maxConcurrentLookups = b.maxConcurrentLookups;
         refreshInterval = b.refreshInterval;
         staleAfter = b.staleAfter;
         deleteUnusedAfter = b.deleteUnusedAfter;
@@ -130,6 +136,7 @@ public final class CacheSettings {
         b.lastUseWriteInterval = lastUseWriteInterval;
         b.backoff = backoff;
         b.flightTimeout = flightTimeout;
+        b.maxConcurrentLookups = maxConcurrentLookups;
         b.refreshInterval = refreshInterval;
         b.staleAfter = staleAfter;
         b.deleteUnusedAfter = deleteUnusedAfter;
@@ -152,6 +159,7 @@ public final class CacheSettings {
     public Duration lastUseWriteInterval() { return lastUseWriteInterval; }
     public Duration backoff() { return backoff; }
     public Duration flightTimeout() { return flightTimeout; }
+    public int maxConcurrentLookups() { return maxConcurrentLookups; }
     public Duration refreshInterval() { return refreshInterval; }
     public Duration staleAfter() { return staleAfter; }
     public Duration deleteUnusedAfter() { return deleteUnusedAfter; }
@@ -167,6 +175,7 @@ public final class CacheSettings {
         return "CacheSettings{keyspace=" + keyspace + ", replication=" + replication + ", storeTimeout=" + storeTimeout
                 + ", nearCacheSize=" + nearCacheSize + ", nearCacheTtl=" + nearCacheTtl + ", idCheckInterval="
                 + idCheckInterval + ", lastUseWriteInterval=" + lastUseWriteInterval + ", backoff=" + backoff
+                + ", flightTimeout=" + flightTimeout + ", maxConcurrentLookups=" + maxConcurrentLookups
                 + ", refreshInterval=" + refreshInterval + ", staleAfter=" + staleAfter + ", deleteUnusedAfter="
                 + deleteUnusedAfter + ", refreshConcurrency=" + refreshConcurrency + ", refreshWindow=" + refreshWindow
                 + ", refreshJitter=" + refreshJitter + ", leaseTtl=" + leaseTtl + ", dueBucket=" + dueBucket
@@ -187,6 +196,7 @@ public final class CacheSettings {
         private Duration lastUseWriteInterval = Duration.ofHours(1);
         private Duration backoff = Duration.ofMinutes(5);
         private Duration flightTimeout = Duration.ofMinutes(2);
+        private int maxConcurrentLookups = 8;
         private Duration refreshInterval = Duration.ofHours(24);
         private Duration staleAfter = Duration.ofHours(12);
         private Duration deleteUnusedAfter = Duration.ofDays(180);
@@ -234,6 +244,10 @@ public final class CacheSettings {
         }
         public Builder backoff(Duration v) { backoff = BACKOFF.check("backoff", v); return this; }
         public Builder flightTimeout(Duration v) { flightTimeout = POSITIVE.check("flightTimeout", v); return this; }
+        public Builder maxConcurrentLookups(int v) {
+            maxConcurrentLookups = MAX_CONCURRENT_LOOKUPS.check("maxConcurrentLookups", v);
+            return this;
+        }
         public Builder refreshInterval(Duration v) { refreshInterval = REFRESH_INTERVAL.check("refreshInterval", v); return this; }
         public Builder staleAfter(Duration v) { staleAfter = STALE_AFTER.check("staleAfter", v); return this; }
         public Builder deleteUnusedAfter(Duration v) { deleteUnusedAfter = DELETE_UNUSED_AFTER.check("deleteUnusedAfter", v); return this; }

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.BiConsumer;
 
 import com.codahale.metrics.MetricRegistry;
@@ -33,6 +34,12 @@ import dev.jamesmtasts.mtasts.PolicySource;
  *   <li>The body is re-fetched at least every max_age/2 even with an unchanged id.</li>
  *   <li>Concurrent gets of one domain that need DNS/HTTPS or the store share one flight: one TXT
  *       lookup, one fetch.</li>
+ *   <li>Bounded work: a get waits for a flight at most {@code flightTimeout}, also the get that started
+ *       it (the lookup runs on the lookup executor and goes on in the background; the get answers a
+ *       {@link CacheResult.Bound#FLIGHT_TIMEOUT} ERROR). At most {@code maxConcurrentLookups} cold
+ *       lookups (nothing in memory could answer) run at once; beyond, a get answers a
+ *       {@link CacheResult.Bound#LOOKUP_CAP} ERROR at once. A near hit or a stale answer never waits
+ *       for either (see {@link SingleFlight}, {@link LookupLimiter}).</li>
  * </ul>
  *
  * <p><b>Stale-while-revalidate</b> (when {@code idCheckInterval} &gt; 0). A get never waits for DNS,
@@ -80,6 +87,9 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private final NearCache near;
     private final PolicyLookup lookup;
     private final SingleFlight flights;
+    /** Runs the synchronous lookups, so that a delivery thread waits for one at most flightTimeout. */
+    private final ThreadPoolExecutor lookupExecutor;
+    private final LookupLimiter limiter;
     /** Null when idCheckInterval is 0: then every get that is not a plain near hit checks synchronously. */
     private final Revalidator revalidator;
     /** The per-row step of refresh rounds and of {@link #refresh}; shared with the refreshers made here. */
@@ -101,10 +111,13 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         LivePolicySource live = new LivePolicySource(source, metrics);
         PolicyDecisions decisions = new PolicyDecisions(settings);
         this.lookup = new PolicyLookup(store, live, decisions, near, settings, clock, metrics);
-        this.flights = new SingleFlight(lookup::lookUp, settings.flightTimeout(), metrics);
+        this.limiter = new LookupLimiter(settings.maxConcurrentLookups());
+        this.lookupExecutor = SingleFlight.lookupExecutor(this.nodeId, settings.maxConcurrentLookups());
+        this.flights = new SingleFlight(lookup::lookUp, settings.flightTimeout(), metrics, lookupExecutor, limiter);
         this.revalidator = settings.idCheckInterval().toMillis() > 0 ? new Revalidator(flights, metrics, this.nodeId) : null;
         this.refreshStep = new RefreshStep(store, live, decisions, near, settings, clock, metrics);
         registry.gauge("mtasts.cache.near.size", () -> near::size);
+        registry.gauge("mtasts.cache.lookup.running", () -> limiter::running);
     }
 
     /** Creates the schema if needed, then the cache. The session stays owned by the caller. */
@@ -145,6 +158,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         }
         long now = clock.millis();
         NearEntry e = near.get(d);
+        boolean cold = true;
         if (e != null) {
             if (lookup.nearFresh(e, now)) {
                 CacheResult known = lookup.answerWithoutLookup(d, e, now);
@@ -153,14 +167,16 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                     return metrics.got(known);
                 }
             }
-            if (revalidator != null) {
-                CacheResult stillValid = lookup.answerWhileChecking(e, now);
-                if (stillValid != null) {
+            CacheResult stillValid = lookup.answerWhileChecking(e, now);
+            if (stillValid != null) {
+                if (revalidator != null) {
                     return metrics.got(answerWhileRevalidating(d, stillValid));
                 }
+                cold = false; // idCheckInterval 0: a synchronous check of a domain known here, no permit needed
             }
         }
-        return metrics.got(flights.get(d));
+        // a cold lookup (nothing here could answer now) counts against cache.maxConcurrentLookups
+        return metrics.got(flights.get(d, cold));
     }
 
     /**
@@ -237,6 +253,11 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         return flights.inFlight(domain);
     }
 
+    /** Cold lookups running now (held permits of cache.maxConcurrentLookups). */
+    int coldLookupsRunning() {
+        return limiter.running();
+    }
+
     /** True when the background revalidation executor has been shut down and its threads are gone. */
     boolean revalidatorTerminated() {
         return revalidator == null || revalidator.terminated();
@@ -263,5 +284,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         if (revalidator != null) {
             revalidator.close();
         }
+        // lookups whose callers already gave up (flight time-out): no one waits for them any more
+        lookupExecutor.shutdownNow();
     }
 }

@@ -129,6 +129,13 @@ final class MtaStsKeys {
             duration("cache.backoff", CACHE.backoff(), CacheSettings.BACKOFF,
                     (v, d) -> v.cache.backoff(d),
                     "After a failed fetch, no new fetch for that domain before this (RFC 8461 §3.3)."),
+            integer("cache.maxConcurrentLookups", CACHE.maxConcurrentLookups(), CacheSettings.MAX_CONCURRENT_LOOKUPS,
+                    (v, n) -> v.cache.maxConcurrentLookups(n),
+                    "First lookups (domains not yet in this node's memory: DNS, policy host, HTTPS) running at "
+                    + "once on this node. Beyond it, mail to another new domain is deferred at once (a temporary "
+                    + "failure, retried later) while mail to known domains keeps flowing, so that slow or hostile "
+                    + "new domains cannot hold every delivery thread. Raise it when mtasts.cache.lookup.rejected "
+                    + "grows with well-behaved domains."),
 
             // ---- refresher: proactive refresh (RFC 8461 §5.1) ----
             bool("refresher.enabled", true,

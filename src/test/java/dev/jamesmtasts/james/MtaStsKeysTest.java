@@ -100,6 +100,7 @@ class MtaStsKeysTest {
         m.put("cache.idCheckInterval", new Reaches("0s", c -> c.cacheSettings().idCheckInterval(), Duration.ZERO));
         m.put("cache.lastUseWriteInterval", new Reaches("2h", c -> c.cacheSettings().lastUseWriteInterval(), Duration.ofHours(2)));
         m.put("cache.backoff", new Reaches("10m", c -> c.cacheSettings().backoff(), Duration.ofMinutes(10)));
+        m.put("cache.maxConcurrentLookups", new Reaches("3", c -> c.cacheSettings().maxConcurrentLookups(), 3));
         m.put("refresher.enabled", new Reaches("False", MtaStsConfiguration::refresherEnabled, false));
         m.put("refresher.interval", new Reaches("12h", c -> c.cacheSettings().refreshInterval(), Duration.ofHours(12)));
         m.put("refresher.staleAfter", new Reaches("6h", c -> c.cacheSettings().staleAfter(), Duration.ofHours(6)));
@@ -135,6 +136,7 @@ class MtaStsKeysTest {
         m.put("cache.idCheckInterval", List.of("PT-1S", ""));
         m.put("cache.lastUseWriteInterval", List.of("PT-1S"));
         m.put("cache.backoff", List.of("0s"));
+        m.put("cache.maxConcurrentLookups", List.of("0", "1025", "eight"));
         m.put("refresher.enabled", List.of("on"));
         m.put("refresher.interval", List.of("0s", "often"));
         m.put("refresher.staleAfter", List.of("0s"));
@@ -157,6 +159,7 @@ class MtaStsKeysTest {
         m.put("cache.nearCacheTtl", List.of("0s"));
         m.put("cache.lastUseWriteInterval", List.of("0s"));
         m.put("cache.backoff", List.of("1ms"));
+        m.put("cache.maxConcurrentLookups", List.of("1", "1024"));
         m.put("refresher.interval", List.of("1ms"));
         m.put("refresher.staleAfter", List.of("1ms"));
         m.put("refresher.deleteUnusedAfter", List.of("1ms"));
