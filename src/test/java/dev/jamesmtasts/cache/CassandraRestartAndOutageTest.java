@@ -61,7 +61,8 @@ class CassandraRestartAndOutageTest {
     void outageThenRecoveryThenRestartWithoutRefetch() {
         MutableClock clock = MutableClock.now();
         FakePolicySource source = new FakePolicySource();
-        CacheSettings settings = CacheSettings.defaults(); // keyspace mta_sts on this node of its own
+        // keyspace mta_sts on this node of its own; defer: a new domain waits for the store (StoreOutageTest: live)
+        CacheSettings settings = CacheSettings.builder().onStoreOutage(CacheSettings.StoreOutage.DEFER).build();
         StsPolicy enforced = enforce("mx.enforced.example");
         StsPolicy testing = policy(StsPolicy.Mode.TESTING, 86400, "mx.testing.example");
         source.publish("enforced.example", "e1", enforced);
