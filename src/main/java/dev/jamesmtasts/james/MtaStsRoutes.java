@@ -13,6 +13,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.common.net.UrlEscapers;
 
+import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.cache.StoredPolicyView;
 
 import spark.Request;
@@ -38,6 +39,7 @@ import spark.Service;
  *       {@code {"status":"degraded","checks":[{"componentName":"MTA-STS policy store",
  *       "escapedComponentName":"MTA-STS%20policy%20store","status":"degraded","cause":"..."}]}}.</li>
  * </ul>
+ * While Cassandra cannot be reached the policy operations answer 503 with the store's error.
  * A policy row is a JSON object in the shape of {@link StoredPolicyView}, the same as
  * {@code mta-sts cache show --json} prints ({@code mx} a list, {@code max_age} a number).
  */
@@ -79,6 +81,12 @@ public class MtaStsRoutes implements Routes {
         service.get(BASE + "/health", (req, res) -> {
             Result r = health.result();
             return json(res, r.isUnHealthy() ? 503 : 200, healthBody(r));
+        });
+        // Cassandra unreachable: the admin operations need it (GET /mta-sts/health says since when)
+        service.exception(StoreException.class, (e, req, res) -> {
+            res.status(503);
+            res.type("application/json");
+            res.body(errorBody(503, e.getMessage()));
         });
         service.exception(IllegalArgumentException.class, (e, req, res) -> {
             res.status(400);
