@@ -31,7 +31,8 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  * degraded, and an enforce domain published by the test DNS and HTTPS servers is still enforced
  * ({@code cache.onStoreOutage=live}: impostor MX refused, the real MX gets the mail over TLS). Then a
  * Cassandra node is started on that port (bin/cassandra, data under target/): the extension connects by
- * itself, health turns healthy and the policy learnt meanwhile is written to the store.
+ * itself, health turns healthy and the policy learnt meanwhile is written to the store. Then the node
+ * stops mid-run and starts again: the same cycle, with the session James already had.
  */
 class MtaStsStoreOutageTest {
     private static final Duration WAIT = Duration.ofSeconds(40);
@@ -104,19 +105,45 @@ class MtaStsStoreOutageTest {
 
             // 4. The policy learnt during the outage is written to the store.
             try (CqlSession session = node.newSession()) {
-                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).until(() -> policyRow(session) != null);
-                Row row = policyRow(session);
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> policyRow(session, "outage.test") != null);
+                Row row = policyRow(session, "outage.test");
                 assertThat(row.getString("mode")).isEqualTo("enforce");
                 assertThat(row.getString("record_id")).isEqualTo("20261202");
             }
             // fetched once, during the outage: writing it back needed no new fetch
             assertThat(bed.https().requests("mta-sts.outage.test")).isEqualTo(1);
+
+            // 5. Cassandra stops mid-run: the watch notices without any mail flowing, and a domain new to
+            //    this node is still looked up live and delivered over verified TLS.
+            node.stop();
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).until(() -> !storeAvailable());
+            assertThat(get(james, "/mta-sts/health").body()).startsWith("{\"status\":\"degraded\"");
+            bed.publish("later.test", "20261203", POLICY.replace("mx.outage.test", "mx.later.test"));
+            try (TestSmtpReceiver later = e2e.tls("mx.later.test")) {
+                james.mx("later.test", "mx.later.test:" + later.port());
+                james.send("alice@sender.test", "mid-run outage", "carol@later.test");
+                await().atMost(WAIT).until(() -> later.received().size() == 1);
+                assertThat(later.received().get(0).tls).isTrue();
+            }
+            await().atMost(WAIT).until(() -> !RecordingListener.forDomain("later.test").isEmpty());
+            assertThat(RecordingListener.forDomain("later.test").get(0).verdict()).isEqualTo(Verdict.ENFORCED_DELIVERED);
+
+            // 6. Cassandra is back: the same session reconnects, health turns healthy, the policy is written.
+            node.start();
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(MtaStsStoreOutageTest::storeAvailable);
+            assertThat(get(james, "/mta-sts/health").body()).startsWith("{\"status\":\"healthy\"");
+            try (CqlSession session = node.newSession()) {
+                await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> policyRow(session, "later.test") != null);
+                assertThat(policyRow(session, "later.test").getString("record_id")).isEqualTo("20261203");
+            }
         }
     }
 
-    private static Row policyRow(CqlSession session) {
+    private static Row policyRow(CqlSession session, String domain) {
         try {
-            return session.execute("SELECT mode, record_id FROM " + KEYSPACE + ".policies WHERE domain = 'outage.test'").one();
+            return session.execute("SELECT mode, record_id FROM " + KEYSPACE + ".policies WHERE domain = '" + domain + "'").one();
         } catch (RuntimeException e) { // the keyspace may not exist yet
             return null;
         }
