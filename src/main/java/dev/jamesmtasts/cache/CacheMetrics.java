@@ -15,6 +15,8 @@ final class CacheMetrics {
     final Counter nearHits;
     final Counter nearMisses;
     final Counter storeErrors;
+    /** Gets of a domain unknown in memory looked up directly because the store could not be read (cache.onStoreOutage=live). */
+    final Counter storeOutageLookups;
     /** Gets answered from a still-valid entry while its check was due (stale-while-revalidate). */
     final Counter staleAnswers;
     final Counter revalidations;
@@ -38,6 +40,7 @@ final class CacheMetrics {
         nearHits = r.counter("mtasts.cache.near.hits");
         nearMisses = r.counter("mtasts.cache.near.misses");
         storeErrors = r.counter("mtasts.cache.store.errors");
+        storeOutageLookups = r.counter("mtasts.cache.store.outageLookups");
         staleAnswers = r.counter("mtasts.cache.stale");
         revalidations = r.counter("mtasts.cache.revalidate.started");
         revalidationFailures = r.counter("mtasts.cache.revalidate.failed");

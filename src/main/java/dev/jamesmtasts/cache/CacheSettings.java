@@ -41,6 +41,8 @@ import dev.jamesmtasts.mtasts.SettingException;
  *       over after it expires</td></tr>
  *   <tr><td>dueBucket</td><td>1 h: granularity of the due-time index partitions</td></tr>
  *   <tr><td>dueShards</td><td>16: shards per due bucket (the unit of work a node leases)</td></tr>
+ *   <tr><td>onStoreOutage</td><td>{@link StoreOutage#LIVE}: what a get does for a domain this node holds
+ *       nothing about in memory while the store cannot be read (see {@link StoreOutage})</td></tr>
  * </table>
  * The body of a policy is re-fetched at least every max_age/2 even when its id is unchanged (a
  * domain owner may change a policy without changing the id); that rule has no setting.
@@ -74,6 +76,24 @@ public final class CacheSettings {
     private static final DurationRange WHOLE_SECONDS = DurationRange.atLeast(Duration.ofSeconds(1));
     private static final IntRange DUE_SHARDS = IntRange.between(1, 1024);
 
+    /**
+     * What a get does while the store (Cassandra) cannot be read and this node holds nothing in memory
+     * about the domain. Either way a valid policy held in memory is applied as usual, and a domain
+     * whose TXT lookup fails is never answered "no policy" (RFC 8461 §5.1, §10.2).
+     */
+    public enum StoreOutage {
+        /**
+         * Look the policy up directly (TXT + HTTPS, decided by the same {@link PolicyDecisions} rules as a
+         * first contact), keep it in memory, enforce it, and write it to the store once the store is back.
+         * Mail keeps flowing, protected for domains whose policy can be fetched now, at the cost of one
+         * DNS + HTTPS lookup per new domain per node. A policy stored in Cassandra but not held in this
+         * node's memory is not seen meanwhile: the domain is treated as on a first contact.
+         */
+        LIVE,
+        /** Answer ERROR (the mailet defers the mail) until the store is back: mail to new domains waits. */
+        DEFER
+    }
+
     private final String keyspace;
     private final String replication;
     private final Duration storeTimeout;
@@ -93,6 +113,7 @@ public final class CacheSettings {
     private final Duration leaseTtl;
     private final Duration dueBucket;
     private final int dueShards;
+    private final StoreOutage onStoreOutage;
 
     private CacheSettings(Builder b) {
         keyspace = b.keyspace;
@@ -114,6 +135,7 @@ public final class CacheSettings {
         leaseTtl = b.leaseTtl;
         dueBucket = b.dueBucket;
         dueShards = b.dueShards;
+        onStoreOutage = b.onStoreOutage;
     }
 
     public static CacheSettings defaults() {
@@ -146,6 +168,7 @@ public final class CacheSettings {
         b.leaseTtl = leaseTtl;
         b.dueBucket = dueBucket;
         b.dueShards = dueShards;
+        b.onStoreOutage = onStoreOutage;
         return b;
     }
 
@@ -169,6 +192,7 @@ public final class CacheSettings {
     public Duration leaseTtl() { return leaseTtl; }
     public Duration dueBucket() { return dueBucket; }
     public int dueShards() { return dueShards; }
+    public StoreOutage onStoreOutage() { return onStoreOutage; }
 
     @Override
     public String toString() {
@@ -179,7 +203,7 @@ public final class CacheSettings {
                 + ", refreshInterval=" + refreshInterval + ", staleAfter=" + staleAfter + ", deleteUnusedAfter="
                 + deleteUnusedAfter + ", refreshConcurrency=" + refreshConcurrency + ", refreshWindow=" + refreshWindow
                 + ", refreshJitter=" + refreshJitter + ", leaseTtl=" + leaseTtl + ", dueBucket=" + dueBucket
-                + ", dueShards=" + dueShards + "}";
+                + ", dueShards=" + dueShards + ", onStoreOutage=" + onStoreOutage + "}";
     }
 
     /**
@@ -206,6 +230,7 @@ public final class CacheSettings {
         private Duration leaseTtl = Duration.ofMinutes(5);
         private Duration dueBucket = Duration.ofHours(1);
         private int dueShards = 16;
+        private StoreOutage onStoreOutage = StoreOutage.LIVE;
 
         private Builder() {
         }
@@ -259,6 +284,13 @@ public final class CacheSettings {
         /** At least 1 s. */
         public Builder dueBucket(Duration v) { dueBucket = WHOLE_SECONDS.check("dueBucket", v); return this; }
         public Builder dueShards(int v) { dueShards = DUE_SHARDS.check("dueShards", v); return this; }
+        public Builder onStoreOutage(StoreOutage v) {
+            if (v == null) {
+                throw new SettingException("onStoreOutage", "must be live or defer");
+            }
+            onStoreOutage = v;
+            return this;
+        }
 
         public CacheSettings build() {
             return new CacheSettings(this);

@@ -70,6 +70,16 @@ public class MtaSts implements MtaStsMBean {
         return new java.util.TreeMap<>(all);
     }
 
+    @Override
+    public boolean isStoreAvailable() {
+        return backend.storeStatus().available();
+    }
+
+    @Override
+    public String getStoreStatus() {
+        return backend.storeStatus().reading().toString();
+    }
+
     private static String domain(String d) {
         try {
             return Domains.normalize(d);

@@ -136,6 +136,19 @@ final class MtaStsKeys {
                     + "failure, retried later) while mail to known domains keeps flowing, so that slow or hostile "
                     + "new domains cannot hold every delivery thread. Raise it when mtasts.cache.lookup.rejected "
                     + "grows with well-behaved domains."),
+            choice("cache.onStoreOutage", CACHE.onStoreOutage(),
+                    words("live", CacheSettings.StoreOutage.LIVE, "defer", CacheSettings.StoreOutage.DEFER),
+                    (v, m) -> v.cache.onStoreOutage(m),
+                    "What happens to mail for a domain this node has no policy for in memory while Cassandra "
+                    + "cannot be reached (James keeps running either way, and policies already in memory are "
+                    + "applied as usual). live: the policy is looked up directly over DNS and HTTPS, enforced, "
+                    + "kept in memory and written to Cassandra once it is back; mail keeps flowing and stays "
+                    + "protected for domains whose policy can be fetched now, at the cost of one DNS + HTTPS "
+                    + "lookup per new domain per node (a policy stored in Cassandra but not in this node's "
+                    + "memory is not seen meanwhile: the domain is treated as on a first contact). defer: mail "
+                    + "to such domains is deferred (temporary failure, retried by James) until Cassandra is "
+                    + "back; nothing goes out without the stored policy, but new domains get no mail during "
+                    + "the outage."),
 
             // ---- refresher: proactive refresh (RFC 8461 §5.1) ----
             bool("refresher.enabled", true,

@@ -101,6 +101,8 @@ class MtaStsKeysTest {
         m.put("cache.lastUseWriteInterval", new Reaches("2h", c -> c.cacheSettings().lastUseWriteInterval(), Duration.ofHours(2)));
         m.put("cache.backoff", new Reaches("10m", c -> c.cacheSettings().backoff(), Duration.ofMinutes(10)));
         m.put("cache.maxConcurrentLookups", new Reaches("3", c -> c.cacheSettings().maxConcurrentLookups(), 3));
+        m.put("cache.onStoreOutage", new Reaches("Defer", c -> c.cacheSettings().onStoreOutage(),
+                dev.jamesmtasts.cache.CacheSettings.StoreOutage.DEFER));
         m.put("refresher.enabled", new Reaches("False", MtaStsConfiguration::refresherEnabled, false));
         m.put("refresher.interval", new Reaches("12h", c -> c.cacheSettings().refreshInterval(), Duration.ofHours(12)));
         m.put("refresher.staleAfter", new Reaches("6h", c -> c.cacheSettings().staleAfter(), Duration.ofHours(6)));
@@ -137,6 +139,7 @@ class MtaStsKeysTest {
         m.put("cache.lastUseWriteInterval", List.of("PT-1S"));
         m.put("cache.backoff", List.of("0s"));
         m.put("cache.maxConcurrentLookups", List.of("0", "1025", "eight"));
+        m.put("cache.onStoreOutage", List.of("queue", ""));
         m.put("refresher.enabled", List.of("on"));
         m.put("refresher.interval", List.of("0s", "often"));
         m.put("refresher.staleAfter", List.of("0s"));

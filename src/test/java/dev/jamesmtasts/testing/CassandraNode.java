@@ -49,6 +49,35 @@ public final class CassandraNode {
                 "MTA_STS_CASSANDRA_HEAP", "768m"));
     }
 
+    /** {@link #extra} on ports free at the time of the call. */
+    public static CassandraNode extraOnFreePorts(String name) throws IOException {
+        return extra(name, freePort(), freePort(), freePort());
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Deletes the data of a stopped extra node (a fresh start: a new empty cluster). */
+    public void deleteData() throws IOException {
+        String dir = env.get("MTA_STS_CASSANDRA_DIR");
+        if (dir == null) {
+            throw new IllegalStateException("the shared node's data is never deleted");
+        }
+        deleteTree(Paths.get(dir).resolve("storage"));
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> walk = Files.walk(p)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
     public int port() {
         return port;
     }
