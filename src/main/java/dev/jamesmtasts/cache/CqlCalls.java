@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -15,15 +16,24 @@ import com.datastax.oss.driver.api.core.cql.Statement;
 
 /**
  * How every table class talks to Cassandra: asynchronous calls with a bounded timeout, failures
- * turned into {@link StoreException}, never a hang.
+ * turned into {@link StoreException}, never a hang. Each call says what kind of statement it runs
+ * ({@link #read}, {@link #write}, {@link #lwt}, {@link #serialRead}) and gets the consistency levels
+ * of {@link CacheSettings} for that kind: no statement runs at the driver's (or, with James's own
+ * session, James's) default level.
  */
 final class CqlCalls {
     private final CqlSession session;
     private final Duration timeout;
+    private final ConsistencyLevel readLevel;
+    private final ConsistencyLevel writeLevel;
+    private final ConsistencyLevel serialLevel;
 
-    CqlCalls(CqlSession session, Duration timeout) {
+    CqlCalls(CqlSession session, CacheSettings settings) {
         this.session = session;
-        this.timeout = timeout;
+        this.timeout = settings.storeTimeout();
+        this.readLevel = settings.readConsistency();
+        this.writeLevel = settings.writeConsistency();
+        this.serialLevel = settings.serialConsistency();
     }
 
     CqlSession session() {
@@ -45,15 +55,41 @@ final class CqlCalls {
         }
     }
 
-    /** Runs {@code st} (with the store timeout unless it has its own) and waits for it. */
-    AsyncResultSet get(Statement<?> st, String what) {
-        Statement<?> s = st.getTimeout() == null ? st.setTimeout(timeout) : st;
-        return execute(session, s, timeout, what);
+    /** A read (SELECT) at the read consistency; waits for it. Further pages keep that level. */
+    AsyncResultSet read(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(readLevel), what);
     }
 
-    /** Starts {@code st} with the store timeout, without waiting. */
-    CompletionStage<AsyncResultSet> start(Statement<?> st) {
-        return session.executeAsync(st.setTimeout(timeout));
+    /** A plain write (INSERT, UPDATE, DELETE without IF) at the write consistency; waits for it. */
+    AsyncResultSet write(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(writeLevel), what);
+    }
+
+    /** Starts a plain write at the write consistency, without waiting. */
+    CompletionStage<AsyncResultSet> startWrite(Statement<?> st) {
+        return session.executeAsync(st.setConsistencyLevel(writeLevel).setTimeout(timeout));
+    }
+
+    /**
+     * A lightweight transaction (IF ...): Paxos at the serial consistency, its commit at the write
+     * consistency; waits for it.
+     */
+    AsyncResultSet lwt(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(writeLevel).setSerialConsistencyLevel(serialLevel), what);
+    }
+
+    /**
+     * A read of rows written by lightweight transactions that must see any of them committed or in
+     * progress: read at the serial consistency (Cassandra then runs Paxos for it).
+     */
+    AsyncResultSet serialRead(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(serialLevel), what);
+    }
+
+    /** Runs {@code st} (with the store timeout unless it has its own) and waits for it. */
+    private AsyncResultSet get(Statement<?> st, String what) {
+        Statement<?> s = st.getTimeout() == null ? st.setTimeout(timeout) : st;
+        return execute(session, s, timeout, what);
     }
 
     AsyncResultSet await(CompletionStage<AsyncResultSet> stage, String what) {

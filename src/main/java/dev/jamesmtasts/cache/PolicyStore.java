@@ -26,7 +26,7 @@ public final class PolicyStore {
     private final RefreshStateTable refreshState;
 
     private PolicyStore(CqlSession session, CacheSettings settings, Clock clock) {
-        CqlCalls cql = new CqlCalls(session, settings.storeTimeout());
+        CqlCalls cql = new CqlCalls(session, settings);
         this.settings = settings;
         this.clock = clock;
         this.policies = new PolicyTable(cql, settings);

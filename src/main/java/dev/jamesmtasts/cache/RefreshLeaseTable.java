@@ -3,7 +3,6 @@ package dev.jamesmtasts.cache;
 import java.util.HashMap;
 import java.util.Map;
 
-import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -39,22 +38,22 @@ final class RefreshLeaseTable {
 
     /** LWT: claims (round, bucket, shard) for {@code owner} for the lease TTL; false if someone holds or did it. */
     boolean acquire(long round, long bucket, int shard, String owner) {
-        return cql.get(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
+        return cql.lwt(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
     }
 
     boolean renew(long round, long bucket, int shard, String owner) {
-        return cql.get(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
+        return cql.lwt(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
     }
 
     /** Marks the unit done for the rest of the round. */
     boolean finish(long round, long bucket, int shard, String owner) {
-        return cql.get(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+        return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
     }
 
     /** (bucket, shard) -> lease state of a round. */
     Map<Long, Map<Integer, Lease>> read(long round) {
         Map<Long, Map<Integer, Lease>> out = new HashMap<>();
-        AsyncResultSet rs = cql.get(select.bind(round).setConsistencyLevel(ConsistencyLevel.LOCAL_SERIAL), "read leases");
+        AsyncResultSet rs = cql.serialRead(select.bind(round), "read leases");
         while (true) {
             for (Row r : rs.currentPage()) {
                 out.computeIfAbsent(r.getLong(0), k -> new HashMap<>())
