@@ -20,6 +20,7 @@ final class RefreshLeaseTable {
     private final PreparedStatement renew;
     private final PreparedStatement finish;
     private final PreparedStatement select;
+    private final PreparedStatement selectOne;
 
     RefreshLeaseTable(CqlCalls cql, CacheSettings settings) {
         this.cql = cql;
@@ -34,20 +35,50 @@ final class RefreshLeaseTable {
         finish = cql.prepare("UPDATE " + table + " USING TTL ? SET done = true "
                 + "WHERE round = ? AND bucket = ? AND shard = ? IF owner = ?");
         select = cql.prepare("SELECT bucket, shard, owner, done FROM " + table + " WHERE round = ?");
+        selectOne = cql.prepare("SELECT owner, done FROM " + table + " WHERE round = ? AND bucket = ? AND shard = ?");
     }
 
     /** LWT: claims (round, bucket, shard) for {@code owner} for the lease TTL; false if someone holds or did it. */
     boolean acquire(long round, long bucket, int shard, String owner) {
-        return cql.lwt(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
+        try {
+            return cql.lwt(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
+        } catch (StoreException e) {
+            Lease l = resolve(e, round, bucket, shard);
+            return l != null && owner.equals(l.owner) && !l.done;
+        }
     }
 
     boolean renew(long round, long bucket, int shard, String owner) {
-        return cql.lwt(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
+        try {
+            return cql.lwt(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
+        } catch (StoreException e) {
+            Lease l = resolve(e, round, bucket, shard);
+            return l != null && owner.equals(l.owner);
+        }
     }
 
     /** Marks the unit done for the rest of the round. */
     boolean finish(long round, long bucket, int shard, String owner) {
-        return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+        try {
+            return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+        } catch (StoreException e) {
+            Lease l = resolve(e, round, bucket, shard);
+            return l != null && owner.equals(l.owner) && l.done;
+        }
+    }
+
+    /**
+     * The lease row after a lightweight transaction on it ended with {@code e}: when its outcome is
+     * unknown (Paxos contention between nodes, a coordinator timing out; seen with two nodes sharing a
+     * round on a three-node cluster), a serial read completes any Paxos round in progress on the row and
+     * tells what happened; null when there is no row. Any other failure is rethrown.
+     */
+    private Lease resolve(StoreException e, long round, long bucket, int shard) {
+        if (!CqlCalls.outcomeUnknown(e)) {
+            throw e;
+        }
+        Row r = cql.serialRead(selectOne.bind(round, bucket, shard), "read lease").one();
+        return r == null ? null : new Lease(r.getString(0), !r.isNull(1) && r.getBoolean(1));
     }
 
     /** (bucket, shard) -> lease state of a round. */

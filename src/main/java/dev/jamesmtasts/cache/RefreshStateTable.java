@@ -25,7 +25,7 @@ final class RefreshStateTable {
 
     /** Sets the low bucket when it is not set yet (no index entry can be older than the schema). */
     void init(long bucket) {
-        cql.lwt(init.bind(STATE_ROW, bucket), "init refresher state");
+        cql.lwtRepeatable(init.bind(STATE_ROW, bucket), "init refresher state");
     }
 
     /** The low bucket, or {@code ifUnset} when the row is missing. */
@@ -36,6 +36,6 @@ final class RefreshStateTable {
     }
 
     void advanceLowBucket(long to) {
-        cql.lwt(advance.bind(to, STATE_ROW, to), "advance refresher state");
+        cql.lwtRepeatable(advance.bind(to, STATE_ROW, to), "advance refresher state");
     }
 }
