@@ -59,11 +59,20 @@ final class RefreshLeaseTable {
 
     /** Marks the unit done for the rest of the round. */
     boolean finish(long round, long bucket, int shard, String owner) {
-        try {
-            return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
-        } catch (StoreException e) {
-            Lease l = resolve(e, round, bucket, shard);
-            return l != null && owner.equals(l.owner) && l.done;
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+            } catch (StoreException e) {
+                Lease l = resolve(e, round, bucket, shard);
+                if (l == null || !owner.equals(l.owner)) {
+                    return false;
+                }
+                if (l.done || attempt == 3) {
+                    return l.done;
+                }
+                // still ours and not done: setting done again changes nothing, so try again (else the
+                // other nodes would wait for the lease to expire before they may redo the unit)
+            }
         }
     }
 

@@ -106,7 +106,8 @@ class ClusterIT {
     @Order(1)
     void twoJamesNodesShareARefreshRoundEachDueDomainRefreshedOnceInAll() throws Exception {
         MutableClock clock = MutableClock.now();
-        CacheSettings s = rf3("cluster_round").build();
+        // a unit whose lease was left unfinished is taken over by the other node within 20 s, not 5 min
+        CacheSettings s = rf3("cluster_round").leaseTtl(Duration.ofSeconds(20)).build();
         FakePolicySource sourceA = new FakePolicySource();
         FakePolicySource sourceB = new FakePolicySource();
         PolicyCache a = node(sessionA, sourceA, s, clock, "james-a");
