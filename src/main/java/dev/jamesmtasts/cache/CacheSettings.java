@@ -1,7 +1,12 @@
 package dev.jamesmtasts.cache;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
+
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 
 import dev.jamesmtasts.mtasts.DurationRange;
 import dev.jamesmtasts.mtasts.IntRange;
@@ -15,6 +20,11 @@ import dev.jamesmtasts.mtasts.SettingException;
  *   <caption>Settings and defaults</caption>
  *   <tr><td>keyspace</td><td>{@code mta_sts}</td></tr>
  *   <tr><td>replication</td><td>{@code {'class': 'SimpleStrategy', 'replication_factor': 1}}</td></tr>
+ *   <tr><td>readConsistency</td><td>{@code LOCAL_QUORUM}: consistency of every read (see {@link #readConsistency})</td></tr>
+ *   <tr><td>writeConsistency</td><td>{@code LOCAL_QUORUM}: consistency of every write, and of the commit of
+ *       every lightweight transaction</td></tr>
+ *   <tr><td>serialConsistency</td><td>{@code LOCAL_SERIAL}: the Paxos phase of the refresher's leases
+ *       (lightweight transactions) and the serial reads of them</td></tr>
  *   <tr><td>storeTimeout</td><td>5 s: bound on every Cassandra call</td></tr>
  *   <tr><td>nearCacheSize</td><td>10,000 domains in memory</td></tr>
  *   <tr><td>nearCacheTtl</td><td>60 s: how long another node's newer write may go unseen here (plus
@@ -59,6 +69,26 @@ public final class CacheSettings {
     private static final String KEYSPACE_PATTERN = "[A-Za-z][A-Za-z0-9_]{0,47}";
     /** The replication factor of {@link Builder#simpleStrategy}. */
     public static final IntRange REPLICATION_FACTOR = IntRange.between(1, 100);
+    /**
+     * What {@link Builder#readConsistency} accepts. Not ANY (not a read level), not EACH_QUORUM (Cassandra
+     * refuses it for reads), not SERIAL/LOCAL_SERIAL (the serial reads of the leases use
+     * {@link #SERIAL_CONSISTENCY}).
+     */
+    public static final Set<DefaultConsistencyLevel> READ_CONSISTENCY = Collections.unmodifiableSet(EnumSet.of(
+            DefaultConsistencyLevel.ONE, DefaultConsistencyLevel.LOCAL_ONE, DefaultConsistencyLevel.TWO,
+            DefaultConsistencyLevel.THREE, DefaultConsistencyLevel.QUORUM, DefaultConsistencyLevel.LOCAL_QUORUM,
+            DefaultConsistencyLevel.ALL));
+    /**
+     * What {@link Builder#writeConsistency} accepts: the read levels and EACH_QUORUM. Not ANY: a write
+     * parked only as a hint is not readable, and the lightweight transactions' commit refuses it.
+     */
+    public static final Set<DefaultConsistencyLevel> WRITE_CONSISTENCY = Collections.unmodifiableSet(EnumSet.of(
+            DefaultConsistencyLevel.ONE, DefaultConsistencyLevel.LOCAL_ONE, DefaultConsistencyLevel.TWO,
+            DefaultConsistencyLevel.THREE, DefaultConsistencyLevel.QUORUM, DefaultConsistencyLevel.LOCAL_QUORUM,
+            DefaultConsistencyLevel.EACH_QUORUM, DefaultConsistencyLevel.ALL));
+    /** What {@link Builder#serialConsistency} accepts: the two Paxos levels. */
+    public static final Set<DefaultConsistencyLevel> SERIAL_CONSISTENCY = Collections.unmodifiableSet(EnumSet.of(
+            DefaultConsistencyLevel.SERIAL, DefaultConsistencyLevel.LOCAL_SERIAL));
     public static final IntRange NEAR_CACHE_SIZE = IntRange.atLeast(1);
     public static final DurationRange NEAR_CACHE_TTL = DurationRange.nonNegative();
     public static final DurationRange ID_CHECK_INTERVAL = DurationRange.nonNegative();
@@ -96,6 +126,9 @@ public final class CacheSettings {
 
     private final String keyspace;
     private final String replication;
+    private final DefaultConsistencyLevel readConsistency;
+    private final DefaultConsistencyLevel writeConsistency;
+    private final DefaultConsistencyLevel serialConsistency;
     private final Duration storeTimeout;
     private final int nearCacheSize;
     private final Duration nearCacheTtl;
@@ -118,6 +151,9 @@ public final class CacheSettings {
     private CacheSettings(Builder b) {
         keyspace = b.keyspace;
         replication = b.replication;
+        readConsistency = b.readConsistency;
+        writeConsistency = b.writeConsistency;
+        serialConsistency = b.serialConsistency;
         storeTimeout = b.storeTimeout;
         nearCacheSize = b.nearCacheSize;
         nearCacheTtl = b.nearCacheTtl;
@@ -151,6 +187,9 @@ public final class CacheSettings {
         Builder b = new Builder();
         b.keyspace = keyspace;
         b.replication = replication;
+        b.readConsistency = readConsistency;
+        b.writeConsistency = writeConsistency;
+        b.serialConsistency = serialConsistency;
         b.storeTimeout = storeTimeout;
         b.nearCacheSize = nearCacheSize;
         b.nearCacheTtl = nearCacheTtl;
@@ -175,6 +214,17 @@ public final class CacheSettings {
     public String keyspace() { return keyspace; }
     /** The CQL replication map, e.g. {@code {'class': 'SimpleStrategy', 'replication_factor': 1}}. */
     public String replication() { return replication; }
+    /**
+     * Consistency of every read of the policy, due-index and lease tables. The default LOCAL_QUORUM
+     * is one replica with replication factor 1 (a single node) and two of three with factor 3: with
+     * writes at LOCAL_QUORUM too, every read overlaps the last write on at least one replica (2 + 2 > 3),
+     * so a node sees what another node stored, and one node of three may be down.
+     */
+    public DefaultConsistencyLevel readConsistency() { return readConsistency; }
+    /** Consistency of every write, and of the commit phase of every lightweight transaction. */
+    public DefaultConsistencyLevel writeConsistency() { return writeConsistency; }
+    /** The Paxos level of the lightweight transactions (refresher leases and state) and of their serial reads. */
+    public DefaultConsistencyLevel serialConsistency() { return serialConsistency; }
     public Duration storeTimeout() { return storeTimeout; }
     public int nearCacheSize() { return nearCacheSize; }
     public Duration nearCacheTtl() { return nearCacheTtl; }
@@ -196,7 +246,9 @@ public final class CacheSettings {
 
     @Override
     public String toString() {
-        return "CacheSettings{keyspace=" + keyspace + ", replication=" + replication + ", storeTimeout=" + storeTimeout
+        return "CacheSettings{keyspace=" + keyspace + ", replication=" + replication + ", readConsistency="
+                + readConsistency + ", writeConsistency=" + writeConsistency + ", serialConsistency="
+                + serialConsistency + ", storeTimeout=" + storeTimeout
                 + ", nearCacheSize=" + nearCacheSize + ", nearCacheTtl=" + nearCacheTtl + ", idCheckInterval="
                 + idCheckInterval + ", lastUseWriteInterval=" + lastUseWriteInterval + ", backoff=" + backoff
                 + ", flightTimeout=" + flightTimeout + ", maxConcurrentLookups=" + maxConcurrentLookups
@@ -213,6 +265,9 @@ public final class CacheSettings {
     public static final class Builder {
         private String keyspace = "mta_sts";
         private String replication = simpleStrategy(1);
+        private DefaultConsistencyLevel readConsistency = DefaultConsistencyLevel.LOCAL_QUORUM;
+        private DefaultConsistencyLevel writeConsistency = DefaultConsistencyLevel.LOCAL_QUORUM;
+        private DefaultConsistencyLevel serialConsistency = DefaultConsistencyLevel.LOCAL_SERIAL;
         private Duration storeTimeout = Duration.ofSeconds(5);
         private int nearCacheSize = 10_000;
         private Duration nearCacheTtl = Duration.ofSeconds(60);
@@ -257,6 +312,32 @@ public final class CacheSettings {
             }
             replication = v.trim();
             return this;
+        }
+
+        /** One of {@link #READ_CONSISTENCY}. */
+        public Builder readConsistency(DefaultConsistencyLevel v) {
+            readConsistency = checkLevel("readConsistency", READ_CONSISTENCY, v);
+            return this;
+        }
+
+        /** One of {@link #WRITE_CONSISTENCY}. */
+        public Builder writeConsistency(DefaultConsistencyLevel v) {
+            writeConsistency = checkLevel("writeConsistency", WRITE_CONSISTENCY, v);
+            return this;
+        }
+
+        /** One of {@link #SERIAL_CONSISTENCY}. */
+        public Builder serialConsistency(DefaultConsistencyLevel v) {
+            serialConsistency = checkLevel("serialConsistency", SERIAL_CONSISTENCY, v);
+            return this;
+        }
+
+        private static DefaultConsistencyLevel checkLevel(String setting, Set<DefaultConsistencyLevel> allowed,
+                                                          DefaultConsistencyLevel v) {
+            if (v == null || !allowed.contains(v)) {
+                throw new SettingException(setting, "must be one of " + allowed);
+            }
+            return v;
         }
 
         public Builder storeTimeout(Duration v) { storeTimeout = POSITIVE.check("storeTimeout", v); return this; }

@@ -37,7 +37,7 @@ public final class PolicyStore {
         final RefreshStateTable refreshState;
 
         Tables(CqlSession session, CacheSettings settings) {
-            CqlCalls cql = new CqlCalls(session, settings.storeTimeout());
+            CqlCalls cql = new CqlCalls(session, settings);
             this.policies = new PolicyTable(cql, settings);
             this.dueIndex = new DueIndexTable(cql, settings);
             this.leases = new RefreshLeaseTable(cql, settings);

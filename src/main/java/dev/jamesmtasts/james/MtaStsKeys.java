@@ -9,7 +9,13 @@ import static dev.jamesmtasts.james.ConfigKey.words;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
@@ -55,6 +61,23 @@ final class MtaStsKeys {
             integer("cassandra.replicationFactor", 1, CacheSettings.REPLICATION_FACTOR,
                     (v, n) -> v.cache.replication(CacheSettings.Builder.simpleStrategy(n)),
                     "SimpleStrategy replication factor, used only when the keyspace is created."),
+            choice("cassandra.readConsistency", CACHE.readConsistency(), levels(CacheSettings.READ_CONSISTENCY),
+                    (v, c) -> v.cache.readConsistency(c),
+                    "Consistency level of every read of the policy tables. local_quorum (with writes at "
+                    + "local_quorum) is right for any replication factor: 1 replica of 1 on a single node; 2 of 3 "
+                    + "with factor 3, so one node of three may be down and every read still overlaps the last "
+                    + "write, i.e. each James node sees what another one stored or evicted. one/local_one read "
+                    + "faster but may return an older policy than another node stored."),
+            choice("cassandra.writeConsistency", CACHE.writeConsistency(), levels(CacheSettings.WRITE_CONSISTENCY),
+                    (v, c) -> v.cache.writeConsistency(c),
+                    "Consistency level of every write of the policy tables, and of the commit of the "
+                    + "refresher's leases. Keep readConsistency + writeConsistency above the replication factor "
+                    + "(the default local_quorum + local_quorum is) so that reads see the last write."),
+            choice("cassandra.serialConsistency", CACHE.serialConsistency(), levels(CacheSettings.SERIAL_CONSISTENCY),
+                    (v, c) -> v.cache.serialConsistency(c),
+                    "Consistency level of the Paxos phase of the refresher's leases (lightweight transactions "
+                    + "that let several James nodes share a refresh round, each domain refreshed once): "
+                    + "local_serial within the local datacenter, serial across all datacenters."),
             choice("cassandra.useServerSession", SessionSource.AUTO,
                     words("auto", SessionSource.AUTO, "true", SessionSource.JAMES, "false", SessionSource.OWN),
                     (v, s) -> v.sessionSource = s,
@@ -172,5 +195,14 @@ final class MtaStsKeys {
                     + "DNS and HTTPS requests all at once; 0s = as fast as possible."));
 
     private MtaStsKeys() {
+    }
+
+    /** The words of a consistency-level key: each allowed level in lower case, in the driver's order. */
+    private static Map<String, DefaultConsistencyLevel> levels(Set<DefaultConsistencyLevel> allowed) {
+        Map<String, DefaultConsistencyLevel> m = new LinkedHashMap<>();
+        for (DefaultConsistencyLevel l : allowed) {
+            m.put(l.name().toLowerCase(Locale.ROOT), l);
+        }
+        return m;
     }
 }

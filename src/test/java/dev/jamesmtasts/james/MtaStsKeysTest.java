@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
@@ -81,6 +83,12 @@ class MtaStsKeysTest {
         m.put("cassandra.keyspace", new Reaches("Other_KS", c -> c.cacheSettings().keyspace(), "other_ks"));
         m.put("cassandra.replicationFactor", new Reaches("3", c -> c.cacheSettings().replication(),
                 "{'class': 'SimpleStrategy', 'replication_factor': 3}"));
+        m.put("cassandra.readConsistency", new Reaches("One", c -> c.cacheSettings().readConsistency(),
+                DefaultConsistencyLevel.ONE));
+        m.put("cassandra.writeConsistency", new Reaches("all", c -> c.cacheSettings().writeConsistency(),
+                DefaultConsistencyLevel.ALL));
+        m.put("cassandra.serialConsistency", new Reaches("SERIAL", c -> c.cacheSettings().serialConsistency(),
+                DefaultConsistencyLevel.SERIAL));
         m.put("cassandra.useServerSession", new Reaches("true", MtaStsConfiguration::cassandraSessionSource, SessionSource.JAMES));
         m.put("dns.resolvers", new Reaches("127.0.0.53:5353,127.0.0.54",
                 c -> hostPorts(c.resolverSettings().resolvers()), List.of("127.0.0.53:5353", "127.0.0.54:53")));
@@ -124,6 +132,9 @@ class MtaStsKeysTest {
         m.put("cassandra.localDatacenter", List.of(""));
         m.put("cassandra.keyspace", List.of("drop table;", "1abc", "", "a".repeat(49)));
         m.put("cassandra.replicationFactor", List.of("0", "101", "three"));
+        m.put("cassandra.readConsistency", List.of("each_quorum", "any", "serial", "quorum2", ""));
+        m.put("cassandra.writeConsistency", List.of("any", "local_serial", "2"));
+        m.put("cassandra.serialConsistency", List.of("quorum", "local_quorum", ""));
         m.put("cassandra.useServerSession", List.of("maybe", "yes", "james"));
         m.put("dns.resolvers", List.of("127.0.0.1:99999", "[::1]x", "127.0.0.1:"));
         m.put("dns.timeout", List.of("0s", "5 parsecs", "-1s", "PT-1S"));
