@@ -92,13 +92,14 @@ final class MtaStsKeys {
                     + "system's resolvers (/etc/resolv.conf)."),
             duration("dns.timeout", RESOLVER.dnsTimeout(), MtaStsSettings.DNS_TIMEOUT,
                     (v, d) -> v.resolver.dnsTimeout(d),
-                    "Time-out of one DNS query to one server."),
+                    "Time-out of one DNS query to one server; a whole TXT lookup (every CNAME hop, every "
+                    + "server, the TCP retry) is bounded by this times the number of servers."),
 
             // ---- fetch: the HTTPS policy fetch (RFC 8461 §3.3) ----
             duration("fetch.timeout", RESOLVER.fetchTimeout(), MtaStsSettings.FETCH_TIMEOUT,
                     (v, d) -> v.resolver.fetchTimeout(d),
-                    "Bound on a whole policy fetch: connect, TLS handshake, headers and body (RFC 8461 §3.3 "
-                    + "suggests one minute)."),
+                    "Bound on a whole policy fetch: the policy host's A/AAAA lookups, connect, TLS handshake, "
+                    + "headers and body (RFC 8461 §3.3 suggests one minute)."),
             integer("fetch.maxBytes", RESOLVER.maxPolicyBytes(), MtaStsSettings.MAX_POLICY_BYTES,
                     (v, n) -> v.resolver.maxPolicyBytes(n),
                     "Largest policy body accepted, in bytes, enforced while reading (RFC 8461 §3.3 suggests 64 KiB)."),
