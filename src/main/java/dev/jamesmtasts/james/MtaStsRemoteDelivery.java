@@ -347,13 +347,30 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 }
                 break;
             case TEMPORARY_FAILURE:
-                retryOrBounce.temporaryFailure(mail, result, report, decision, context);
+                retryOrBounce.temporaryFailure(mail, result, report, decision, context,
+                        () -> policyChange(domain, decision));
                 break;
             case PERMANENT_FAILURE:
             default:
                 retryOrBounce.permanentFailure(mail, result);
                 break;
         }
+    }
+
+    /**
+     * What changed in the policy of {@code domain} since {@code before} was decided, asking the cache
+     * again (null: the same policy still applies the same way).
+     */
+    String policyChange(String domain, AttemptDecision before) {
+        AttemptDecision now = decider.decide(domain, policyProvider);
+        if (now.application != before.application) {
+            return "now " + now.application.name().toLowerCase(java.util.Locale.ROOT) + ": " + now.reason();
+        }
+        if (!java.util.Objects.equals(now.policyId, before.policyId)
+                || !java.util.Objects.equals(now.policy, before.policy)) {
+            return "policy id " + before.policyId + " -> " + now.policyId;
+        }
+        return null;
     }
 
     @Override
