@@ -282,6 +282,49 @@ class MtaStsRemoteDeliveryTest {
     }
 
     @Test
+    void aPolicyChangedBeforeTheFinalBounceGetsOneMoreAttemptUnderTheNewPolicy() throws Exception {
+        try (TestSmtpReceiver moved = tls("mx.moved.test")) {
+            james.mx("recheck.test", "mx.moved.test:" + moved.port());
+            // The five attempts (first + 4 retries) see a policy without the MX; the domain then lists it.
+            policies.answerThenChange("recheck.test", 5,
+                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.old.test"), "old", true, "test"),
+                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.moved.test"), "new", true, "test"));
+
+            james.send("alice@sender.test", "recheck", "bob@recheck.test");
+
+            await().atMost(WAIT).until(() -> moved.received().size() == 1);
+            assertThat(moved.received().get(0).tls).isTrue();
+            List<DeliveryAttemptReport> reports = RecordingListener.awaitDelivered("recheck.test", WAIT);
+            assertThat(reports).extracting(DeliveryAttemptReport::verdict).containsExactly(Verdict.ENFORCED_DEFERRED,
+                    Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DEFERRED,
+                    Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DELIVERED);
+            assertThat(reports.get(5).policyId()).isEqualTo("new");
+            // five attempts, the check before the bounce, the extra attempt
+            assertThat(policies.lookups("recheck.test")).isEqualTo(7);
+            assertThat(senderMx.received()).noneMatch(m -> m.data.contains("bob@recheck.test"));
+        }
+    }
+
+    @Test
+    void theCheckBeforeTheFinalBounceGivesOneExtraAttemptAtMost() throws Exception {
+        try (TestSmtpReceiver outside = tls("mx.outside-recheck.test")) {
+            james.mx("recheck2.test", "mx.outside-recheck.test:" + outside.port());
+            // The policy changes, but the new one does not list the MX either: one extra attempt, then the bounce.
+            policies.answerThenChange("recheck2.test", 5,
+                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.a.test"), "a", true, "test"),
+                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.b.test"), "b", true, "test"));
+
+            james.send("alice@sender.test", "recheck2", "bob@recheck2.test");
+
+            await().atMost(WAIT).until(() -> senderMx.received().stream().anyMatch(m -> m.data.contains("bob@recheck2.test")));
+            assertThat(RecordingListener.forDomain("recheck2.test")).hasSize(6)
+                    .allMatch(r -> r.verdict() == Verdict.ENFORCED_DEFERRED);
+            assertThat(policies.lookups("recheck2.test")).isEqualTo(7);
+            assertThat(outside.connections()).isZero();
+        }
+    }
+
+    @Test
     void lookupErrorDefersByDefaultThenDeliversWhenTheLookupWorks() throws Exception {
         try (TestSmtpReceiver mx = tls("mx.dnsfail.test")) {
             james.mx("dnsfail.test", "mx.dnsfail.test:" + mx.port());
