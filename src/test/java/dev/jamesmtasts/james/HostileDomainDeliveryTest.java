@@ -73,17 +73,7 @@ class HostileDomainDeliveryTest {
         bed.dns().txt("_mta-sts.forge.test", HostileDomain.forgingRecord());
         bed.publish("evil.test", "evil1", HostileDomain.policy("evil.test"));
 
-        String properties = "cassandra.contactPoints=127.0.0.1:9042\n"
-                + "cassandra.keyspace=" + CASSANDRA.keyspace() + "\n"
-                + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
-                + "dns.timeout=2s\n"
-                + "fetch.port=" + bed.https().port() + "\n"
-                + "fetch.timeout=10s\n"
-                + "fetch.allowPrivateAddresses=true\n"
-                + "fetch.trustStore=" + trustStore + "\n"
-                + "fetch.trustStorePassword=" + TestCa.password() + "\n"
-                + "cache.idCheckInterval=0s\n"
-                + "refresher.enabled=false\n";
+        String properties = JamesHarness.testbedProperties(CASSANDRA.keyspace(), bed, trustStore);
         // delayTime 2*500: three attempts (James raises maxRetries to the two retries), then the bounce.
         james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
                 + "<delayTime>2*500</delayTime><maxRetries>1</maxRetries>"

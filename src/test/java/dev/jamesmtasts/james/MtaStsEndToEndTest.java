@@ -68,17 +68,7 @@ class MtaStsEndToEndTest {
     }
 
     private JamesHarness james() throws Exception {
-        String properties = "cassandra.contactPoints=127.0.0.1:9042\n"
-                + "cassandra.keyspace=" + CASSANDRA.keyspace() + "\n"
-                + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
-                + "dns.timeout=2s\n"
-                + "fetch.port=" + bed.https().port() + "\n"
-                + "fetch.timeout=10s\n"
-                + "fetch.allowPrivateAddresses=true\n"
-                + "fetch.trustStore=" + trustStore + "\n"
-                + "fetch.trustStorePassword=" + TestCa.password() + "\n"
-                + "cache.idCheckInterval=0s\n"
-                + "refresher.enabled=false\n";
+        String properties = JamesHarness.testbedProperties(CASSANDRA.keyspace(), bed, trustStore);
         JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
                 + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
                 + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"

@@ -281,16 +281,25 @@ class MtaStsRemoteDeliveryTest {
         }
     }
 
+    /**
+     * Sends to {@code domain} (MX {@code mx}) while its five attempts (first + 4 retries) see an enforce
+     * policy listing {@code firstMx} under id "old", and every later lookup one listing {@code thenMx}
+     * under id "new".
+     */
+    private static void sendWhileThePolicyChanges(String domain, TestSmtpReceiver mx, String firstMx, String thenMx)
+            throws Exception {
+        james.mx(domain, mx.name() + ":" + mx.port());
+        policies.answerThenChange(domain, 5,
+                CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, firstMx), "old", true, "test"),
+                CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, thenMx), "new", true, "test"));
+        james.send("alice@sender.test", domain, "bob@" + domain);
+    }
+
     @Test
     void aPolicyChangedBeforeTheFinalBounceGetsOneMoreAttemptUnderTheNewPolicy() throws Exception {
         try (TestSmtpReceiver moved = tls("mx.moved.test")) {
-            james.mx("recheck.test", "mx.moved.test:" + moved.port());
-            // The five attempts (first + 4 retries) see a policy without the MX; the domain then lists it.
-            policies.answerThenChange("recheck.test", 5,
-                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.old.test"), "old", true, "test"),
-                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.moved.test"), "new", true, "test"));
-
-            james.send("alice@sender.test", "recheck", "bob@recheck.test");
+            // The domain moved its policy to an MX the old one did not list, just before the bounce.
+            sendWhileThePolicyChanges("recheck.test", moved, "mx.old.test", "mx.moved.test");
 
             await().atMost(WAIT).until(() -> moved.received().size() == 1);
             assertThat(moved.received().get(0).tls).isTrue();
@@ -308,13 +317,8 @@ class MtaStsRemoteDeliveryTest {
     @Test
     void theCheckBeforeTheFinalBounceGivesOneExtraAttemptAtMost() throws Exception {
         try (TestSmtpReceiver outside = tls("mx.outside-recheck.test")) {
-            james.mx("recheck2.test", "mx.outside-recheck.test:" + outside.port());
             // The policy changes, but the new one does not list the MX either: one extra attempt, then the bounce.
-            policies.answerThenChange("recheck2.test", 5,
-                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.a.test"), "a", true, "test"),
-                    CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, "mx.b.test"), "b", true, "test"));
-
-            james.send("alice@sender.test", "recheck2", "bob@recheck2.test");
+            sendWhileThePolicyChanges("recheck2.test", outside, "mx.a.test", "mx.b.test");
 
             await().atMost(WAIT).until(() -> senderMx.received().stream().anyMatch(m -> m.data.contains("bob@recheck2.test")));
             assertThat(RecordingListener.forDomain("recheck2.test")).hasSize(6)

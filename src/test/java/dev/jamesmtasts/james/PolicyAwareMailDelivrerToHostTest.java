@@ -3,9 +3,7 @@ package dev.jamesmtasts.james;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 
 import javax.mail.Session;
@@ -19,8 +17,6 @@ import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
 import org.apache.james.transport.mailets.remote.delivery.MailDelivrer;
 import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfiguration;
 import org.apache.mailet.Mail;
-import org.apache.mailet.MailetConfig;
-import org.apache.mailet.MailetContext;
 import org.junit.jupiter.api.Test;
 
 import dev.jamesmtasts.testing.TestSmtpReceiver;
@@ -40,9 +36,9 @@ class PolicyAwareMailDelivrerToHostTest {
             dns.registerRecord("mx.nocontext.test", InetAddress.getLoopbackAddress(), "mx.nocontext.test");
             dns.registerRecord("nocontext.test", List.of(InetAddress.getLoopbackAddress()),
                     List.of("mx.nocontext.test:" + mx.port()), List.of());
-            RemoteDeliveryConfiguration configuration = new RemoteDeliveryConfiguration(config(Map.of(
+            RemoteDeliveryConfiguration configuration = new RemoteDeliveryConfiguration(MtaStsMailetSettingsTest.config(
                     "outgoing", "outgoing", "heloName", "james.local", "maxDnsProblemRetries", "0",
-                    "connectiontimeout", "5000", "timeout", "5000")), null);
+                    "connectiontimeout", "5000", "timeout", "5000"), null);
             PolicyAwareMailDelivrerToHost hook = new PolicyAwareMailDelivrerToHost(configuration, configuration, null, true);
             MailDelivrer delivrer = new MailDelivrer(configuration, hook, dns, null, null);
             MimeMessage message = new MimeMessage(Session.getInstance(new Properties()));
@@ -61,29 +57,5 @@ class PolicyAwareMailDelivrerToHostTest {
             assertThat(mx.connections()).isZero();
             assertThat(mx.received()).isEmpty();
         }
-    }
-
-    private static MailetConfig config(Map<String, String> parameters) {
-        return new MailetConfig() {
-            @Override
-            public String getInitParameter(String name) {
-                return parameters.get(name);
-            }
-
-            @Override
-            public Iterator<String> getInitParameterNames() {
-                return parameters.keySet().iterator();
-            }
-
-            @Override
-            public MailetContext getMailetContext() {
-                return null;
-            }
-
-            @Override
-            public String getMailetName() {
-                return "MtaStsRemoteDelivery";
-            }
-        };
     }
 }
