@@ -19,6 +19,11 @@ import java.util.Collection;
  * </ul>
  * The result is at most {@code max} characters; when the input does not fit, it is cut at a
  * character (never inside an escape or a surrogate pair) and ends with {@value #ELLIPSIS}.
+ *
+ * <p>Where: {@link #of}/{@link #quoted} where a network value enters a reason (once, with its cap);
+ * {@link #display} where text that should be safe already is shown or assembled (idempotent, so
+ * nothing is escaped twice); {@link #lines} for a policy body on a terminal or in JMX; {@link #list}
+ * wherever a reason lists a policy's mx patterns or MX hosts; {@link SafeJson} for JSON output.
  */
 public final class SafeText {
     /** The length cap of {@link #of(CharSequence)}. */
