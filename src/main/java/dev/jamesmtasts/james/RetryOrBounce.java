@@ -99,7 +99,8 @@ final class RetryOrBounce {
         if (report.verdict() == Verdict.ENFORCED_DEFERRED && context.anySkipped()) {
             return new MessagingException("Delivery to " + domain + " was refused by this server because the "
                     + "domain's MTA-STS policy (RFC 8461, mode enforce, mx ["
-                    + SafeText.list(decision.policy.mx(), SafeText.LIST_MAX) + "]) could not be satisfied after " + (retries + 1) + " attempts: no MX host accepted the "
+                    + SafeText.list(decision.policy.mx(), SafeText.LIST_MAX) + "]) could not be satisfied after "
+                    + (retries + 1) + " attempts: no MX host accepted the "
                     + "mail over a verified TLS connection. Per MX host: " + context.failureSummary());
         }
         if (report.verdict() == Verdict.LOOKUP_ERROR) {
