@@ -15,6 +15,7 @@ import com.google.common.net.UrlEscapers;
 
 import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.cache.StoredPolicyView;
+import dev.jamesmtasts.mtasts.SafeJson;
 
 import spark.Request;
 import spark.Response;
@@ -45,7 +46,8 @@ import spark.Service;
  */
 public class MtaStsRoutes implements Routes {
     static final String BASE = "/mta-sts";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Values exact, unsafe characters (C1, DEL, bidi, line separators too) escaped as \\uXXXX ({@link SafeJson}). */
+    private static final ObjectMapper JSON = SafeJson.newMapper();
 
     private final PolicyCacheAdmin admin;
     private final MtaStsHealthCheck health;

@@ -12,6 +12,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.james.MtaStsMailetSettings.DomainOverride;
 import dev.jamesmtasts.james.MtaStsMailetSettings.Mode;
 import dev.jamesmtasts.james.MtaStsMailetSettings.OnLookupError;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -114,7 +115,7 @@ final class PolicyDecider {
         try {
             r = provider.get(domain);
         } catch (RuntimeException e) {
-            return CacheResult.error("policy provider failed: " + e);
+            return CacheResult.error("policy provider failed: " + SafeText.of(e.toString()));
         }
         return r != null ? r : CacheResult.error("policy provider returned nothing");
     }

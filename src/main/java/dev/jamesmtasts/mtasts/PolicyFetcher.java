@@ -92,8 +92,9 @@ final class PolicyFetcher {
             }
             return fetchWithinDeadline(host);
         } catch (Failure f) {
-            LOG.debug("policy fetch for {} failed: {} {}", domain, f.kind, f.getMessage());
-            return PolicyFetchResult.failure(f.kind, f.getMessage());
+            PolicyFetchResult failure = PolicyFetchResult.failure(f.kind, f.getMessage());
+            LOG.debug("policy fetch for {} failed: {} {}", domain, f.kind, failure.detail());
+            return failure;
         } catch (RuntimeException e) {
             LOG.warn("policy fetch for {} failed unexpectedly", domain, e);
             return PolicyFetchResult.failure(FetchFailure.PROTOCOL, "unexpected error: " + e);
