@@ -94,7 +94,9 @@ import reactor.core.scheduler.Schedulers;
  *     {@code mtaStsMode=off} disables them.</li>
  * <li><b>mtaStsOnLookupError</b>: what to do when the policy lookup fails with nothing cached (a
  *     temporary DNS error, a store outage): {@code defer} (default: temporary failure, retried on
- *     the usual schedule) or {@code deliver} (deliver as without a policy).</li>
+ *     the usual schedule) or {@code deliver} (deliver as without a policy). A lookup cut short by
+ *     this node's own bounds ({@code cache.maxConcurrentLookups}, the flight time-out) is always
+ *     deferred.</li>
  * <li><b>mtaStsTrustStore</b>, <b>mtaStsTrustStorePassword</b>, <b>mtaStsTrustStoreType</b>
  *     (default PKCS12): the CAs trusted for SMTP STARTTLS certificates (PKIX, RFC 8461 §4.2).
  *     Empty: the JVM's default trust store ({@code javax.net.ssl.trustStore} or cacerts). Shared by
