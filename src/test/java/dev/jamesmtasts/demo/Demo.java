@@ -253,7 +253,17 @@ public final class Demo {
         // request naming a queue stops that queue's dequeuing for good (seen here), so the demo
         // looks once, when nothing is left to deliver.
         step("reading the outgoing queue through WebAdmin (GET /mailQueues/outgoing/mails)");
-        List<String> queued = james.queuedRecipients();
+        List<String> queued = new ArrayList<>(james.queuedRecipients());
+        if (!queued.containsAll(List.of("carol@wrongcert.example", "dave@stripped.example"))) {
+            // A held mail that is being retried at this very moment is out of the queue until its attempt
+            // ends; the first read stopped dequeuing, so a second read a moment later finds it back.
+            Thread.sleep(2_000);
+            for (String r : james.queuedRecipients()) {
+                if (!queued.contains(r)) {
+                    queued.add(r);
+                }
+            }
+        }
         List<String> queuedB = queued.contains("bob@hijack.example") ? List.of("bob@hijack.example") : List.of();
         List<String> queuedC = queued.contains("carol@wrongcert.example") ? List.of("carol@wrongcert.example") : List.of();
         List<String> queuedD = queued.contains("dave@stripped.example") ? List.of("dave@stripped.example") : List.of();
