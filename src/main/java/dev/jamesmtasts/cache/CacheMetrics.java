@@ -15,11 +15,17 @@ final class CacheMetrics {
     final Counter nearHits;
     final Counter nearMisses;
     final Counter storeErrors;
+    /** Gets of a domain unknown in memory looked up directly because the store could not be read (cache.onStoreOutage=live). */
+    final Counter storeOutageLookups;
     /** Gets answered from a still-valid entry while its check was due (stale-while-revalidate). */
     final Counter staleAnswers;
     final Counter revalidations;
     final Counter revalidationFailures;
     final Counter revalidationsRejected;
+    /** First lookups not started because {@code cache.maxConcurrentLookups} were running (busy ERROR). */
+    final Counter lookupsRejected;
+    /** Gets that stopped waiting for a lookup at the flight time-out (the lookup went on in the background). */
+    final Counter lookupsTimedOut;
     final Timer fetchLatency;
     final Timer recordLookupLatency;
 
@@ -34,10 +40,13 @@ final class CacheMetrics {
         nearHits = r.counter("mtasts.cache.near.hits");
         nearMisses = r.counter("mtasts.cache.near.misses");
         storeErrors = r.counter("mtasts.cache.store.errors");
+        storeOutageLookups = r.counter("mtasts.cache.store.outageLookups");
         staleAnswers = r.counter("mtasts.cache.stale");
         revalidations = r.counter("mtasts.cache.revalidate.started");
         revalidationFailures = r.counter("mtasts.cache.revalidate.failed");
         revalidationsRejected = r.counter("mtasts.cache.revalidate.rejected");
+        lookupsRejected = r.counter("mtasts.cache.lookup.rejected");
+        lookupsTimedOut = r.counter("mtasts.cache.lookup.timedout");
         fetchLatency = r.timer("mtasts.fetch.latency");
         recordLookupLatency = r.timer("mtasts.record.latency");
         r.gauge("mtasts.cache.near.hitratio", () -> new RatioGauge() {

@@ -24,13 +24,27 @@ public final class CacheResult {
     /** The result classes; their lower-case names are the metric labels (as in mox). */
     public enum Outcome { OK, BACKOFF, NOT_FOUND, ERROR }
 
+    /**
+     * Which bound on a get's work, if any, made it answer ERROR without a lookup result: the flight
+     * time-out ({@code flightTimeout}: the lookup goes on in the background and fills the cache for the
+     * next attempt) or the cap on concurrent first lookups ({@code cache.maxConcurrentLookups}: the
+     * lookup was not started). Both are temporary: the mailet defers the mail.
+     */
+    public enum Bound { NONE, FLIGHT_TIMEOUT, LOOKUP_CAP }
+
     private final Outcome outcome;
     private final StsPolicy policy;
     private final String recordId;
     private final boolean fresh;
     private final String reason;
+    private final Bound bound;
 
     private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason) {
+        this(outcome, policy, recordId, fresh, reason, Bound.NONE);
+    }
+
+    private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason, Bound bound) {
+        this.bound = bound;
         this.outcome = outcome;
         this.policy = policy;
         this.recordId = recordId;
@@ -60,6 +74,16 @@ public final class CacheResult {
         return new CacheResult(Outcome.ERROR, null, null, false, reason);
     }
 
+    /** ERROR because the lookup did not finish within the flight time-out (it goes on in the background). */
+    public static CacheResult timedOut(String reason) {
+        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.FLIGHT_TIMEOUT);
+    }
+
+    /** ERROR because too many first lookups are running: this one was not started ("busy"). */
+    public static CacheResult busy(String reason) {
+        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.LOOKUP_CAP);
+    }
+
     public Outcome outcome() {
         return outcome;
     }
@@ -77,6 +101,11 @@ public final class CacheResult {
     /** True when the answer was confirmed against DNS during this call (or just fetched). */
     public boolean fresh() {
         return fresh;
+    }
+
+    /** The bound that cut this get short ({@link Bound#NONE} for every answer that is a lookup's result). */
+    public Bound bound() {
+        return bound;
     }
 
     /** Why, in words, for logs. */

@@ -8,22 +8,43 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.DriverTimeoutException;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Statement;
+import com.datastax.oss.driver.api.core.servererrors.CASWriteUnknownException;
+import com.datastax.oss.driver.api.core.servererrors.DefaultWriteType;
+import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
 
 /**
  * How every table class talks to Cassandra: asynchronous calls with a bounded timeout, failures
- * turned into {@link StoreException}, never a hang.
+ * turned into {@link StoreException}, never a hang. Each call says what kind of statement it runs
+ * ({@link #read}, {@link #write}, {@link #lwt}, {@link #serialRead}) and gets the consistency levels
+ * of {@link CacheSettings} for that kind: no statement runs at the driver's (or, with James's own
+ * session, James's) default level.
+ *
+ * <p>Reads and plain writes are marked idempotent, so that the driver retries them on another node
+ * when the node it asked dies with the request in flight (a killed node of a cluster): every plain
+ * write here sets whole cells (policy columns with their own {@code USING TIMESTAMP}, and the driver
+ * keeps one client timestamp across the retries of a request), so running it twice changes nothing.
+ * Lightweight transactions are not idempotent (a retried {@code IF NOT EXISTS} could report "not
+ * applied" for its own insert) and are never retried by the driver.
  */
 final class CqlCalls {
     private final CqlSession session;
     private final Duration timeout;
+    private final ConsistencyLevel readLevel;
+    private final ConsistencyLevel writeLevel;
+    private final ConsistencyLevel serialLevel;
 
-    CqlCalls(CqlSession session, Duration timeout) {
+    CqlCalls(CqlSession session, CacheSettings settings) {
         this.session = session;
-        this.timeout = timeout;
+        this.timeout = settings.storeTimeout();
+        this.readLevel = settings.readConsistency();
+        this.writeLevel = settings.writeConsistency();
+        this.serialLevel = settings.serialConsistency();
     }
 
     CqlSession session() {
@@ -45,15 +66,59 @@ final class CqlCalls {
         }
     }
 
-    /** Runs {@code st} (with the store timeout unless it has its own) and waits for it. */
-    AsyncResultSet get(Statement<?> st, String what) {
-        Statement<?> s = st.getTimeout() == null ? st.setTimeout(timeout) : st;
-        return execute(session, s, timeout, what);
+    /** A read (SELECT) at the read consistency; waits for it. Further pages keep that level. */
+    AsyncResultSet read(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(readLevel).setIdempotent(true), what);
     }
 
-    /** Starts {@code st} with the store timeout, without waiting. */
-    CompletionStage<AsyncResultSet> start(Statement<?> st) {
-        return session.executeAsync(st.setTimeout(timeout));
+    /** A plain write (INSERT, UPDATE, DELETE without IF) at the write consistency; waits for it. */
+    AsyncResultSet write(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(writeLevel).setIdempotent(true), what);
+    }
+
+    /** Starts a plain write at the write consistency, without waiting. */
+    CompletionStage<AsyncResultSet> startWrite(Statement<?> st) {
+        return session.executeAsync(st.setConsistencyLevel(writeLevel).setIdempotent(true).setTimeout(timeout));
+    }
+
+    /**
+     * A lightweight transaction (IF ...): Paxos at the serial consistency, its commit at the write
+     * consistency; waits for it.
+     */
+    AsyncResultSet lwt(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(writeLevel).setSerialConsistencyLevel(serialLevel), what);
+    }
+
+    /**
+     * A lightweight transaction whose repetition changes nothing (an {@code IF NOT EXISTS} of a fixed
+     * value, a monotonic {@code IF x < ?}), retried up to three times while its outcome is unknown
+     * ({@link #outcomeUnknown}); whether it was applied is then not known, so callers must not need it.
+     */
+    void lwtRepeatable(Statement<?> st, String what) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                lwt(st, what);
+                return;
+            } catch (StoreException e) {
+                if (attempt == 3 || !outcomeUnknown(e)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * A read of rows written by lightweight transactions that must see any of them committed or in
+     * progress: read at the serial consistency (Cassandra then runs Paxos for it).
+     */
+    AsyncResultSet serialRead(Statement<?> st, String what) {
+        return get(st.setConsistencyLevel(serialLevel).setIdempotent(true), what);
+    }
+
+    /** Runs {@code st} (with the store timeout unless it has its own) and waits for it. */
+    private AsyncResultSet get(Statement<?> st, String what) {
+        Statement<?> s = st.getTimeout() == null ? st.setTimeout(timeout) : st;
+        return execute(session, s, timeout, what);
     }
 
     AsyncResultSet await(CompletionStage<AsyncResultSet> stage, String what) {
@@ -85,6 +150,19 @@ final class CqlCalls {
             f.cancel(true);
             throw new StoreException(what + ": no answer within " + timeout, e);
         }
+    }
+
+    /**
+     * True when {@code e} leaves the outcome of a lightweight transaction unknown: it may or may not have
+     * been applied (Paxos contention or a coordinator timeout: a CAS write timeout or "unknown"
+     * result, or no answer within the store timeout). A serial read of the row tells.
+     */
+    static boolean outcomeUnknown(StoreException e) {
+        Throwable c = e.getCause();
+        return c instanceof CASWriteUnknownException
+                || c instanceof WriteTimeoutException && ((WriteTimeoutException) c).getWriteType() == DefaultWriteType.CAS
+                || c instanceof DriverTimeoutException
+                || c instanceof TimeoutException;
     }
 
     static int ttlSeconds(Duration d) {

@@ -50,11 +50,11 @@ final class DueIndexTable {
         int shard = shardOf(domain);
         Instant due = after.due(staleAfter);
         long bucket = bucketOf(due);
-        cql.get(insert.bind(bucket, shard, domain, due), "index " + domain);
+        cql.write(insert.bind(bucket, shard, domain, due), "index " + domain);
         if (before != null) {
             long old = bucketOf(before.due(staleAfter));
             if (old != bucket) {
-                cql.get(delete.bind(old, shard, domain), "unindex " + domain);
+                cql.write(delete.bind(old, shard, domain), "unindex " + domain);
             }
         }
     }
@@ -65,12 +65,12 @@ final class DueIndexTable {
         if (due.isBefore(notBefore)) {
             due = notBefore;
         }
-        cql.get(insert.bind(bucketOf(due), shardOf(row.domain()), row.domain(), due), "index " + row.domain());
+        cql.write(insert.bind(bucketOf(due), shardOf(row.domain()), row.domain(), due), "index " + row.domain());
     }
 
     CompletionStage<AsyncResultSet> indexAsync(StoredPolicy row) {
         Instant due = row.due(staleAfter);
-        return cql.start(insert.bind(bucketOf(due), shardOf(row.domain()), row.domain(), due));
+        return cql.startWrite(insert.bind(bucketOf(due), shardOf(row.domain()), row.domain(), due));
     }
 
     /** Removes the entry of a row that is being deleted. */
@@ -79,13 +79,13 @@ final class DueIndexTable {
     }
 
     void unindex(long bucket, int shard, String domain) {
-        cql.get(delete.bind(bucket, shard, domain), "unindex " + domain);
+        cql.write(delete.bind(bucket, shard, domain), "unindex " + domain);
     }
 
     /** Every entry of one index partition (domain -> due). */
     Map<String, Instant> readDue(long bucket, int shard) {
         Map<String, Instant> out = new HashMap<>();
-        AsyncResultSet rs = cql.get(select.bind(bucket, shard).setPageSize(1000), "read due index");
+        AsyncResultSet rs = cql.read(select.bind(bucket, shard).setPageSize(1000), "read due index");
         while (true) {
             for (Row r : rs.currentPage()) {
                 out.put(r.getString(0), r.getInstant(1));
@@ -98,6 +98,6 @@ final class DueIndexTable {
     }
 
     boolean hasDue(long bucket, int shard) {
-        return cql.get(probe.bind(bucket, shard), "probe due index").one() != null;
+        return cql.read(probe.bind(bucket, shard), "probe due index").one() != null;
     }
 }

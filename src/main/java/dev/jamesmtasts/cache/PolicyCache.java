@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.function.BiConsumer;
 
 import com.codahale.metrics.MetricRegistry;
@@ -33,6 +34,12 @@ import dev.jamesmtasts.mtasts.PolicySource;
  *   <li>The body is re-fetched at least every max_age/2 even with an unchanged id.</li>
  *   <li>Concurrent gets of one domain that need DNS/HTTPS or the store share one flight: one TXT
  *       lookup, one fetch.</li>
+ *   <li>Bounded work: a get waits for a flight at most {@code flightTimeout}, also the get that started
+ *       it (the lookup runs on the lookup executor and goes on in the background; the get answers a
+ *       {@link CacheResult.Bound#FLIGHT_TIMEOUT} ERROR). At most {@code maxConcurrentLookups} cold
+ *       lookups (nothing in memory could answer) run at once; beyond, a get answers a
+ *       {@link CacheResult.Bound#LOOKUP_CAP} ERROR at once. A near hit or a stale answer never waits
+ *       for either (see {@link SingleFlight}, {@link LookupLimiter}).</li>
  * </ul>
  *
  * <p><b>Stale-while-revalidate</b> (when {@code idCheckInterval} &gt; 0). A get never waits for DNS,
@@ -61,6 +68,12 @@ import dev.jamesmtasts.mtasts.PolicySource;
  * synchronous get would ({@link PolicyLookup}, deciding with {@link PolicyDecisions}), so it never
  * downgrades or drops a valid cached policy.
  *
+ * <p><b>Store outage.</b> The cache can be made before Cassandra answers ({@link #unconnected}, then
+ * {@link #connectStore}); while the store cannot be read, gets are answered from memory, and a domain
+ * unknown in memory is looked up directly or answered ERROR as {@link CacheSettings.StoreOutage} says.
+ * Policies learnt meanwhile are written back as soon as the store answers again ({@link #storeStatus()}
+ * turning available starts that write-back in the background).
+ *
  * <p>Where the work lives: this class is the near-cache fast path, the stale-while-revalidate choice
  * and the admin operations; {@link PolicyLookup} everything else a get does; {@link PolicyDecisions}
  * the RFC 8461 rules; {@link RefreshStep} and {@link PolicyRefresher} the proactive refresh.
@@ -80,10 +93,20 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     private final NearCache near;
     private final PolicyLookup lookup;
     private final SingleFlight flights;
+    /** Runs the synchronous lookups, so that a delivery thread waits for one at most flightTimeout. */
+    private final ThreadPoolExecutor lookupExecutor;
+    private final LookupLimiter limiter;
     /** Null when idCheckInterval is 0: then every get that is not a plain near hit checks synchronously. */
     private final Revalidator revalidator;
-    /** The per-row step of refresh rounds and of {@link #refresh}; shared with the refreshers made here. */
-    private final RefreshStep refreshStep;
+    private final LivePolicySource live;
+    private final PolicyDecisions decisions;
+    /**
+     * The per-row step of refresh rounds and of {@link #refresh}; shared with the refreshers made here.
+     * Made once the store is connected (it holds the due-index table).
+     */
+    private volatile RefreshStep refreshStep;
+    private final java.util.concurrent.atomic.AtomicBoolean writingBack = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile boolean closed;
     private final Object refresherLock = new Object();
     private PolicyRefresher adminRefresher;
 
@@ -98,13 +121,106 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         this.metrics = new CacheMetrics(registry);
         this.nodeId = nodeId != null ? nodeId : "node-" + UUID.randomUUID();
         this.near = new NearCache(settings.nearCacheSize());
-        LivePolicySource live = new LivePolicySource(source, metrics);
-        PolicyDecisions decisions = new PolicyDecisions(settings);
+        this.live = new LivePolicySource(source, metrics);
+        this.decisions = new PolicyDecisions(settings);
         this.lookup = new PolicyLookup(store, live, decisions, near, settings, clock, metrics);
-        this.flights = new SingleFlight(lookup::lookUp, settings.flightTimeout(), metrics);
+        this.limiter = new LookupLimiter(settings.maxConcurrentLookups());
+        this.lookupExecutor = SingleFlight.lookupExecutor(this.nodeId, settings.maxConcurrentLookups());
+        this.flights = new SingleFlight(lookup::lookUp, settings.flightTimeout(), metrics, lookupExecutor, limiter);
         this.revalidator = settings.idCheckInterval().toMillis() > 0 ? new Revalidator(flights, metrics, this.nodeId) : null;
-        this.refreshStep = new RefreshStep(store, live, decisions, near, settings, clock, metrics);
         registry.gauge("mtasts.cache.near.size", () -> near::size);
+        registry.gauge("mtasts.cache.lookup.running", () -> limiter::running);
+        // replaced, not reused: after a restart in the same registry the gauges must read this cache
+        registry.remove("mtasts.store.available");
+        registry.register("mtasts.store.available", (com.codahale.metrics.Gauge<Integer>) () -> store.status().available() ? 1 : 0);
+        registry.remove("mtasts.store.unsaved");
+        registry.register("mtasts.store.unsaved", (com.codahale.metrics.Gauge<Integer>) lookup::unsavedCount);
+        store.status().onAvailable(this::writeBackInBackground);
+    }
+
+    /**
+     * A cache whose store is not connected yet (Cassandra down at start): it answers from live lookups or
+     * ERROR ({@link CacheSettings#onStoreOutage()}) until {@link #connectStore} succeeds.
+     */
+    public static PolicyCache unconnected(PolicySource source, CacheSettings settings, Clock clock,
+                                          MetricRegistry registry, String nodeId) {
+        return new PolicyCache(PolicyStore.unconnected(settings, clock), source, settings, clock, registry, nodeId);
+    }
+
+    /**
+     * Connects the store: takes a session from {@code sessions} (which may open one), creates the schema
+     * when missing and prepares the statements. When Cassandra does not answer it throws and the store
+     * stays unconnected, its {@link #storeStatus()} saying why; nothing happens when already connected.
+     */
+    public void connectStore(java.util.function.Supplier<CqlSession> sessions) {
+        if (store.connected()) {
+            return;
+        }
+        CqlSession session;
+        try {
+            session = sessions.get();
+        } catch (RuntimeException e) {
+            store.status().down(e.getMessage());
+            throw e;
+        }
+        store.connect(session);
+    }
+
+    public boolean storeConnected() {
+        return store.connected();
+    }
+
+    /** Whether the store answers, as this node last saw it (also the gauge {@code mtasts.store.available}). */
+    public StoreStatus storeStatus() {
+        return store.status();
+    }
+
+    /** One cheap read to refresh {@link #storeStatus()}; false when the store did not answer. */
+    public boolean probeStore() {
+        try {
+            store.probe();
+            return true;
+        } catch (StoreException e) {
+            return false;
+        }
+    }
+
+    /** Policies learnt during a store outage that are not written to the store yet (gauge {@code mtasts.store.unsaved}). */
+    public int unsavedPolicies() {
+        return lookup.unsavedCount();
+    }
+
+    /** Writes the policies learnt during an outage, on a thread of its own, one write-back at a time. */
+    private void writeBackInBackground() {
+        if (closed || lookup.unsavedCount() == 0 || !writingBack.compareAndSet(false, true)) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                int n = lookup.writeUnsaved();
+                org.slf4j.LoggerFactory.getLogger(PolicyCache.class).info(
+                        "MTA-STS: {} policies learnt during the store outage written to the store, {} left", n,
+                        lookup.unsavedCount());
+            } finally {
+                writingBack.set(false);
+            }
+        }, "mta-sts-store-writeback");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private RefreshStep refreshStep() {
+        RefreshStep r = refreshStep;
+        if (r == null) {
+            synchronized (this) {
+                r = refreshStep;
+                if (r == null) {
+                    // throws StoreException while the store is not connected
+                    r = refreshStep = new RefreshStep(store, live, decisions, near, settings, clock, metrics);
+                }
+            }
+        }
+        return r;
     }
 
     /** Creates the schema if needed, then the cache. The session stays owned by the caller. */
@@ -118,7 +234,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
      * cache's source, near cache and metrics; the caller starts and closes it.
      */
     public PolicyRefresher newRefresher(String owner) {
-        return new PolicyRefresher(refreshStep, owner);
+        return new PolicyRefresher(refreshStep(), owner);
     }
 
     public String nodeId() {
@@ -145,6 +261,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         }
         long now = clock.millis();
         NearEntry e = near.get(d);
+        boolean cold = true;
         if (e != null) {
             if (lookup.nearFresh(e, now)) {
                 CacheResult known = lookup.answerWithoutLookup(d, e, now);
@@ -153,14 +270,16 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
                     return metrics.got(known);
                 }
             }
-            if (revalidator != null) {
-                CacheResult stillValid = lookup.answerWhileChecking(e, now);
-                if (stillValid != null) {
+            CacheResult stillValid = lookup.answerWhileChecking(e, now);
+            if (stillValid != null) {
+                if (revalidator != null) {
                     return metrics.got(answerWhileRevalidating(d, stillValid));
                 }
+                cold = false; // idCheckInterval 0: a synchronous check of a domain known here, no permit needed
             }
         }
-        return metrics.got(flights.get(d));
+        // a cold lookup (nothing here could answer now) counts against cache.maxConcurrentLookups
+        return metrics.got(flights.get(d, cold));
     }
 
     /**
@@ -195,7 +314,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
     public RefreshReport refresh(String domain) {
         String d = Domains.normalize(domain);
         StoredPolicy row = store.read(d).orElse(null);
-        RefreshReport r = refreshStep.refresh(d, row, true, () -> false);
+        RefreshReport r = refreshStep().refresh(d, row, true, () -> false);
         if (r.outcome() != RefreshReport.Effect.UPDATED) {
             near.remove(d);
         }
@@ -237,6 +356,11 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         return flights.inFlight(domain);
     }
 
+    /** Cold lookups running now (held permits of cache.maxConcurrentLookups). */
+    int coldLookupsRunning() {
+        return limiter.running();
+    }
+
     /** True when the background revalidation executor has been shut down and its threads are gone. */
     boolean revalidatorTerminated() {
         return revalidator == null || revalidator.terminated();
@@ -255,6 +379,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
      */
     @Override
     public void close() {
+        closed = true;
         synchronized (refresherLock) {
             if (adminRefresher != null) {
                 adminRefresher.close();
@@ -263,5 +388,7 @@ public final class PolicyCache implements PolicyProvider, AutoCloseable {
         if (revalidator != null) {
             revalidator.close();
         }
+        // lookups whose callers already gave up (flight time-out): no one waits for them any more
+        lookupExecutor.shutdownNow();
     }
 }

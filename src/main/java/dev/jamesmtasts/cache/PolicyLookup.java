@@ -2,6 +2,8 @@ package dev.jamesmtasts.cache;
 
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,6 +19,12 @@ import dev.jamesmtasts.mtasts.RecordLookupResult;
  * on the delivery thread or in the background): re-read the store row when the near entry is older
  * than {@code nearCacheTtl}, look up the TXT record when a check is due, fetch when the
  * {@link PolicyDecisions} say so, and carry out their decision in the store and the near cache.
+ *
+ * <p>Store outage ({@link CacheSettings.StoreOutage}): a domain with an entry in memory is answered
+ * from it; a domain without one gets ERROR ({@code defer}) or is looked up as on a first contact
+ * ({@code live}); a policy fetched while the store cannot be written is kept in memory and in
+ * {@link #unsaved}, and written when the store answers again ({@link #writeUnsaved}, and before the
+ * entry is re-read from the store, so a policy learnt meanwhile is never lost to an empty row).
  */
 final class PolicyLookup {
     private static final Logger LOG = LoggerFactory.getLogger(PolicyLookup.class);
@@ -34,6 +42,10 @@ final class PolicyLookup {
     private final long lastUseInterval;
     /** System.nanoTime() before which the store is not asked again after a failure (fast answers in an outage). */
     private volatile long storeRetryAt = System.nanoTime();
+    private final CacheSettings.StoreOutage onStoreOutage;
+    /** Policies fetched while the store could not be written, by domain; bounded by the near-cache size. */
+    private final Map<String, StoredPolicy> unsaved = new ConcurrentHashMap<>();
+    private final int maxUnsaved;
 
     PolicyLookup(PolicyStore store, LivePolicySource source, PolicyDecisions decisions, NearCache near,
                  CacheSettings settings, Clock clock, CacheMetrics metrics) {
@@ -46,6 +58,8 @@ final class PolicyLookup {
         this.nearTtl = settings.nearCacheTtl().toMillis();
         this.idCheckInterval = settings.idCheckInterval().toMillis();
         this.lastUseInterval = settings.lastUseWriteInterval().toMillis();
+        this.onStoreOutage = settings.onStoreOutage();
+        this.maxUnsaved = settings.nearCacheSize();
     }
 
     /** The TXT id of this entry is due for a check on this node (never checked, or idCheckInterval ago). */
@@ -134,12 +148,20 @@ final class PolicyLookup {
                     storeRetryAt = System.nanoTime() + STORE_RETRY_NANOS;
                 }
                 if (e == null) {
-                    return CacheResult.error("policy store unavailable and nothing known in memory: " + ex.getMessage());
+                    if (onStoreOutage == CacheSettings.StoreOutage.DEFER) {
+                        return CacheResult.error("policy store unavailable and nothing known in memory: " + ex.getMessage());
+                    }
+                    // live: a first contact as far as this node can tell; check() looks the record up and
+                    // fetches, decided by the same rules (a failed TXT lookup is still ERROR, never "no policy")
+                    metrics.storeOutageLookups.inc();
+                    e = new NearEntry(null, now, NEVER, false, null);
+                } else {
+                    // the outage itself is logged once by StoreStatus, not once per domain
+                    LOG.debug("policy store unavailable, answering {} from memory: {}", d, ex.getMessage());
+                    // keep using the entry for another near-cache TTL before asking the store again
+                    e = e.reloadedAt(now);
+                    near.put(d, e);
                 }
-                LOG.warn("policy store unavailable, answering {} from memory: {}", d, ex.getMessage());
-                // keep using the entry for another near-cache TTL before asking the store again
-                e = e.reloadedAt(now);
-                near.put(d, e);
             }
         } else {
             metrics.nearHits.inc();
@@ -158,9 +180,52 @@ final class PolicyLookup {
         if (System.nanoTime() - storeRetryAt < 0) {
             throw new StoreException("store failed less than a second ago", null);
         }
-        NearEntry e = fromStore(store.read(d).orElse(null), now, old);
+        StoredPolicy row = store.read(d).orElse(null);
+        StoredPolicy mine = unsaved.get(d);
+        if (mine != null) {
+            row = save(d, mine, row);
+        }
+        NearEntry e = fromStore(row, now, old);
         near.put(d, e);
         return e;
+    }
+
+    /**
+     * Writes {@code mine}, a policy fetched during a store outage, unless {@code stored} holds a fetch at
+     * least as new (another node's); returns the row as it now reads. Throws StoreException (kept unsaved).
+     */
+    private StoredPolicy save(String d, StoredPolicy mine, StoredPolicy stored) {
+        StoredPolicy row = stored;
+        if (stored == null || stored.policy() == null || stored.lastUpdate() == null
+                || stored.lastUpdate().isBefore(mine.lastUpdate())) {
+            row = store.writeFetched(d, mine.recordId(), mine.policy(), mine.lastUpdate(), stored);
+        }
+        unsaved.remove(d, mine);
+        return row;
+    }
+
+    /** Policies fetched during a store outage and not written yet. */
+    int unsavedCount() {
+        return unsaved.size();
+    }
+
+    /**
+     * Writes the policies learnt during a store outage (each read first: a newer fetch stored by another
+     * node wins). Stops at the first store failure; what is left is written at the next try.
+     * Returns how many were written or found superseded.
+     */
+    int writeUnsaved() {
+        int n = 0;
+        for (Map.Entry<String, StoredPolicy> u : unsaved.entrySet()) {
+            try {
+                save(u.getKey(), u.getValue(), store.read(u.getKey()).orElse(null));
+                n++;
+            } catch (StoreException ex) {
+                LOG.debug("writing the policy of {} learnt during the store outage failed: {}", u.getKey(), ex.getMessage());
+                break;
+            }
+        }
+        return n;
     }
 
     /** The entry for a freshly read row; this node's bookkeeping survives when the row is the one it knew. */
@@ -213,11 +278,20 @@ final class PolicyLookup {
             case WRITE_FETCHED: {
                 StoredPolicy row;
                 try {
+                    if (!store.status().available()) {
+                        // known down: do not make the delivery wait for a write that will fail
+                        throw new StoreException("policy store unavailable: " + store.status().reading().reason(), null);
+                    }
                     row = store.writeFetched(d, decision.recordId, decision.policy, nowI, e.row);
                 } catch (StoreException ex) {
                     metrics.storeErrors.inc();
-                    LOG.warn("could not store the policy of {} (kept in memory): {}", d, ex.getMessage());
                     row = StoredPolicy.fetched(d, decision.recordId, decision.policy, nowI, e.row);
+                    if (unsaved.size() < maxUnsaved || unsaved.containsKey(d)) {
+                        unsaved.put(d, row);
+                        LOG.info("policy of {} kept in memory and written to the store once it is back: {}", d, ex.getMessage());
+                    } else {
+                        LOG.warn("could not store the policy of {} (kept in memory only): {}", d, ex.getMessage());
+                    }
                 }
                 NearEntry n = new NearEntry(row, now, now, false, null);
                 n.lastUseWritten = e.lastUseWritten;

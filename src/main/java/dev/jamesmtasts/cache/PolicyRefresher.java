@@ -138,6 +138,7 @@ public final class PolicyRefresher implements AutoCloseable {
         int totalUnits = pending.size();
         Set<List<Long>> heldByOthers = new HashSet<>();
         int started = 0;
+        int unitsFailed = 0;
         long windowNanos = settings.refreshWindow().toNanos();
         long deadline = t0 + settings.refreshInterval().toNanos();
         while (!pending.isEmpty() && !closed && System.nanoTime() < deadline) {
@@ -173,8 +174,16 @@ public final class PolicyRefresher implements AutoCloseable {
                 if (heldByOthers.contains(u)) {
                     summary.unitsTakenOver.incrementAndGet();
                 }
-                if (processUnit(round, b, s, summary)) {
-                    summary.unitsDone.incrementAndGet();
+                try {
+                    if (processUnit(round, b, s, summary)) {
+                        summary.unitsDone.incrementAndGet();
+                    }
+                } catch (RuntimeException e) {
+                    // e.g. the unit's due index could not be read: the other units still run; this one's
+                    // lease expires and the round stays incomplete, so its bucket is visited again
+                    unitsFailed++;
+                    summary.errors.incrementAndGet();
+                    LOG.warn("refresh of due unit {}/{} failed: {}", b, s, e.toString());
                 }
                 it.remove();
                 progressed = true;
@@ -183,7 +192,7 @@ public final class PolicyRefresher implements AutoCloseable {
                 sleep(Math.min(1000, Math.max(100, settings.leaseTtl().toMillis() / 4)));
             }
         }
-        summary.complete = pending.isEmpty();
+        summary.complete = pending.isEmpty() && unitsFailed == 0;
         if (summary.complete) {
             store.advanceLowBucket(cur);
         }
@@ -235,6 +244,11 @@ public final class PolicyRefresher implements AutoCloseable {
                     } catch (StoreException e) {
                         summary.errors.incrementAndGet();
                         LOG.warn("refresh of {} failed: {}", d, e.getMessage());
+                    } catch (RuntimeException e) {
+                        // a bug or an unexpected failure in one domain's refresh: invokeAll would keep it
+                        // in a Future nobody reads, so it is logged and counted here, and the round goes on
+                        summary.errors.incrementAndGet();
+                        LOG.error("refresh of {} failed unexpectedly", d, e);
                     }
                     return null;
                 });

@@ -16,23 +16,39 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * together. One class per table does the CQL ({@link PolicyTable}, {@link DueIndexTable},
  * {@link RefreshLeaseTable}, {@link RefreshStateTable}); {@link PolicySchema} holds the DDL. Every call
  * is asynchronous with a bounded timeout; failures become {@link StoreException}, never a hang.
+ *
+ * <p>A store may exist before Cassandra can be reached ({@link #unconnected}): until {@link #connect}
+ * succeeds every call fails at once with a {@link StoreException}, so James starts and the cache runs
+ * on memory and live lookups ({@link CacheSettings.StoreOutage}). Reads and policy writes keep
+ * {@link #status()} up to date.
  */
 public final class PolicyStore {
     private final CacheSettings settings;
     private final Clock clock;
-    private final PolicyTable policies;
-    private final DueIndexTable dueIndex;
-    private final RefreshLeaseTable leases;
-    private final RefreshStateTable refreshState;
+    private final StoreStatus status;
+    /** Null until connected. */
+    private volatile Tables tables;
 
-    private PolicyStore(CqlSession session, CacheSettings settings, Clock clock) {
-        CqlCalls cql = new CqlCalls(session, settings.storeTimeout());
+    /** The prepared tables over one session. */
+    private static final class Tables {
+        final PolicyTable policies;
+        final DueIndexTable dueIndex;
+        final RefreshLeaseTable leases;
+        final RefreshStateTable refreshState;
+
+        Tables(CqlSession session, CacheSettings settings) {
+            CqlCalls cql = new CqlCalls(session, settings);
+            this.policies = new PolicyTable(cql, settings);
+            this.dueIndex = new DueIndexTable(cql, settings);
+            this.leases = new RefreshLeaseTable(cql, settings);
+            this.refreshState = new RefreshStateTable(cql, settings);
+        }
+    }
+
+    private PolicyStore(CacheSettings settings, Clock clock) {
         this.settings = settings;
         this.clock = clock;
-        this.policies = new PolicyTable(cql, settings);
-        this.dueIndex = new DueIndexTable(cql, settings);
-        this.leases = new RefreshLeaseTable(cql, settings);
-        this.refreshState = new RefreshStateTable(cql, settings);
+        this.status = new StoreStatus(settings.onStoreOutage(), clock);
     }
 
     /**
@@ -41,11 +57,75 @@ public final class PolicyStore {
      */
     public static PolicyStore create(CqlSession session, CacheSettings settings, Clock clock) {
         Objects.requireNonNull(session);
-        PolicySchema.create(session, settings);
-        PolicyStore store = new PolicyStore(session, settings, clock);
-        // No index entry can be older than the moment the schema first existed.
-        store.refreshState.init(store.dueIndex.bucketOf(clock.instant()));
+        PolicyStore store = new PolicyStore(settings, clock);
+        store.connect(session);
         return store;
+    }
+
+    /** A store not connected yet: every call fails with {@link StoreException} until {@link #connect}. */
+    public static PolicyStore unconnected(CacheSettings settings, Clock clock) {
+        return new PolicyStore(settings, clock);
+    }
+
+    /**
+     * Creates the schema when missing and prepares the statements over {@code session}; nothing
+     * happens when already connected. A failure leaves the store unconnected (and says why in
+     * {@link #status()}) and is thrown.
+     */
+    public synchronized void connect(CqlSession session) {
+        if (tables != null) {
+            return;
+        }
+        try {
+            PolicySchema.create(session, settings);
+            Tables t = new Tables(session, settings);
+            // No index entry can be older than the moment the schema first existed.
+            t.refreshState.init(t.dueIndex.bucketOf(clock.instant()));
+            tables = t;
+        } catch (RuntimeException e) {
+            status.down(e.toString());
+            throw e;
+        }
+        status.up();
+    }
+
+    public boolean connected() {
+        return tables != null;
+    }
+
+    /** The store's availability as last seen by this node. */
+    public StoreStatus status() {
+        return status;
+    }
+
+    private Tables tables() {
+        Tables t = tables;
+        if (t == null) {
+            throw new StoreException("policy store not connected: " + status.reading().reason(), null);
+        }
+        return t;
+    }
+
+    /**
+     * One cheap read (a row that never exists) to see whether the store answers; updates
+     * {@link #status()}. Used by the background watch of the James side.
+     */
+    public void probe() {
+        read(".probe"); // not a domain name: no row can have it
+    }
+
+    /** Notes in {@link #status()} whether a store call reached the store. */
+    private <T> T tracked(java.util.function.Supplier<T> call) {
+        try {
+            T r = call.get();
+            status.up();
+            return r;
+        } catch (StoreException e) {
+            if (e.getCause() != null) { // null cause: not connected, or skipped without asking the store
+                status.down(e.getMessage());
+            }
+            throw e;
+        }
     }
 
     /** The CQL that {@link #create} runs, in order (also printed in the README). */
@@ -58,27 +138,28 @@ public final class PolicyStore {
     }
 
     DueIndexTable dueIndex() {
-        return dueIndex;
+        return tables().dueIndex;
     }
 
     RefreshLeaseTable leases() {
-        return leases;
+        return tables().leases;
     }
 
     /** The lowest due-index bucket that may hold entries (the current one when never set). */
     long lowBucket() {
-        return refreshState.lowBucket(dueIndex.bucketOf(clock.instant()));
+        Tables t = tables();
+        return t.refreshState.lowBucket(t.dueIndex.bucketOf(clock.instant()));
     }
 
     void advanceLowBucket(long to) {
-        refreshState.advanceLowBucket(to);
+        tables().refreshState.advanceLowBucket(to);
     }
 
     // ---------------------------------------------------------------- policy rows (+ their index entry)
 
     /** The row for {@code domain}, if any. */
     public Optional<StoredPolicy> read(String domain) {
-        return policies.read(domain);
+        return tracked(() -> tables().policies.read(domain));
     }
 
     /**
@@ -86,10 +167,13 @@ public final class PolicyStore {
      * the row as it now reads (assuming this write is the newest).
      */
     StoredPolicy writeFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt, StoredPolicy previous) {
-        policies.writeFetched(domain, recordId, policy, fetchedAt, previous == null || previous.policy() == null);
-        StoredPolicy now = StoredPolicy.fetched(domain, recordId, policy, fetchedAt, previous);
-        dueIndex.reindex(domain, previous, now);
-        return now;
+        return tracked(() -> {
+            Tables t = tables();
+            t.policies.writeFetched(domain, recordId, policy, fetchedAt, previous == null || previous.policy() == null);
+            StoredPolicy now = StoredPolicy.fetched(domain, recordId, policy, fetchedAt, previous);
+            t.dueIndex.reindex(domain, previous, now);
+            return now;
+        });
     }
 
     /**
@@ -99,41 +183,45 @@ public final class PolicyStore {
      */
     public CompletionStage<Void> importFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt) {
         StoredPolicy row = StoredPolicy.fetched(domain, recordId, policy, fetchedAt, null);
-        return policies.writeFetchedAsync(domain, recordId, policy, fetchedAt, true)
-                .thenCompose(rs -> dueIndex.indexAsync(row))
+        Tables t = tables();
+        return t.policies.writeFetchedAsync(domain, recordId, policy, fetchedAt, true)
+                .thenCompose(rs -> t.dueIndex.indexAsync(row))
                 .thenApply(rs -> null);
     }
 
     /** Remembers a failed fetch until {@code until} (RFC 8461 §3.3); never touches a stored policy. */
     void writeBackoff(String domain, Instant at, Instant until, String reason, StoredPolicy previous) {
-        policies.writeBackoff(domain, at, until, reason);
+        Tables t = tables();
+        t.policies.writeBackoff(domain, at, until, reason);
         if (previous == null || previous.policy() == null) {
-            dueIndex.reindex(domain, previous, StoredPolicy.withBackoff(domain, until, reason, previous));
+            t.dueIndex.reindex(domain, previous, StoredPolicy.withBackoff(domain, until, reason, previous));
         }
     }
 
     /** Records that the TXT id was confirmed at {@code at} (moves the row's due time). */
     void writeChecked(StoredPolicy row, Instant at) {
-        policies.writeChecked(row.domain(), at);
-        dueIndex.reindex(row.domain(), row, row.withCheck(at));
+        Tables t = tables();
+        t.policies.writeChecked(row.domain(), at);
+        t.dueIndex.reindex(row.domain(), row, row.withCheck(at));
     }
 
     /** Fire-and-forget last-use write; a failure is only logged (it is a hint for deletion of unused rows). */
     void writeLastUse(String domain, Instant at) {
-        policies.writeLastUse(domain, at);
+        tables().policies.writeLastUse(domain, at);
     }
 
     /** Deletes the row (as of {@code at}: a newer fetch from another node survives) and its index entry. */
     void delete(String domain, Instant at, StoredPolicy previous) {
-        policies.delete(domain, at);
+        Tables t = tables();
+        t.policies.delete(domain, at);
         if (previous != null) {
-            dueIndex.unindex(previous);
+            t.dueIndex.unindex(previous);
         }
     }
 
     /** One page of rows; {@code pagingToken} is null for the first page. */
     public PolicyPage list(int pageSize, String pagingToken) {
-        return policies.list(pageSize, pagingToken);
+        return tables().policies.list(pageSize, pagingToken);
     }
 
     /**
@@ -142,6 +230,6 @@ public final class PolicyStore {
      * last domain of the previous page", as the JMX MBean does.
      */
     public List<StoredPolicy> listAfter(String afterDomain, int limit) {
-        return policies.listAfter(afterDomain, limit);
+        return tables().policies.listAfter(afterDomain, limit);
     }
 }

@@ -12,7 +12,6 @@ import java.util.concurrent.CompletionStage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BoundStatement;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
@@ -69,18 +68,18 @@ final class PolicyTable {
     }
 
     Optional<StoredPolicy> read(String domain) {
-        Row row = cql.get(select.bind(domain).setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM), "read " + domain).one();
+        Row row = cql.read(select.bind(domain), "read " + domain).one();
         return Optional.ofNullable(row == null ? null : toPolicy(row));
     }
 
     /** Stores a successful fetch made at {@code fetchedAt}; {@code first}: also sets {@code inserted}. */
     void writeFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt, boolean first) {
-        cql.get(bindFetched(domain, recordId, policy, fetchedAt, first), "store policy " + domain);
+        cql.write(bindFetched(domain, recordId, policy, fetchedAt, first), "store policy " + domain);
     }
 
     CompletionStage<AsyncResultSet> writeFetchedAsync(String domain, String recordId, StsPolicy policy, Instant fetchedAt,
                                                       boolean first) {
-        return cql.start(bindFetched(domain, recordId, policy, fetchedAt, first));
+        return cql.startWrite(bindFetched(domain, recordId, policy, fetchedAt, first));
     }
 
     private BoundStatement bindFetched(String domain, String recordId, StsPolicy policy, Instant fetchedAt, boolean first) {
@@ -98,26 +97,23 @@ final class PolicyTable {
                 .setInstant("valid_until", fetchedAt.plusSeconds(policy.maxAgeSeconds()))
                 .setInstant("last_update", fetchedAt)
                 .setString("domain", domain)
-                .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM)
                 .build();
     }
 
     /** Remembers a failed fetch until {@code until}; touches only the backoff columns. */
     void writeBackoff(String domain, Instant at, Instant until, String reason) {
-        cql.get(writeBackoff.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("until", until)
-                .setString("reason", reason).setString("domain", domain)
-                .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(), "store backoff " + domain);
+        cql.write(writeBackoff.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("until", until)
+                .setString("reason", reason).setString("domain", domain).build(), "store backoff " + domain);
     }
 
     void writeChecked(String domain, Instant at) {
-        cql.get(writeChecked.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("at", at)
-                .setString("domain", domain).setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(),
-                "store check " + domain);
+        cql.write(writeChecked.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("at", at)
+                .setString("domain", domain).build(), "store check " + domain);
     }
 
     /** Fire-and-forget last-use write; a failure is only logged (it is a hint for deletion of unused rows). */
     void writeLastUse(String domain, Instant at) {
-        cql.start(writeLastUse.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("at", at)
+        cql.startWrite(writeLastUse.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setInstant("at", at)
                         .setString("domain", domain).build())
                 .whenComplete((rs, e) -> {
                     if (e != null) {
@@ -128,8 +124,8 @@ final class PolicyTable {
 
     /** Deletes the row as of {@code at}: a newer fetch from another node survives. */
     void delete(String domain, Instant at) {
-        cql.get(delete.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setString("domain", domain)
-                .setConsistencyLevel(ConsistencyLevel.LOCAL_QUORUM).build(), "delete " + domain);
+        cql.write(delete.boundStatementBuilder().setLong("ts", CqlCalls.micros(at)).setString("domain", domain).build(),
+                "delete " + domain);
     }
 
     /** One page of rows; {@code pagingToken} is null for the first page. */
@@ -145,7 +141,7 @@ final class PolicyTable {
                 throw new IllegalArgumentException("invalid paging token");
             }
         }
-        AsyncResultSet rs = cql.get(st, "list");
+        AsyncResultSet rs = cql.read(st, "list");
         List<StoredPolicy> items = new ArrayList<>(rs.remaining());
         for (Row r : rs.currentPage()) {
             items.add(toPolicy(r));
@@ -170,7 +166,7 @@ final class PolicyTable {
         BoundStatement st = afterDomain == null || afterDomain.isEmpty()
                 ? selectFirst.bind(limit)
                 : selectAfter.bind(afterDomain, limit);
-        AsyncResultSet rs = cql.get(st.setPageSize(limit), "list");
+        AsyncResultSet rs = cql.read(st.setPageSize(limit), "list");
         List<StoredPolicy> items = new ArrayList<>(rs.remaining());
         for (Row r : rs.currentPage()) {
             items.add(toPolicy(r));

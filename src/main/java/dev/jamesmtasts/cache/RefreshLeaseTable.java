@@ -3,7 +3,6 @@ package dev.jamesmtasts.cache;
 import java.util.HashMap;
 import java.util.Map;
 
-import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -21,6 +20,7 @@ final class RefreshLeaseTable {
     private final PreparedStatement renew;
     private final PreparedStatement finish;
     private final PreparedStatement select;
+    private final PreparedStatement selectOne;
 
     RefreshLeaseTable(CqlCalls cql, CacheSettings settings) {
         this.cql = cql;
@@ -35,26 +35,65 @@ final class RefreshLeaseTable {
         finish = cql.prepare("UPDATE " + table + " USING TTL ? SET done = true "
                 + "WHERE round = ? AND bucket = ? AND shard = ? IF owner = ?");
         select = cql.prepare("SELECT bucket, shard, owner, done FROM " + table + " WHERE round = ?");
+        selectOne = cql.prepare("SELECT owner, done FROM " + table + " WHERE round = ? AND bucket = ? AND shard = ?");
     }
 
     /** LWT: claims (round, bucket, shard) for {@code owner} for the lease TTL; false if someone holds or did it. */
     boolean acquire(long round, long bucket, int shard, String owner) {
-        return cql.get(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
+        try {
+            return cql.lwt(acquire.bind(round, bucket, shard, owner, leaseTtlSeconds), "acquire lease").wasApplied();
+        } catch (StoreException e) {
+            Lease l = resolve(e, round, bucket, shard);
+            return l != null && owner.equals(l.owner) && !l.done;
+        }
     }
 
     boolean renew(long round, long bucket, int shard, String owner) {
-        return cql.get(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
+        try {
+            return cql.lwt(renew.bind(leaseTtlSeconds, owner, round, bucket, shard, owner), "renew lease").wasApplied();
+        } catch (StoreException e) {
+            Lease l = resolve(e, round, bucket, shard);
+            return l != null && owner.equals(l.owner);
+        }
     }
 
     /** Marks the unit done for the rest of the round. */
     boolean finish(long round, long bucket, int shard, String owner) {
-        return cql.get(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return cql.lwt(finish.bind(doneTtlSeconds, round, bucket, shard, owner), "finish lease").wasApplied();
+            } catch (StoreException e) {
+                Lease l = resolve(e, round, bucket, shard);
+                if (l == null || !owner.equals(l.owner)) {
+                    return false;
+                }
+                if (l.done || attempt == 3) {
+                    return l.done;
+                }
+                // still ours and not done: setting done again changes nothing, so try again (else the
+                // other nodes would wait for the lease to expire before they may redo the unit)
+            }
+        }
+    }
+
+    /**
+     * The lease row after a lightweight transaction on it ended with {@code e}: when its outcome is
+     * unknown (Paxos contention between nodes, a coordinator timing out; seen with two nodes sharing a
+     * round on a three-node cluster), a serial read completes any Paxos round in progress on the row and
+     * tells what happened; null when there is no row. Any other failure is rethrown.
+     */
+    private Lease resolve(StoreException e, long round, long bucket, int shard) {
+        if (!CqlCalls.outcomeUnknown(e)) {
+            throw e;
+        }
+        Row r = cql.serialRead(selectOne.bind(round, bucket, shard), "read lease").one();
+        return r == null ? null : new Lease(r.getString(0), !r.isNull(1) && r.getBoolean(1));
     }
 
     /** (bucket, shard) -> lease state of a round. */
     Map<Long, Map<Integer, Lease>> read(long round) {
         Map<Long, Map<Integer, Lease>> out = new HashMap<>();
-        AsyncResultSet rs = cql.get(select.bind(round).setConsistencyLevel(ConsistencyLevel.LOCAL_SERIAL), "read leases");
+        AsyncResultSet rs = cql.serialRead(select.bind(round), "read leases");
         while (true) {
             for (Row r : rs.currentPage()) {
                 out.computeIfAbsent(r.getLong(0), k -> new HashMap<>())

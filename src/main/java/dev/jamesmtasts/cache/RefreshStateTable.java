@@ -1,6 +1,5 @@
 package dev.jamesmtasts.cache;
 
-import com.datastax.oss.driver.api.core.ConsistencyLevel;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 
@@ -26,17 +25,17 @@ final class RefreshStateTable {
 
     /** Sets the low bucket when it is not set yet (no index entry can be older than the schema). */
     void init(long bucket) {
-        cql.get(init.bind(STATE_ROW, bucket), "init refresher state");
+        cql.lwtRepeatable(init.bind(STATE_ROW, bucket), "init refresher state");
     }
 
     /** The low bucket, or {@code ifUnset} when the row is missing. */
     long lowBucket(long ifUnset) {
-        Row r = cql.get(select.bind(STATE_ROW).setConsistencyLevel(ConsistencyLevel.LOCAL_SERIAL), "read refresher state")
+        Row r = cql.serialRead(select.bind(STATE_ROW), "read refresher state")
                 .one();
         return r == null || r.isNull(0) ? ifUnset : r.getLong(0);
     }
 
     void advanceLowBucket(long to) {
-        cql.get(advance.bind(to, STATE_ROW, to), "advance refresher state");
+        cql.lwtRepeatable(advance.bind(to, STATE_ROW, to), "advance refresher state");
     }
 }

@@ -43,7 +43,7 @@ public final class RoundSummary {
     public long policyRowsRead() { return policyRowsRead.get(); }
     /** Index entries that were due when read. */
     public long rowsDue() { return rowsDue.get(); }
-    /** Domains whose refresh failed on a store error. */
+    /** Domains whose refresh failed (a store error, or an unexpected exception, logged with its stack trace). */
     public long errors() { return errors.get(); }
     public long durationMillis() { return durationMillis; }
     /** True when every unit of the round was done (by this node or others). */

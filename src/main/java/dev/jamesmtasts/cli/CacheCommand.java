@@ -22,6 +22,7 @@ import dev.jamesmtasts.cli.CassandraOptions.CassandraUnreachableException;
 import dev.jamesmtasts.mtasts.Domains;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 import dev.jamesmtasts.mtasts.MxPattern;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -181,10 +182,10 @@ final class CacheCommand implements Subcommand {
                 throw new UsageException("--page: " + e.getMessage());
             }
             for (StoredPolicy row : p.items()) {
-                out.println(json ? rowJson(row, false).toString() : CliJson.rowLine(StoredPolicyView.of(row, false)));
+                out.println(json ? CliJson.write(rowJson(row, false)) : CliJson.rowLine(StoredPolicyView.of(row, false)));
             }
             if (p.nextToken() != null) {
-                out.println(json ? CliJson.object().put("next_page", p.nextToken()).toString()
+                out.println(json ? CliJson.write(CliJson.object().put("next_page", p.nextToken()))
                         : "# more: --page " + p.nextToken());
             }
             return 0;
@@ -196,7 +197,7 @@ final class CacheCommand implements Subcommand {
                 err.println("mta-sts cache: no cached policy for " + domain);
                 return MtaStsCli.EXIT_NOT_FOUND;
             }
-            out.print(json ? rowJson(row.get(), true) + "\n" : rowText(row.get()));
+            out.print(json ? CliJson.write(rowJson(row.get(), true)) + "\n" : rowText(row.get()));
             return 0;
         }
 
@@ -207,9 +208,9 @@ final class CacheCommand implements Subcommand {
             if (json) {
                 ObjectNode o = CliJson.object().put("domain", domain).put("outcome", outcome).put("detail", r.detail());
                 row.ifPresent(s -> o.set("stored", rowJson(s, false)));
-                out.println(o);
+                out.println(CliJson.write(o));
             } else {
-                out.println(domain + ": " + outcome + " (" + r.detail() + ")");
+                out.println(domain + ": " + outcome + " (" + SafeText.display(r.detail()) + ")");
                 row.ifPresent(s -> out.print(rowText(s)));
             }
             return 0;
@@ -220,7 +221,7 @@ final class CacheCommand implements Subcommand {
                 err.println("mta-sts cache: no cached policy for " + domain);
                 return MtaStsCli.EXIT_NOT_FOUND;
             }
-            out.println(json ? CliJson.object().put("domain", domain).put("evicted", true).toString() : "evicted " + domain);
+            out.println(json ? CliJson.write(CliJson.object().put("domain", domain).put("evicted", true)) : "evicted " + domain);
             return 0;
         }
 
@@ -237,7 +238,7 @@ final class CacheCommand implements Subcommand {
                 o.put("units_done", s.unitsDone()).put("units_taken_over", s.unitsTakenOver())
                         .put("index_rows_read", s.indexRowsRead()).put("policy_rows_read", s.policyRowsRead())
                         .put("rows_due", s.rowsDue()).put("errors", s.errors());
-                out.println(o);
+                out.println(CliJson.write(o));
             } else {
                 out.println("round " + s.round() + (s.complete() ? " complete" : " incomplete (other nodes hold units)")
                         + " in " + s.durationMillis() + " ms");
@@ -278,8 +279,11 @@ final class CacheCommand implements Subcommand {
             line(sb, "backoff reason", r.backoffReason());
         }
         if (p != null && p.text() != null) {
-            sb.append('\n').append(p.text());
-            if (!p.text().endsWith("\n")) {
+            // The body as served, line by line, with what a terminal would act on escaped (issue 9):
+            // the stored text and --json stay byte-exact.
+            String shown = SafeText.lines(p.text());
+            sb.append('\n').append(shown);
+            if (!shown.endsWith("\n")) {
                 sb.append('\n');
             }
         }
@@ -288,7 +292,7 @@ final class CacheCommand implements Subcommand {
 
     private static void line(StringBuilder sb, String key, Object value) {
         if (value != null) {
-            sb.append(key).append(": ").append(value).append('\n');
+            sb.append(key).append(": ").append(SafeText.display(String.valueOf(value), Integer.MAX_VALUE)).append('\n');
         }
     }
 }

@@ -4,19 +4,28 @@ import java.util.Collection;
 import java.util.Map;
 import java.util.stream.Collectors;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MxPattern;
+import dev.jamesmtasts.mtasts.SafeJson;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /** The JSON shapes shared by the subcommands (one object per line). */
 final class CliJson {
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Escapes what is unsafe on a terminal ({@link SafeJson}); values stay exact. */
+    static final ObjectMapper MAPPER = SafeJson.newMapper();
 
     private CliJson() {
+    }
+
+    /** One line of JSON (use this, not {@code ObjectNode.toString()}, which escapes C0 controls only). */
+    static String write(JsonNode node) {
+        return SafeJson.write(node);
     }
 
     static ObjectNode object() {
@@ -61,8 +70,9 @@ final class CliJson {
             return "-";
         }
         if (v instanceof Collection) {
-            return ((Collection<?>) v).stream().map(String::valueOf).collect(Collectors.joining(","));
+            return SafeText.display(((Collection<?>) v).stream().map(String::valueOf).collect(Collectors.joining(",")),
+                    Integer.MAX_VALUE);
         }
-        return v.toString();
+        return SafeText.display(v.toString(), Integer.MAX_VALUE);
     }
 }

@@ -16,6 +16,7 @@ import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
 import dev.jamesmtasts.cache.StoredPolicyView;
+import dev.jamesmtasts.mtasts.SafeText;
 
 /**
  * {@code mta-sts jmx --jmx HOST:PORT COMMAND}: inspects and drives the policy cache of a running
@@ -217,7 +218,7 @@ public final class JmxCommand {
                 printRow(mbean.runRefresherRound(), out);
                 return 0;
             case "counters":
-                mbean.getCounters().forEach((k, v) -> out.println(k + ": " + v));
+                mbean.getCounters().forEach((k, v) -> out.println(SafeText.display(k) + ": " + v));
                 return 0;
             default:
                 err.println("jmx: unknown command " + command);
@@ -232,12 +233,15 @@ public final class JmxCommand {
             if (e.getKey().equals(StoredPolicyView.POLICY_TEXT)) {
                 policy = e.getValue();
             } else {
-                out.println(e.getKey() + ": " + e.getValue());
+                out.println(e.getKey() + ": " + SafeText.display(e.getValue(), Integer.MAX_VALUE));
             }
         }
         if (policy != null) {
+            // The MBean shows it escaped already; escaping is idempotent, so an older James's raw text
+            // is made safe here too.
+            String shown = SafeText.lines(policy);
             out.println();
-            out.print(policy.endsWith("\n") ? policy : policy + "\n");
+            out.print(shown.endsWith("\n") ? shown : shown + "\n");
         }
     }
 

@@ -26,6 +26,7 @@ import dev.jamesmtasts.mtasts.Domains;
 import dev.jamesmtasts.mtasts.LookupResult;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 import dev.jamesmtasts.mtasts.MxPattern;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.PolicyFetchResult;
 import dev.jamesmtasts.mtasts.PolicySource;
 import dev.jamesmtasts.mtasts.RecordLookupResult;
@@ -131,7 +132,7 @@ final class LookupCommand implements Subcommand {
                 try {
                     result = futures.get(d).get();
                 } catch (ExecutionException e) {
-                    err.println(d + ": lookup failed: " + e.getCause());
+                    err.println(d + ": lookup failed: " + SafeText.display(String.valueOf(e.getCause())));
                     status = 1;
                     continue;
                 } catch (InterruptedException e) {
@@ -252,7 +253,7 @@ final class LookupCommand implements Subcommand {
                 c.put("fresh", cache.fresh());
                 c.put("from_cache", fromCache);
             }
-            return o.toString();
+            return CliJson.write(o);
         }
 
         String toText() {
@@ -271,7 +272,7 @@ final class LookupCommand implements Subcommand {
                 }
             }
             if (policy == null || cache != null) {
-                sb.append("\n  reason:  ").append(reason);
+                sb.append("\n  reason:  ").append(SafeText.display(reason));
             }
             if (cache != null) {
                 sb.append("\n  cache:   ").append(outcomeName(cache.outcome()))

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -23,6 +24,8 @@ final class AttemptContext {
         NONE
     }
 
+    /** How many MX hosts a failure summary names. */
+    static final int SUMMARY_HOSTS = 5;
     private static final ThreadLocal<AttemptContext> CURRENT = new ThreadLocal<>();
 
     final Application application;
@@ -64,17 +67,18 @@ final class AttemptContext {
         return false;
     }
 
-    /** "host: reason; host: reason" over the hosts that failed. */
+    /**
+     * "host: reason; host: reason" over the hosts that failed, at most {@value #SUMMARY_HOSTS} of them
+     * then "and N more": a domain with hundreds of MX records cannot make one reason (log line,
+     * bounce) list them all. Each reason was escaped and capped where it was built.
+     */
     String failureSummary() {
-        StringBuilder sb = new StringBuilder();
+        List<String> failed = new ArrayList<>(results.size());
         for (MxResult r : results) {
             if (r.error() != null) {
-                if (sb.length() > 0) {
-                    sb.append("; ");
-                }
-                sb.append(r.host()).append(": ").append(r.error());
+                failed.add(r.host() + ": " + r.error());
             }
         }
-        return sb.toString();
+        return SafeText.list(failed, SUMMARY_HOSTS, "; ");
     }
 }

@@ -1,6 +1,8 @@
 package dev.jamesmtasts.james;
 
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
@@ -10,6 +12,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.DeliveryOutcome;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
+import dev.jamesmtasts.mtasts.SafeText;
 
 /**
  * Builds the {@link DeliveryAttemptReport} of one attempt from the decision taken before it, what
@@ -39,9 +42,12 @@ final class AttemptReports {
                 reason = reason + "; would fail under enforce: " + wouldFailSummary(context);
             }
         }
+        // Every network part of the reason was escaped and capped where it was built (cache reasons in
+        // mtasts/cache, per-MX reasons in the hook); this only holds the whole to one cap (a scan,
+        // the string itself is returned when it is safe and fits).
         return new DeliveryAttemptReport(Instant.now(), mailName, domain, attemptNumber, verdict, d.origin,
                 d.policy == null ? null : d.policy.mode().text(), d.policyId,
-                d.policy == null ? null : d.policy.text(), reason, outcome, context.results);
+                d.policy == null ? null : d.policy.text(), SafeText.display(reason), outcome, context.results);
     }
 
     static DeliveryOutcome outcome(ExecutionResult result) {
@@ -49,22 +55,26 @@ final class AttemptReports {
                 : result.isPermanent() ? DeliveryOutcome.PERMANENT_FAILURE : DeliveryOutcome.TEMPORARY_FAILURE;
     }
 
-    /** "host: why; host: why" over the hosts used that would fail an enforce policy (RFC 8461 §4.1, §4.2). */
+    /**
+     * "host: why; host: why" over the hosts used that would fail an enforce policy (RFC 8461 §4.1,
+     * §4.2), at most {@value AttemptContext#SUMMARY_HOSTS} of them then "and N more".
+     */
     static String wouldFailSummary(AttemptContext context) {
-        StringBuilder sb = new StringBuilder();
+        List<String> failing = new ArrayList<>(context.results.size());
         for (MxResult r : context.results) {
             if (r.failsEnforce()) {
-                sb.append(sb.length() == 0 ? "" : "; ").append(r.host()).append(": ");
+                String why;
                 if (!r.matched()) {
-                    sb.append("not in the policy's mx list");
+                    why = "not in the policy's mx list";
                 } else if (r.starttls() != Starttls.OFFERED) {
-                    sb.append(r.starttls() == Starttls.NOT_OFFERED
-                            ? "STARTTLS not offered" : "STARTTLS not attempted (startTLS=false)");
+                    why = r.starttls() == Starttls.NOT_OFFERED
+                            ? "STARTTLS not offered" : "STARTTLS not attempted (startTLS=false)";
                 } else {
-                    sb.append("certificate ").append(r.certificate().name().toLowerCase(Locale.ROOT));
+                    why = "certificate " + r.certificate().name().toLowerCase(Locale.ROOT);
                 }
+                failing.add(r.host() + ": " + why);
             }
         }
-        return sb.toString();
+        return SafeText.list(failing, AttemptContext.SUMMARY_HOSTS, "; ");
     }
 }

@@ -30,6 +30,7 @@ import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.cache.PolicyRefresher;
 import dev.jamesmtasts.cache.RefreshReport;
 import dev.jamesmtasts.cache.RoundSummary;
+import dev.jamesmtasts.cache.StoreStatus;
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 
@@ -45,6 +46,12 @@ import dev.jamesmtasts.mtasts.MtaStsResolver;
  *
  * <p>Until {@link #start()} has run, the provider answers ERROR: a mail dequeued in that short window
  * is deferred, never delivered without its policy.
+ *
+ * <p>The store is optional at run time: {@link #start()} tries Cassandra once and, when it does not
+ * answer, starts anyway; a {@link StoreWatch} then connects in the background with capped back-off and
+ * keeps probing it afterwards. Meanwhile the cache works from memory and live lookups or defers, as
+ * {@code cache.onStoreOutage} says; {@link #storeStatus()} feeds the health check, the MBean and the
+ * {@code mtasts.store.available} gauge. The refresher starts once the store is connected.
  */
 final class CassandraBackend implements MtaStsBackend {
     private static final Logger LOGGER = LoggerFactory.getLogger(CassandraBackend.class);
@@ -57,6 +64,11 @@ final class CassandraBackend implements MtaStsBackend {
     private CqlSession ownSession;
     private MtaStsResolver resolver;
     private PolicyRefresher refresher;
+    private StoreWatch watch;
+    /** James's session when it has one and may be used; null: open our own. */
+    private CqlSession serverSession;
+    private String node;
+    private boolean stopped;
 
     CassandraBackend(MtaStsConfiguration conf, Injector injector) {
         this.conf = conf;
@@ -82,38 +94,107 @@ final class CassandraBackend implements MtaStsBackend {
     }
 
     @Override
-    public synchronized void start() {
-        if (cache != null) {
-            return;
-        }
-        CqlSession session = serverSession().orElse(null);
-        if (session == null) {
-            session = ownSession = openSession();
-        }
-        String node = nodeId();
+    public void start() {
         PolicyCache c;
-        try {
-            resolver = new MtaStsResolver(conf.resolverSettings());
-            c = PolicyCache.create(session, resolver, conf.cacheSettings(), Clock.systemUTC(), registry, node);
-        } catch (RuntimeException e) {
-            // A failed start (schema, bad trust store) must not leave a session or threads behind.
-            stop();
-            throw e;
+        synchronized (this) {
+            if (cache != null) {
+                return;
+            }
+            stopped = false;
+            node = nodeId();
+            try {
+                // configuration errors (useServerSession=true on a server without Cassandra, a bad trust
+                // store) still fail James's start; an unreachable Cassandra does not
+                serverSession = serverSession().orElse(null);
+                resolver = new MtaStsResolver(conf.resolverSettings());
+                c = PolicyCache.unconnected(resolver, conf.cacheSettings(), Clock.systemUTC(), registry, node);
+            } catch (RuntimeException e) {
+                stop();
+                throw e;
+            }
+            cache = c;
         }
-        if (conf.refresherEnabled()) {
-            refresher = c.newRefresher(node);
-            refresher.start();
+        // one attempt now, so that a healthy start begins with the store connected; then the watch
+        connectOnce(c);
+        StoreWatch w = new StoreWatch(c, () -> connectOnce(c));
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            watch = w;
+            w.start();
         }
-        cache = c;
-        LOGGER.info("MTA-STS policy cache started: keyspace {}, session {}, node {}, refresher {}",
-                conf.cacheSettings().keyspace(), ownSession == null ? "shared with James" : "own " + conf.cassandraContactPoints(),
-                node, conf.refresherEnabled() ? "every " + conf.cacheSettings().refreshInterval() : "off");
+        LOGGER.info("MTA-STS policy cache started: keyspace {}, session {}, node {}, refresher {}, store {}",
+                conf.cacheSettings().keyspace(), serverSession != null ? "shared with James" : "own " + conf.cassandraContactPoints(),
+                node, conf.refresherEnabled() ? "every " + conf.cacheSettings().refreshInterval() : "off",
+                c.storeStatus().reading());
     }
 
+    /** One attempt to connect the store (and then start the refresher); false when Cassandra did not answer. */
+    private boolean connectOnce(PolicyCache c) {
+        try {
+            c.connectStore(this::session);
+        } catch (RuntimeException e) {
+            LOGGER.debug("MTA-STS policy store connection attempt failed", e);
+            return false;
+        }
+        synchronized (this) {
+            if (!stopped && refresher == null && conf.refresherEnabled()) {
+                refresher = c.newRefresher(node);
+                refresher.start();
+            }
+        }
+        return true;
+    }
+
+    /** James's session, or our own, opened on first use and kept (the driver reconnects it by itself). */
+    private CqlSession session() {
+        synchronized (this) {
+            if (serverSession != null) {
+                return serverSession;
+            }
+            if (ownSession != null) {
+                return ownSession;
+            }
+        }
+        CqlSession s = openSession(); // not under the lock: it may take the driver's connect time-out
+        synchronized (this) {
+            if (stopped) {
+                s.close();
+                throw new IllegalStateException("stopped");
+            }
+            ownSession = s;
+            return s;
+        }
+    }
+
+    /** The policy store's availability (health check, MBean); "connecting" before start. */
     @Override
-    public synchronized void stop() {
+    public StoreStatus storeStatus() {
+        PolicyCache c = cache;
+        return c == null ? NOT_STARTED_STATUS : c.storeStatus();
+    }
+
+    private static final StoreStatus NOT_STARTED_STATUS = StoreStatus.connecting();
+
+    @Override
+    public void stop() {
+        StoreWatch w;
+        synchronized (this) {
+            stopped = true;
+            w = watch;
+            watch = null;
+        }
+        if (w != null) {
+            w.close(); // outside the lock: its thread may be waiting for it
+        }
+        stopLocked();
+    }
+
+    private synchronized void stopLocked() {
         PolicyCache c = cache;
         cache = null;
+        serverSession = null;
         if (refresher != null) {
             refresher.close();
             refresher = null;

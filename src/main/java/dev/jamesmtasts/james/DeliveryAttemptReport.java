@@ -4,6 +4,8 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
+import dev.jamesmtasts.mtasts.SafeText;
+
 /**
  * What one delivery attempt of one mail to one recipient domain did, MX by MX, with the MTA-STS
  * verdict: the single structured record handed to every {@link DeliveryAttemptListener} (TLS-RPT
@@ -263,7 +265,8 @@ public final class DeliveryAttemptReport {
                 .append(policyId == null ? "" : " id=" + policyId).append(')')
                 .append(" outcome=").append(outcome.name().toLowerCase(java.util.Locale.ROOT))
                 .append(" reason=\"").append(reason).append('"')
-                .append(" mx=").append(mx);
+                // At most a few MX hosts: one domain's MX set cannot make each attempt log kilobytes.
+                .append(" mx=[").append(SafeText.list(mx, AttemptContext.SUMMARY_HOSTS)).append(']');
         return sb.toString();
     }
 

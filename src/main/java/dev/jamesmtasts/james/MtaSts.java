@@ -11,6 +11,7 @@ import javax.inject.Singleton;
 
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.Domains;
+import dev.jamesmtasts.mtasts.SafeText;
 
 /**
  * The {@link MtaStsMBean} implementation (standard MBean naming: class {@code MtaSts}), delegating to
@@ -38,19 +39,19 @@ public class MtaSts implements MtaStsMBean {
         String after = afterDomain == null || afterDomain.trim().isEmpty() ? null : domain(afterDomain);
         List<Map<String, String>> rows = new ArrayList<>();
         for (Map<String, Object> row : backend.admin().list(after, limit)) {
-            rows.add(StoredPolicyView.forJmx(row));
+            rows.add(shown(StoredPolicyView.forJmx(row)));
         }
         return rows;
     }
 
     @Override
     public Map<String, String> showPolicy(String domain) {
-        return StoredPolicyView.forJmx(backend.admin().show(domain(domain)));
+        return shown(StoredPolicyView.forJmx(backend.admin().show(domain(domain))));
     }
 
     @Override
     public Map<String, String> refreshPolicy(String domain) {
-        return StoredPolicyView.forJmx(backend.admin().refresh(domain(domain)));
+        return shown(StoredPolicyView.forJmx(backend.admin().refresh(domain(domain))));
     }
 
     @Override
@@ -60,7 +61,7 @@ public class MtaSts implements MtaStsMBean {
 
     @Override
     public Map<String, String> runRefresherRound() {
-        return new LinkedHashMap<>(backend.admin().runRefreshRound());
+        return shown(new LinkedHashMap<>(backend.admin().runRefreshRound()));
     }
 
     @Override
@@ -70,11 +71,35 @@ public class MtaSts implements MtaStsMBean {
         return new java.util.TreeMap<>(all);
     }
 
+    @Override
+    public boolean isStoreAvailable() {
+        return backend.storeStatus().available();
+    }
+
+    @Override
+    public String getStoreStatus() {
+        return backend.storeStatus().reading().toString();
+    }
+
+    /**
+     * The row as a JMX client shows it (jconsole, {@code mta-sts jmx}): values with what a terminal or
+     * viewer would act on escaped ({@link SafeText#display}, idempotent, so reasons escaped where they
+     * were built are unchanged), the policy body line by line ({@link SafeText#lines}). The stored row
+     * and WebAdmin's JSON keep the exact text.
+     */
+    private static Map<String, String> shown(Map<String, String> row) {
+        Map<String, String> m = new LinkedHashMap<>();
+        row.forEach((k, v) -> m.put(k, k.equals(StoredPolicyView.POLICY_TEXT) ? SafeText.lines(v)
+                : SafeText.display(v, Integer.MAX_VALUE)));
+        return m;
+    }
+
     private static String domain(String d) {
         try {
             return Domains.normalize(d);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a domain name: '" + d + "' (" + e.getMessage() + ")");
+            throw new IllegalArgumentException("not a domain name: " + SafeText.quoted(d) + " ("
+                    + SafeText.display(e.getMessage()) + ")");
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.jamesmtasts.james;
 
 import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.cache.StoreStatus;
 
 /**
  * The policy cache as the James side sees it: what the mailet asks ({@link #provider()}), what the
@@ -12,8 +13,19 @@ public interface MtaStsBackend {
 
     PolicyCacheAdmin admin();
 
-    /** Opens the store, creates the schema, starts the refresher. Throwing fails James's start. */
+    /**
+     * Starts the cache. Throwing fails James's start, so only a configuration error may throw: a store
+     * that cannot be reached is connected in the background ({@link #storeStatus()}).
+     */
     void start() throws Exception;
+
+    /**
+     * Whether the policy store answers, as this node last saw it (health check, MBean). A backend
+     * without a store is always available.
+     */
+    default StoreStatus storeStatus() {
+        return StoreStatus.alwaysAvailable();
+    }
 
     /** Undoes {@link #start()}: stops the refresher, closes what it opened. Idempotent. */
     void stop();

@@ -9,7 +9,13 @@ import static dev.jamesmtasts.james.ConfigKey.words;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
@@ -55,6 +61,23 @@ final class MtaStsKeys {
             integer("cassandra.replicationFactor", 1, CacheSettings.REPLICATION_FACTOR,
                     (v, n) -> v.cache.replication(CacheSettings.Builder.simpleStrategy(n)),
                     "SimpleStrategy replication factor, used only when the keyspace is created."),
+            choice("cassandra.readConsistency", CACHE.readConsistency(), levels(CacheSettings.READ_CONSISTENCY),
+                    (v, c) -> v.cache.readConsistency(c),
+                    "Consistency level of every read of the policy tables. local_quorum (with writes at "
+                    + "local_quorum) is right for any replication factor: 1 replica of 1 on a single node; 2 of 3 "
+                    + "with factor 3, so one node of three may be down and every read still overlaps the last "
+                    + "write, i.e. each James node sees what another one stored or evicted. one/local_one read "
+                    + "faster but may return an older policy than another node stored."),
+            choice("cassandra.writeConsistency", CACHE.writeConsistency(), levels(CacheSettings.WRITE_CONSISTENCY),
+                    (v, c) -> v.cache.writeConsistency(c),
+                    "Consistency level of every write of the policy tables, and of the commit of the "
+                    + "refresher's leases. Keep readConsistency + writeConsistency above the replication factor "
+                    + "(the default local_quorum + local_quorum is) so that reads see the last write."),
+            choice("cassandra.serialConsistency", CACHE.serialConsistency(), levels(CacheSettings.SERIAL_CONSISTENCY),
+                    (v, c) -> v.cache.serialConsistency(c),
+                    "Consistency level of the Paxos phase of the refresher's leases (lightweight transactions "
+                    + "that let several James nodes share a refresh round, each domain refreshed once): "
+                    + "local_serial within the local datacenter, serial across all datacenters."),
             choice("cassandra.useServerSession", SessionSource.AUTO,
                     words("auto", SessionSource.AUTO, "true", SessionSource.JAMES, "false", SessionSource.OWN),
                     (v, s) -> v.sessionSource = s,
@@ -69,13 +92,14 @@ final class MtaStsKeys {
                     + "system's resolvers (/etc/resolv.conf)."),
             duration("dns.timeout", RESOLVER.dnsTimeout(), MtaStsSettings.DNS_TIMEOUT,
                     (v, d) -> v.resolver.dnsTimeout(d),
-                    "Time-out of one DNS query to one server."),
+                    "Time-out of one DNS query to one server; a whole TXT lookup (every CNAME hop, every "
+                    + "server, the TCP retry) is bounded by this times the number of servers."),
 
             // ---- fetch: the HTTPS policy fetch (RFC 8461 §3.3) ----
             duration("fetch.timeout", RESOLVER.fetchTimeout(), MtaStsSettings.FETCH_TIMEOUT,
                     (v, d) -> v.resolver.fetchTimeout(d),
-                    "Bound on a whole policy fetch: connect, TLS handshake, headers and body (RFC 8461 §3.3 "
-                    + "suggests one minute)."),
+                    "Bound on a whole policy fetch: the policy host's A/AAAA lookups, connect, TLS handshake, "
+                    + "headers and body (RFC 8461 §3.3 suggests one minute)."),
             integer("fetch.maxBytes", RESOLVER.maxPolicyBytes(), MtaStsSettings.MAX_POLICY_BYTES,
                     (v, n) -> v.resolver.maxPolicyBytes(n),
                     "Largest policy body accepted, in bytes, enforced while reading (RFC 8461 §3.3 suggests 64 KiB)."),
@@ -129,6 +153,26 @@ final class MtaStsKeys {
             duration("cache.backoff", CACHE.backoff(), CacheSettings.BACKOFF,
                     (v, d) -> v.cache.backoff(d),
                     "After a failed fetch, no new fetch for that domain before this (RFC 8461 §3.3)."),
+            integer("cache.maxConcurrentLookups", CACHE.maxConcurrentLookups(), CacheSettings.MAX_CONCURRENT_LOOKUPS,
+                    (v, n) -> v.cache.maxConcurrentLookups(n),
+                    "First lookups (domains not yet in this node's memory: DNS, policy host, HTTPS) running at "
+                    + "once on this node. Beyond it, mail to another new domain is deferred at once (a temporary "
+                    + "failure, retried later) while mail to known domains keeps flowing, so that slow or hostile "
+                    + "new domains cannot hold every delivery thread. Raise it when mtasts.cache.lookup.rejected "
+                    + "grows with well-behaved domains."),
+            choice("cache.onStoreOutage", CACHE.onStoreOutage(),
+                    words("live", CacheSettings.StoreOutage.LIVE, "defer", CacheSettings.StoreOutage.DEFER),
+                    (v, m) -> v.cache.onStoreOutage(m),
+                    "What happens to mail for a domain this node has no policy for in memory while Cassandra "
+                    + "cannot be reached (James keeps running either way, and policies already in memory are "
+                    + "applied as usual). live: the policy is looked up directly over DNS and HTTPS, enforced, "
+                    + "kept in memory and written to Cassandra once it is back; mail keeps flowing and stays "
+                    + "protected for domains whose policy can be fetched now, at the cost of one DNS + HTTPS "
+                    + "lookup per new domain per node (a policy stored in Cassandra but not in this node's "
+                    + "memory is not seen meanwhile: the domain is treated as on a first contact). defer: mail "
+                    + "to such domains is deferred (temporary failure, retried by James) until Cassandra is "
+                    + "back; nothing goes out without the stored policy, but new domains get no mail during "
+                    + "the outage."),
 
             // ---- refresher: proactive refresh (RFC 8461 §5.1) ----
             bool("refresher.enabled", true,
@@ -152,5 +196,14 @@ final class MtaStsKeys {
                     + "DNS and HTTPS requests all at once; 0s = as fast as possible."));
 
     private MtaStsKeys() {
+    }
+
+    /** The words of a consistency-level key: each allowed level in lower case, in the driver's order. */
+    private static Map<String, DefaultConsistencyLevel> levels(Set<DefaultConsistencyLevel> allowed) {
+        Map<String, DefaultConsistencyLevel> m = new LinkedHashMap<>();
+        for (DefaultConsistencyLevel l : allowed) {
+            m.put(l.name().toLowerCase(Locale.ROOT), l);
+        }
+        return m;
     }
 }

@@ -30,4 +30,13 @@ public interface MtaStsMBean {
 
     /** Cache counters and delivery counters by MTA-STS verdict. */
     Map<String, Long> getCounters();
+
+    /** Attribute {@code StoreAvailable}: true while the policy store (Cassandra) answers. */
+    boolean isStoreAvailable();
+
+    /**
+     * Attribute {@code StoreStatus}: {@code available}, {@code connecting} or {@code unavailable}, since
+     * when, and the last error.
+     */
+    String getStoreStatus();
 }

@@ -25,7 +25,7 @@ import dev.jamesmtasts.cache.PolicyProvider;
  * {@link MtaStsConfiguration} (from {@code conf/mta-sts.properties}, read and checked here, once: a wrong
  * key fails James's start naming it), {@link MtaStsBackend} (from
  * {@link MtaStsBackends#create}, the wiring point of the real cache), {@link PolicyProvider},
- * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, and an empty
+ * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, the store's {@link MtaStsHealthCheck}, and an empty
  * {@code Set<DeliveryAttemptListener>} that other modules may add to.
  */
 public class MtaStsModule extends AbstractModule {
@@ -35,6 +35,8 @@ public class MtaStsModule extends AbstractModule {
         bind(MtaStsMetrics.class).in(Scopes.SINGLETON);
         bind(MtaSts.class).in(Scopes.SINGLETON);
         bind(MtaStsStartable.class).in(Scopes.SINGLETON);
+        // not added to James's Set<HealthCheck>: closed to extensions in 3.8.1 (see MtaStsHealthCheck)
+        bind(MtaStsHealthCheck.class).in(Scopes.SINGLETON);
     }
 
     @Provides

@@ -94,7 +94,9 @@ import reactor.core.scheduler.Schedulers;
  *     {@code mtaStsMode=off} disables them.</li>
  * <li><b>mtaStsOnLookupError</b>: what to do when the policy lookup fails with nothing cached (a
  *     temporary DNS error, a store outage): {@code defer} (default: temporary failure, retried on
- *     the usual schedule) or {@code deliver} (deliver as without a policy).</li>
+ *     the usual schedule) or {@code deliver} (deliver as without a policy). A lookup cut short by
+ *     this node's own bounds ({@code cache.maxConcurrentLookups}, the flight time-out) is always
+ *     deferred.</li>
  * <li><b>mtaStsTrustStore</b>, <b>mtaStsTrustStorePassword</b>, <b>mtaStsTrustStoreType</b>
  *     (default PKCS12): the CAs trusted for SMTP STARTTLS certificates (PKIX, RFC 8461 §4.2).
  *     Empty: the JVM's default trust store ({@code javax.net.ssl.trustStore} or cacerts). Shared by
@@ -109,8 +111,9 @@ import reactor.core.scheduler.Schedulers;
  * <li>{@code enforce}: only MX hosts matching the policy (RFC 8461 §4.1) are tried, each with
  *     STARTTLS required, connection by host name, SNI and certificate check against the MX name,
  *     TLS 1.2+ (§4.2). A host that fails is skipped; none left is a temporary failure. After the
- *     last retry the bounce says that the domain's MTA-STS policy could not be satisfied and why,
- *     host by host.</li>
+ *     last retry the policy cache is asked once more: when the domain's policy changed or went away
+ *     meanwhile, the mail gets one more attempt under the policy in force (once); otherwise the bounce
+ *     says that the domain's MTA-STS policy could not be satisfied and why, host by host.</li>
  * <li>{@code testing}: delivered as usual. Detection of "would have failed" is free of extra
  *     connections: MX matching is computed, and the TLS outcome is what the normal session saw
  *     (observed by {@link ObservingSslSocketFactory}). With {@code startTLS=false} no TLS is tried,
@@ -347,13 +350,30 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 }
                 break;
             case TEMPORARY_FAILURE:
-                retryOrBounce.temporaryFailure(mail, result, report, decision, context);
+                retryOrBounce.temporaryFailure(mail, result, report, decision, context,
+                        () -> policyChange(domain, decision));
                 break;
             case PERMANENT_FAILURE:
             default:
                 retryOrBounce.permanentFailure(mail, result);
                 break;
         }
+    }
+
+    /**
+     * What changed in the policy of {@code domain} since {@code before} was decided, asking the cache
+     * again (null: the same policy still applies the same way).
+     */
+    String policyChange(String domain, AttemptDecision before) {
+        AttemptDecision now = decider.decide(domain, policyProvider);
+        if (now.application != before.application) {
+            return "now " + now.application.name().toLowerCase(java.util.Locale.ROOT) + ": " + now.reason();
+        }
+        if (!java.util.Objects.equals(now.policyId, before.policyId)
+                || !java.util.Objects.equals(now.policy, before.policy)) {
+            return "policy id " + before.policyId + " -> " + now.policyId;
+        }
+        return null;
     }
 
     @Override

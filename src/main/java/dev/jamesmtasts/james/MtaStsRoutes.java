@@ -1,16 +1,21 @@
 package dev.jamesmtasts.james;
 
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 import javax.inject.Inject;
 
+import org.apache.james.core.healthcheck.Result;
 import org.apache.james.webadmin.Routes;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.common.net.UrlEscapers;
 
+import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.cache.StoredPolicyView;
+import dev.jamesmtasts.mtasts.SafeJson;
 
 import spark.Request;
 import spark.Response;
@@ -29,19 +34,28 @@ import spark.Service;
  *   <li>{@code DELETE /mta-sts/policies/DOMAIN}: evict it (204, or 404 when none was cached).</li>
  *   <li>{@code POST /mta-sts/refresh-round}: run a refresher round now.</li>
  *   <li>{@code GET /mta-sts/counters}: cache counters.</li>
+ *   <li>{@code GET /mta-sts/health}: the policy store's {@link MtaStsHealthCheck}, in the JSON shape and
+ *       with the status codes of James's {@code GET /healthcheck} (200 healthy or degraded, 503
+ *       unhealthy), because James 3.8.1 does not let an extension add a check to {@code /healthcheck}:
+ *       {@code {"status":"degraded","checks":[{"componentName":"MTA-STS policy store",
+ *       "escapedComponentName":"MTA-STS%20policy%20store","status":"degraded","cause":"..."}]}}.</li>
  * </ul>
+ * While Cassandra cannot be reached the policy operations answer 503 with the store's error.
  * A policy row is a JSON object in the shape of {@link StoredPolicyView}, the same as
  * {@code mta-sts cache show --json} prints ({@code mx} a list, {@code max_age} a number).
  */
 public class MtaStsRoutes implements Routes {
     static final String BASE = "/mta-sts";
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Values exact, unsafe characters (C1, DEL, bidi, line separators too) escaped as \\uXXXX ({@link SafeJson}). */
+    private static final ObjectMapper JSON = SafeJson.newMapper();
 
     private final PolicyCacheAdmin admin;
+    private final MtaStsHealthCheck health;
 
     @Inject
-    public MtaStsRoutes(PolicyCacheAdmin admin) {
+    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health) {
         this.admin = admin;
+        this.health = health;
     }
 
     @Override
@@ -66,11 +80,35 @@ public class MtaStsRoutes implements Routes {
         });
         service.post(BASE + "/refresh-round", (req, res) -> json(res, 200, admin.runRefreshRound()));
         service.get(BASE + "/counters", (req, res) -> json(res, 200, admin.counters()));
+        service.get(BASE + "/health", (req, res) -> {
+            Result r = health.result();
+            return json(res, r.isUnHealthy() ? 503 : 200, healthBody(r));
+        });
+        // Cassandra unreachable: the admin operations need it (GET /mta-sts/health says since when)
+        service.exception(StoreException.class, (e, req, res) -> {
+            res.status(503);
+            res.type("application/json");
+            res.body(errorBody(503, e.getMessage()));
+        });
         service.exception(IllegalArgumentException.class, (e, req, res) -> {
             res.status(400);
             res.type("application/json");
             res.body(errorBody(400, e.getMessage()));
         });
+    }
+
+    /** The body of James's {@code /healthcheck} for a single check. */
+    static Map<String, Object> healthBody(Result r) {
+        String status = r.getStatus().getValue();
+        Map<String, Object> check = new LinkedHashMap<>();
+        check.put("componentName", r.getComponentName().getName());
+        check.put("escapedComponentName", UrlEscapers.urlPathSegmentEscaper().escape(r.getComponentName().getName()));
+        check.put("status", status);
+        check.put("cause", r.getCause().orElse(null));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("status", status);
+        body.put("checks", List.of(check));
+        return body;
     }
 
     private static String domain(Request req) {

@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Started by James after the server is up ({@code guice.extension.startable=} in
  * {@code conf/extensions.properties}): starts the policy cache backend (store, schema, refresher:
- * see {@link MtaStsBackends}), registers the {@link MtaStsMBean} under {@value MtaStsMBean#OBJECT_NAME}
+ * see {@link MtaStsBackends}; a Cassandra that does not answer yet is connected in the background and
+ * does not fail the start, only a configuration error does), registers the {@link MtaStsMBean} under {@value MtaStsMBean#OBJECT_NAME}
  * (the cache's own metrics, {@code mtasts.*}, go straight to James's Dropwizard registry);
  * {@link #stop()} (run by
  * James at shutdown through {@code @PreDestroy}) undoes all of it, so a restart in the same JVM works.

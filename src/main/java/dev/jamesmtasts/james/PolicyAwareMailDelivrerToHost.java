@@ -14,10 +14,13 @@ import org.apache.james.transport.mailets.remote.delivery.RemoteDeliveryConfigur
 import org.apache.mailet.HostAddress;
 import org.apache.mailet.Mail;
 import org.apache.mailet.MailetContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
+import dev.jamesmtasts.mtasts.SafeText;
 
 /**
  * The per-MX hook. James's {@code MailDelivrer} walks the MX hosts of the recipient domain and
@@ -35,6 +38,10 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
  * </ul>
  */
 class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
+    private static final Logger LOGGER = LoggerFactory.getLogger(PolicyAwareMailDelivrerToHost.class);
+    /** An SMTP reply quoted in a reason: enough for a multi-line reply's gist, not a megabyte of it. */
+    static final int SMTP_REPLY_MAX = 300;
+
     private final MailDelivrerToHost strict;
     private final boolean startTlsConfigured;
     /** False when the usual session uses the administrator's own TLS settings: nothing observed there. */
@@ -53,13 +60,21 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
             throws MessagingException {
         AttemptContext attempt = AttemptContext.current();
         if (attempt == null) {
-            return super.tryDeliveryToHost(mail, addr, host);
+            // Fail closed: without the attempt's context nothing says whether an enforce policy applies,
+            // and delivering with the usual session could send mail in the clear to an MX the policy
+            // does not list (RFC 8461 §5). MtaStsRemoteDelivery always sets it; this is a bug guard.
+            LOGGER.error("MTA-STS: no policy context for the delivery of {} to MX {} on thread {}: not delivered, "
+                    + "temporary failure (a bug: MtaStsRemoteDelivery sets the context around each attempt)",
+                    mail.getName(), hostName(host), Thread.currentThread().getName());
+            throw new MessagingException("MTA-STS: no policy context for this attempt; deferred rather than "
+                    + "delivered without MTA-STS");
         }
         String name = hostName(host);
         boolean matched = attempt.policy != null && attempt.policy.matchesMx(name);
         boolean enforce = attempt.application == AttemptContext.Application.ENFORCE;
         if (enforce && !matched) {
-            String why = "not listed in the policy's mx patterns " + attempt.policy.mx();
+            String why = "not listed in the policy's mx patterns ["
+                    + SafeText.list(attempt.policy.mx(), SafeText.LIST_MAX) + "]";
             attempt.results.add(new MxResult(name, false, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
                     null, false, why));
             throw skip(name, why, null);
@@ -77,7 +92,7 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
         } catch (SendFailedException e) {
             // The SMTP transaction itself failed (MAIL/RCPT/DATA): James's own rules apply.
             attempt.results.add(new MxResult(name, matched, starttls(probe, e), verdict(probe, e), probe.protocol,
-                    false, "refused: " + e.getMessage()));
+                    false, "refused: " + SafeText.of(e.getMessage(), SMTP_REPLY_MAX)));
             throw e;
         } catch (MessagingException e) {
             Starttls starttls = starttls(probe, e);
@@ -129,7 +144,7 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
             root = root.getCause();
         }
         return "connection failed: " + root.getClass().getSimpleName()
-                + (root.getMessage() == null ? "" : " " + root.getMessage());
+                + (root.getMessage() == null ? "" : " " + SafeText.of(root.getMessage()));
     }
 
     private static boolean messageContains(Throwable t, String lowerNeedle) {

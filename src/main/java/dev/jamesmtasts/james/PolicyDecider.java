@@ -12,6 +12,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.james.MtaStsMailetSettings.DomainOverride;
 import dev.jamesmtasts.james.MtaStsMailetSettings.Mode;
 import dev.jamesmtasts.james.MtaStsMailetSettings.OnLookupError;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -27,7 +28,8 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  *       {@code mtaStsMode=report} or a {@code domain=testing} override downgrades it; {@code testing}
  *       is observed; {@code none}, no policy, not found and fetch backoff deliver as without
  *       MTA-STS (RFC 8461 §3.3, §5); a failed lookup with nothing cached defers or delivers as
- *       {@code mtaStsOnLookupError} says.</li>
+ *       {@code mtaStsOnLookupError} says; a lookup cut short by this node's own bounds (the cap on
+ *       concurrent first lookups, the flight time-out) always defers.</li>
  * </ul>
  * The cache is asked only when its answer matters. Everything that does not depend on the answer
  * (decisions of off and local overrides, reason texts) is built here once; {@link #decide} builds
@@ -36,6 +38,7 @@ import dev.jamesmtasts.mtasts.StsPolicy;
 final class PolicyDecider {
     private static final AttemptDecision GATEWAY = AttemptDecision.none(Verdict.GATEWAY,
             "gateway delivery, MTA-STS does not apply", null);
+    private static final String BOUND_TAIL = ", deferred (a local bound, whatever mtaStsOnLookupError says)";
     private static final AttemptDecision MODE_OFF = AttemptDecision.none(Verdict.NO_POLICY, "mtaStsMode=off", null);
 
     private final boolean gateway;
@@ -114,7 +117,7 @@ final class PolicyDecider {
         try {
             r = provider.get(domain);
         } catch (RuntimeException e) {
-            return CacheResult.error("policy provider failed: " + e);
+            return CacheResult.error("policy provider failed: " + SafeText.of(e.toString()));
         }
         return r != null ? r : CacheResult.error("policy provider returned nothing");
     }
@@ -143,6 +146,14 @@ final class PolicyDecider {
                 return AttemptDecision.none(Verdict.NO_POLICY, "backoff: ", r.reason());
             case ERROR:
             default:
+                if (r.bound() != CacheResult.Bound.NONE) {
+                    // Not a failed lookup but this node's own bound (cache.maxConcurrentLookups, the flight
+                    // time-out): always deferred, whatever mtaStsOnLookupError says, so that a burst of slow
+                    // or hostile new domains cannot make mail to other new domains go out without the
+                    // policy they may publish. The lookup goes on or gets its turn; the retry finds it.
+                    return new AttemptDecision(Application.NONE, null, PolicyOrigin.NONE, null, Verdict.LOOKUP_ERROR,
+                            true, "policy lookup not finished: ", r.reason(), BOUND_TAIL);
+                }
                 return new AttemptDecision(Application.NONE, null, PolicyOrigin.NONE, null, Verdict.LOOKUP_ERROR,
                         deferOnError, "policy lookup failed: ", r.reason(), errorTail);
         }

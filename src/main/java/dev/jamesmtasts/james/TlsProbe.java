@@ -7,6 +7,7 @@ import java.security.cert.CertificateNotYetValidException;
 import java.util.Locale;
 
 import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.TlsVersions;
 
 /**
@@ -145,7 +146,8 @@ final class TlsProbe {
             case UNTRUSTED:
                 return "certificate not issued by a trusted CA";
             default:
-                return "TLS handshake failed: " + (t == null ? "" : t.getMessage());
+                // The peer's alert or certificate names can be in the message: escaped, capped.
+                return "TLS handshake failed: " + (t == null ? "" : SafeText.of(t.getMessage()));
         }
     }
 }

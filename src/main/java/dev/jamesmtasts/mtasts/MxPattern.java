@@ -35,7 +35,7 @@ public final class MxPattern {
         boolean wildcard = value.startsWith("*.");
         String domain = wildcard ? value.substring(2) : value;
         if (!Domains.isLdhDomain(domain)) {
-            throw new StsSyntaxException("mx: not an A-label host name or *.domain: '" + value + "'");
+            throw new StsSyntaxException("mx: not an A-label host name or *.domain: " + SafeText.quoted(value));
         }
         String lower = domain.toLowerCase(Locale.ROOT);
         return new MxPattern(wildcard ? "*." + lower : lower, wildcard, lower);

@@ -11,7 +11,9 @@ public final class PolicyFetchResult {
     private PolicyFetchResult(StsPolicy policy, FetchFailure failure, String detail) {
         this.policy = policy;
         this.failure = failure;
-        this.detail = detail;
+        // The policy host is untrusted (RFC 8461 §10): whatever of its text an exception quotes
+        // (TLS alerts, certificate names, I/O messages) is escaped before it reaches a reason.
+        this.detail = detail == null ? null : SafeText.display(detail);
     }
 
     public static PolicyFetchResult success(StsPolicy policy) {

@@ -31,7 +31,9 @@ public final class RecordLookupResult {
     private RecordLookupResult(Kind kind, StsRecord record, String reason) {
         this.kind = kind;
         this.record = record;
-        this.reason = reason;
+        // The one guard on what DNS text reaches a reason (logs, bounces, the CLI): the parts are
+        // escaped where they are quoted; this catches anything else (a resolver's exception text).
+        this.reason = SafeText.display(reason);
     }
 
     public static RecordLookupResult found(StsRecord record) {

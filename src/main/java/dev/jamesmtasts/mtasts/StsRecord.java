@@ -69,7 +69,7 @@ public final class StsRecord {
             // sts-sep: *WSP ";" *WSP
             pos = skipWsp(txt, pos);
             if (pos >= n || txt.charAt(pos) != ';') {
-                throw new StsSyntaxException("record: expected ';' at offset " + pos + " in '" + txt + "'");
+                throw new StsSyntaxException("record: expected ';' at offset " + pos + " in " + SafeText.quoted(txt));
             }
             pos = skipWsp(txt, pos + 1);
             if (pos >= n) {
@@ -84,7 +84,7 @@ public final class StsRecord {
             fields++;
             int eq = field.indexOf('=');
             if (eq <= 0) {
-                throw new StsSyntaxException("record: field without name=value: '" + field + "'");
+                throw new StsSyntaxException("record: field without name=value: " + SafeText.quoted(field));
             }
             String name = field.substring(0, eq);
             String value = field.substring(eq + 1);
@@ -93,12 +93,12 @@ public final class StsRecord {
                     throw new StsSyntaxException("record: duplicate id field");
                 }
                 if (!isValidId(value)) {
-                    throw new StsSyntaxException("record: id must be 1 to 32 letters or digits, got '" + value + "'");
+                    throw new StsSyntaxException("record: id must be 1 to 32 letters or digits, got " + SafeText.quoted(value));
                 }
                 id = value;
             } else {
                 if (!isExtName(name) || !isExtValue(value)) {
-                    throw new StsSyntaxException("record: invalid extension field '" + field + "'");
+                    throw new StsSyntaxException("record: invalid extension field " + SafeText.quoted(field));
                 }
                 extensions.add(field);
             }

@@ -7,6 +7,8 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+
 import dev.jamesmtasts.mtasts.SettingException;
 
 class CacheSettingsTest {
@@ -26,6 +28,9 @@ class CacheSettingsTest {
         assertThat(s.refreshConcurrency()).isEqualTo(4);
         assertThat(s.refreshWindow()).isEqualTo(Duration.ofHours(1));
         assertThat(s.leaseTtl()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(s.readConsistency()).isEqualTo(DefaultConsistencyLevel.LOCAL_QUORUM);
+        assertThat(s.writeConsistency()).isEqualTo(DefaultConsistencyLevel.LOCAL_QUORUM);
+        assertThat(s.serialConsistency()).isEqualTo(DefaultConsistencyLevel.LOCAL_SERIAL);
         assertThat(s.toBuilder().build().toString()).isEqualTo(s.toString());
     }
 
@@ -54,5 +59,27 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> CacheSettings.Builder.simpleStrategy(0)).isInstanceOf(SettingException.class);
         assertThat(CacheSettings.builder().nearCacheSize(CacheSettings.NEAR_CACHE_SIZE.min()).build().nearCacheSize()).isEqualTo(1);
         assertThat(CacheSettings.builder().refreshWindow(Duration.ZERO).build().refreshWindow()).isZero();
+    }
+
+    @Test
+    void consistencyLevelsAreCheckedAgainstTheirSets() {
+        // reads: no EACH_QUORUM (Cassandra refuses it), no ANY, no serial level
+        assertThatThrownBy(() -> CacheSettings.builder().readConsistency(DefaultConsistencyLevel.EACH_QUORUM))
+                .isInstanceOf(SettingException.class)
+                .hasMessage("readConsistency must be one of " + CacheSettings.READ_CONSISTENCY);
+        assertThatThrownBy(() -> CacheSettings.builder().readConsistency(DefaultConsistencyLevel.SERIAL))
+                .isInstanceOf(SettingException.class);
+        assertThatThrownBy(() -> CacheSettings.builder().writeConsistency(DefaultConsistencyLevel.ANY))
+                .isInstanceOf(SettingException.class).hasMessageStartingWith("writeConsistency must be one of");
+        assertThatThrownBy(() -> CacheSettings.builder().serialConsistency(DefaultConsistencyLevel.QUORUM))
+                .isInstanceOf(SettingException.class).hasMessageStartingWith("serialConsistency must be one of");
+        assertThatThrownBy(() -> CacheSettings.builder().readConsistency(null)).isInstanceOf(SettingException.class);
+        CacheSettings s = CacheSettings.builder().readConsistency(DefaultConsistencyLevel.ONE)
+                .writeConsistency(DefaultConsistencyLevel.EACH_QUORUM)
+                .serialConsistency(DefaultConsistencyLevel.SERIAL).build();
+        assertThat(s.readConsistency()).isEqualTo(DefaultConsistencyLevel.ONE);
+        assertThat(s.writeConsistency()).isEqualTo(DefaultConsistencyLevel.EACH_QUORUM);
+        assertThat(s.serialConsistency()).isEqualTo(DefaultConsistencyLevel.SERIAL);
+        assertThat(s.toBuilder().build().toString()).isEqualTo(s.toString());
     }
 }

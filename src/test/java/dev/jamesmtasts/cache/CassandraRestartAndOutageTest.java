@@ -6,12 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,9 +31,8 @@ class CassandraRestartAndOutageTest {
 
     @BeforeAll
     static void startNode() throws IOException {
-        node = CassandraNode.extra("restart", freePort(), freePort(), freePort());
-        Path dir = CassandraNode.repoRoot().resolve("target").resolve("cassandra-restart");
-        deleteTree(dir.resolve("storage"));
+        node = CassandraNode.extraOnFreePorts("restart");
+        node.deleteData();
         node.start();
         CassandraNode started = node;
         // stops the node even if this JVM dies before @AfterAll (stop is a no-op when already down)
@@ -61,7 +55,8 @@ class CassandraRestartAndOutageTest {
     void outageThenRecoveryThenRestartWithoutRefetch() {
         MutableClock clock = MutableClock.now();
         FakePolicySource source = new FakePolicySource();
-        CacheSettings settings = CacheSettings.defaults(); // keyspace mta_sts on this node of its own
+        // keyspace mta_sts on this node of its own; defer: a new domain waits for the store (StoreOutageTest: live)
+        CacheSettings settings = CacheSettings.builder().onStoreOutage(CacheSettings.StoreOutage.DEFER).build();
         StsPolicy enforced = enforce("mx.enforced.example");
         StsPolicy testing = policy(StsPolicy.Mode.TESTING, 86400, "mx.testing.example");
         source.publish("enforced.example", "e1", enforced);
@@ -116,21 +111,6 @@ class CassandraRestartAndOutageTest {
             assertThat(cache.get("testing.example").policy()).isEqualTo(testing);
             assertThat(after.totalFetches()).isZero();
             assertThat(cache.show("enforced.example").get().recordId()).isEqualTo("e1");
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path p) throws IOException {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(p)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         }
     }
 }

@@ -54,6 +54,28 @@ class AttemptReportsTest {
     }
 
     @Test
+    void aDomainWithHundredsOfMxHostsGetsAShortReasonAndLogLine() {
+        AttemptDecision d = decide(Mode.FOLLOW);
+        MxResult[] hosts = new MxResult[300];
+        for (int i = 0; i < hosts.length; i++) {
+            hosts[i] = new MxResult("mx" + i + ".elsewhere.example", false, Starttls.UNKNOWN,
+                    CertificateVerdict.NOT_CHECKED, null, false, "not listed in the policy's mx patterns [mx.d.example]");
+        }
+        DeliveryAttemptReport r = AttemptReports.build("m1", "d.example", 1, d, context(d, hosts),
+                ExecutionResult.temporaryFailure(new MessagingException("no MX left")));
+        assertThat(r.reason()).startsWith("published enforce policy (near cache); mx0.elsewhere.example: not listed")
+                .contains("mx4.elsewhere.example").doesNotContain("mx5.elsewhere.example").endsWith(" and 295 more");
+        assertThat(r.toLogLine()).contains("mx=[mx0.elsewhere.example{unmatched")
+                .doesNotContain("mx5.elsewhere.example").hasSizeLessThan(2000);
+        assertThat(r.mx()).hasSize(300);
+
+        AttemptDecision testing = decide(Mode.REPORT);
+        DeliveryAttemptReport observed = AttemptReports.build("m1", "d.example", 1, testing, context(testing, hosts),
+                ExecutionResult.success());
+        assertThat(observed.reason()).endsWith("mx4.elsewhere.example: not in the policy's mx list and 295 more");
+    }
+
+    @Test
     void enforcedAndDelivered() {
         AttemptDecision d = decide(Mode.FOLLOW);
         AttemptContext c = context(d, new MxResult("mx.d.example", true, Starttls.OFFERED, CertificateVerdict.VALID,

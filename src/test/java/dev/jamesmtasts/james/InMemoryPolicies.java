@@ -27,6 +27,7 @@ final class InMemoryPolicies implements MtaStsBackend, PolicyProvider, PolicyCac
     private final ConcurrentMap<String, CacheResult> answers = new ConcurrentHashMap<>();
     private final ConcurrentMap<String, AtomicInteger> lookups = new ConcurrentHashMap<>();
     private final AtomicLong refreshRounds = new AtomicLong();
+    private final ConcurrentMap<String, Object[]> changes = new ConcurrentHashMap<>();
     volatile boolean started;
     volatile boolean stopped;
 
@@ -59,6 +60,13 @@ final class InMemoryPolicies implements MtaStsBackend, PolicyProvider, PolicyCac
         answers.put(domain, result);
     }
 
+    /** Answers {@code first} to the first {@code n} lookups of {@code domain}, then {@code then}. */
+    void answerThenChange(String domain, int n, CacheResult first, CacheResult then) {
+        lookups.remove(domain);
+        answers.put(domain, first);
+        changes.put(domain, new Object[] {n, then});
+    }
+
     int lookups(String domain) {
         AtomicInteger n = lookups.get(domain);
         return n == null ? 0 : n.get();
@@ -66,7 +74,11 @@ final class InMemoryPolicies implements MtaStsBackend, PolicyProvider, PolicyCac
 
     @Override
     public CacheResult get(String domain) {
-        lookups.computeIfAbsent(domain, d -> new AtomicInteger()).incrementAndGet();
+        int n = lookups.computeIfAbsent(domain, d -> new AtomicInteger()).incrementAndGet();
+        Object[] change = changes.get(domain);
+        if (change != null && n > (Integer) change[0]) {
+            return (CacheResult) change[1];
+        }
         CacheResult r = answers.get(domain);
         return r != null ? r : CacheResult.notFound("no TXT record");
     }

@@ -111,6 +111,25 @@ final class JamesHarness implements AutoCloseable {
         }
     }
 
+    /**
+     * {@code mta-sts.properties} for the extension as shipped against the real Cassandra node
+     * ({@code keyspace}) and the testbed's DNS and HTTPS servers, trusting {@code trustStore}: no id
+     * check interval, no refresher.
+     */
+    static String testbedProperties(String keyspace, dev.jamesmtasts.testing.MtaStsTestbed bed, Path trustStore) {
+        return "cassandra.contactPoints=127.0.0.1:9042\n"
+                + "cassandra.keyspace=" + keyspace + "\n"
+                + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
+                + "dns.timeout=2s\n"
+                + "fetch.port=" + bed.https().port() + "\n"
+                + "fetch.timeout=10s\n"
+                + "fetch.allowPrivateAddresses=true\n"
+                + "fetch.trustStore=" + trustStore + "\n"
+                + "fetch.trustStorePassword=" + dev.jamesmtasts.testing.TestCa.password() + "\n"
+                + "cache.idCheckInterval=0s\n"
+                + "refresher.enabled=false\n";
+    }
+
     static String mailetContainer(String params) {
         return mailetContainerWithTransport("<mailet match=\"All\" class=\"" + MtaStsRemoteDelivery.class.getName() + "\">"
                 + deliveryDefaults(params) + params + "</mailet>");

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +21,6 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.testing.CassandraExtension;
 import dev.jamesmtasts.testing.MtaStsTestbed;
-import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestDnsServer;
 import dev.jamesmtasts.testing.TestHttpsServer;
 import dev.jamesmtasts.testing.TestSmtpReceiver;
@@ -44,52 +41,28 @@ class MtaStsEndToEndTest {
     @RegisterExtension
     static final CassandraExtension CASSANDRA = new CassandraExtension();
 
+    private static EndToEndFixture e2e;
     private static MtaStsTestbed bed;
-    private static Path trustStore;
-    private static TestSmtpReceiver senderMx;
 
     @BeforeAll
     static void start() throws Exception {
-        bed = MtaStsTestbed.start();
-        trustStore = bed.ca().writeTrustStore(Files.createTempFile("mta-sts-e2e", ".p12"));
-        senderMx = new TestSmtpReceiver("mx.sender.test", null);
-        RecordingListener.REPORTS.clear();
+        e2e = EndToEndFixture.start();
+        bed = e2e.bed;
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (senderMx != null) {
-            senderMx.close();
+        if (e2e != null) {
+            e2e.close();
         }
-        if (bed != null) {
-            bed.close();
-        }
-        Files.deleteIfExists(trustStore);
     }
 
     private JamesHarness james() throws Exception {
-        String properties = "cassandra.contactPoints=127.0.0.1:9042\n"
-                + "cassandra.keyspace=" + CASSANDRA.keyspace() + "\n"
-                + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
-                + "dns.timeout=2s\n"
-                + "fetch.port=" + bed.https().port() + "\n"
-                + "fetch.timeout=10s\n"
-                + "fetch.allowPrivateAddresses=true\n"
-                + "fetch.trustStore=" + trustStore + "\n"
-                + "fetch.trustStorePassword=" + TestCa.password() + "\n"
-                + "cache.idCheckInterval=0s\n"
-                + "refresher.enabled=false\n";
-        JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
-                + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
-                + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
-                + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>"),
-                properties, RealBackendTestModule.class);
-        james.mx("sender.test", "mx.sender.test:" + senderMx.port());
-        return james;
+        return e2e.james("127.0.0.1:9042", CASSANDRA.keyspace());
     }
 
     private static TestSmtpReceiver tls(String name) {
-        return new TestSmtpReceiver(name, bed.ca().issue(name).serverContext());
+        return e2e.tls(name);
     }
 
     @Test

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
+
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
@@ -81,6 +83,12 @@ class MtaStsKeysTest {
         m.put("cassandra.keyspace", new Reaches("Other_KS", c -> c.cacheSettings().keyspace(), "other_ks"));
         m.put("cassandra.replicationFactor", new Reaches("3", c -> c.cacheSettings().replication(),
                 "{'class': 'SimpleStrategy', 'replication_factor': 3}"));
+        m.put("cassandra.readConsistency", new Reaches("One", c -> c.cacheSettings().readConsistency(),
+                DefaultConsistencyLevel.ONE));
+        m.put("cassandra.writeConsistency", new Reaches("all", c -> c.cacheSettings().writeConsistency(),
+                DefaultConsistencyLevel.ALL));
+        m.put("cassandra.serialConsistency", new Reaches("SERIAL", c -> c.cacheSettings().serialConsistency(),
+                DefaultConsistencyLevel.SERIAL));
         m.put("cassandra.useServerSession", new Reaches("true", MtaStsConfiguration::cassandraSessionSource, SessionSource.JAMES));
         m.put("dns.resolvers", new Reaches("127.0.0.53:5353,127.0.0.54",
                 c -> hostPorts(c.resolverSettings().resolvers()), List.of("127.0.0.53:5353", "127.0.0.54:53")));
@@ -100,6 +108,9 @@ class MtaStsKeysTest {
         m.put("cache.idCheckInterval", new Reaches("0s", c -> c.cacheSettings().idCheckInterval(), Duration.ZERO));
         m.put("cache.lastUseWriteInterval", new Reaches("2h", c -> c.cacheSettings().lastUseWriteInterval(), Duration.ofHours(2)));
         m.put("cache.backoff", new Reaches("10m", c -> c.cacheSettings().backoff(), Duration.ofMinutes(10)));
+        m.put("cache.maxConcurrentLookups", new Reaches("3", c -> c.cacheSettings().maxConcurrentLookups(), 3));
+        m.put("cache.onStoreOutage", new Reaches("Defer", c -> c.cacheSettings().onStoreOutage(),
+                dev.jamesmtasts.cache.CacheSettings.StoreOutage.DEFER));
         m.put("refresher.enabled", new Reaches("False", MtaStsConfiguration::refresherEnabled, false));
         m.put("refresher.interval", new Reaches("12h", c -> c.cacheSettings().refreshInterval(), Duration.ofHours(12)));
         m.put("refresher.staleAfter", new Reaches("6h", c -> c.cacheSettings().staleAfter(), Duration.ofHours(6)));
@@ -121,6 +132,9 @@ class MtaStsKeysTest {
         m.put("cassandra.localDatacenter", List.of(""));
         m.put("cassandra.keyspace", List.of("drop table;", "1abc", "", "a".repeat(49)));
         m.put("cassandra.replicationFactor", List.of("0", "101", "three"));
+        m.put("cassandra.readConsistency", List.of("each_quorum", "any", "serial", "quorum2", ""));
+        m.put("cassandra.writeConsistency", List.of("any", "local_serial", "2"));
+        m.put("cassandra.serialConsistency", List.of("quorum", "local_quorum", ""));
         m.put("cassandra.useServerSession", List.of("maybe", "yes", "james"));
         m.put("dns.resolvers", List.of("127.0.0.1:99999", "[::1]x", "127.0.0.1:"));
         m.put("dns.timeout", List.of("0s", "5 parsecs", "-1s", "PT-1S"));
@@ -135,6 +149,8 @@ class MtaStsKeysTest {
         m.put("cache.idCheckInterval", List.of("PT-1S", ""));
         m.put("cache.lastUseWriteInterval", List.of("PT-1S"));
         m.put("cache.backoff", List.of("0s"));
+        m.put("cache.maxConcurrentLookups", List.of("0", "1025", "eight"));
+        m.put("cache.onStoreOutage", List.of("queue", ""));
         m.put("refresher.enabled", List.of("on"));
         m.put("refresher.interval", List.of("0s", "often"));
         m.put("refresher.staleAfter", List.of("0s"));
@@ -157,6 +173,7 @@ class MtaStsKeysTest {
         m.put("cache.nearCacheTtl", List.of("0s"));
         m.put("cache.lastUseWriteInterval", List.of("0s"));
         m.put("cache.backoff", List.of("1ms"));
+        m.put("cache.maxConcurrentLookups", List.of("1", "1024"));
         m.put("refresher.interval", List.of("1ms"));
         m.put("refresher.staleAfter", List.of("1ms"));
         m.put("refresher.deleteUnusedAfter", List.of("1ms"));

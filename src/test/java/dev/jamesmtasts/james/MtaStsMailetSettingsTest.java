@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 class MtaStsMailetSettingsTest {
-    private static MailetConfig config(String... kv) {
+    /** A mailet configuration of {@code name, value} pairs (also used by other tests of this package). */
+    static MailetConfig config(String... kv) {
         Map<String, String> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             m.put(kv[i], kv[i + 1]);

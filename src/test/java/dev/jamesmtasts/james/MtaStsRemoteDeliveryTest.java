@@ -281,6 +281,53 @@ class MtaStsRemoteDeliveryTest {
         }
     }
 
+    /**
+     * Sends to {@code domain} (MX {@code mx}) while its five attempts (first + 4 retries) see an enforce
+     * policy listing {@code firstMx} under id "old", and every later lookup one listing {@code thenMx}
+     * under id "new".
+     */
+    private static void sendWhileThePolicyChanges(String domain, TestSmtpReceiver mx, String firstMx, String thenMx)
+            throws Exception {
+        james.mx(domain, mx.name() + ":" + mx.port());
+        policies.answerThenChange(domain, 5,
+                CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, firstMx), "old", true, "test"),
+                CacheResult.policy(InMemoryPolicies.policy(Mode.ENFORCE, thenMx), "new", true, "test"));
+        james.send("alice@sender.test", domain, "bob@" + domain);
+    }
+
+    @Test
+    void aPolicyChangedBeforeTheFinalBounceGetsOneMoreAttemptUnderTheNewPolicy() throws Exception {
+        try (TestSmtpReceiver moved = tls("mx.moved.test")) {
+            // The domain moved its policy to an MX the old one did not list, just before the bounce.
+            sendWhileThePolicyChanges("recheck.test", moved, "mx.old.test", "mx.moved.test");
+
+            await().atMost(WAIT).until(() -> moved.received().size() == 1);
+            assertThat(moved.received().get(0).tls).isTrue();
+            List<DeliveryAttemptReport> reports = RecordingListener.awaitDelivered("recheck.test", WAIT);
+            assertThat(reports).extracting(DeliveryAttemptReport::verdict).containsExactly(Verdict.ENFORCED_DEFERRED,
+                    Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DEFERRED,
+                    Verdict.ENFORCED_DEFERRED, Verdict.ENFORCED_DELIVERED);
+            assertThat(reports.get(5).policyId()).isEqualTo("new");
+            // five attempts, the check before the bounce, the extra attempt
+            assertThat(policies.lookups("recheck.test")).isEqualTo(7);
+            assertThat(senderMx.received()).noneMatch(m -> m.data.contains("bob@recheck.test"));
+        }
+    }
+
+    @Test
+    void theCheckBeforeTheFinalBounceGivesOneExtraAttemptAtMost() throws Exception {
+        try (TestSmtpReceiver outside = tls("mx.outside-recheck.test")) {
+            // The policy changes, but the new one does not list the MX either: one extra attempt, then the bounce.
+            sendWhileThePolicyChanges("recheck2.test", outside, "mx.a.test", "mx.b.test");
+
+            await().atMost(WAIT).until(() -> senderMx.received().stream().anyMatch(m -> m.data.contains("bob@recheck2.test")));
+            assertThat(RecordingListener.forDomain("recheck2.test")).hasSize(6)
+                    .allMatch(r -> r.verdict() == Verdict.ENFORCED_DEFERRED);
+            assertThat(policies.lookups("recheck2.test")).isEqualTo(7);
+            assertThat(outside.connections()).isZero();
+        }
+    }
+
     @Test
     void lookupErrorDefersByDefaultThenDeliversWhenTheLookupWorks() throws Exception {
         try (TestSmtpReceiver mx = tls("mx.dnsfail.test")) {

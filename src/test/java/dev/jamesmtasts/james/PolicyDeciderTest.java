@@ -162,6 +162,22 @@ class PolicyDeciderTest {
     }
 
     @Test
+    void aLookupCutShortByThisNodesOwnBoundsIsDeferredEvenWhenErrorsDeliver() throws Exception {
+        // cache.maxConcurrentLookups and the flight time-out are local bounds, not a failed lookup: a burst
+        // of hostile new domains must not make mail to another new domain go out without its policy
+        for (CacheResult bounded : new CacheResult[] {
+                CacheResult.busy("8 first lookups running (cache.maxConcurrentLookups=8)"),
+                CacheResult.timedOut("lookup of d.example still running after 60s")}) {
+            AttemptDecision d = decider(Mode.FOLLOW, OnLookupError.DELIVER, false).decide("d.example", new Answer(bounded));
+            assertThat(d.fixedVerdict).isEqualTo(Verdict.LOOKUP_ERROR);
+            assertThat(d.application).isEqualTo(Application.NONE);
+            assertThat(d.defer).isTrue();
+            assertThat(d.reason()).startsWith("policy lookup not finished: ")
+                    .endsWith(", deferred (a local bound, whatever mtaStsOnLookupError says)");
+        }
+    }
+
+    @Test
     void aProviderThatThrowsOrAnswersNothingIsALookupError() throws Exception {
         PolicyProvider throwing = domain -> {
             throw new IllegalStateException("boom");
