@@ -136,7 +136,7 @@ public final class Demo {
         return s;
     }
 
-    private static String policy(String mode, String... mx) {
+    static String policy(String mode, String... mx) {
         StringBuilder p = new StringBuilder("version: STSv1\nmode: ").append(mode).append('\n');
         for (String m : mx) {
             p.append("mx: ").append(m).append('\n');
@@ -433,7 +433,8 @@ public final class Demo {
         return out;
     }
 
-    private static boolean await(int seconds, BooleanSupplier condition) {
+    /** Polls {@code condition} every 200 ms until it holds or {@code seconds} pass; its last value. */
+    static boolean await(int seconds, BooleanSupplier condition) {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {

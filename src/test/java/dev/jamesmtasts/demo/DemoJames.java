@@ -172,7 +172,15 @@ final class DemoJames {
 
     /** Runs {@code bin/james-mta-sts start --conf overlay}; its progress lines go to our stderr. */
     void start(Path overlay) throws IOException, InterruptedException {
-        int rc = run(List.of(root.resolve("bin/james-mta-sts").toString(), "start", "--conf", overlay.toString()));
+        start(overlay, Map.of());
+    }
+
+    /**
+     * As {@link #start(Path)}, with more environment for bin/james-mta-sts (e.g. JAMES_READY_TIMEOUT:
+     * how long it waits for /healthcheck before it gives up and stops James).
+     */
+    void start(Path overlay, Map<String, String> env) throws IOException, InterruptedException {
+        int rc = run(List.of(root.resolve("bin/james-mta-sts").toString(), "start", "--conf", overlay.toString()), env);
         if (rc != 0) {
             throw new IOException("bin/james-mta-sts start failed (exit " + rc + "); see " + home);
         }
@@ -184,14 +192,15 @@ final class DemoJames {
     }
 
     void stop() throws IOException, InterruptedException {
-        run(List.of(root.resolve("bin/james-mta-sts").toString(), "stop"));
+        run(List.of(root.resolve("bin/james-mta-sts").toString(), "stop"), Map.of());
     }
 
-    private int run(List<String> command) throws IOException, InterruptedException {
+    private int run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(ProcessBuilder.Redirect.INHERIT)
                 .redirectError(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put("JAMES_MTA_STS_HOME", home.toString());
         pb.environment().put("JAMES_HEAP", "768m");
+        pb.environment().putAll(env);
         return pb.start().waitFor();
     }
 

@@ -58,6 +58,7 @@ final class SimulatedInternet implements AutoCloseable {
     private final Map<String, TestHttpsServer> policyServers = new LinkedHashMap<>();
     private final Map<String, TestSmtpReceiver> receivers = new LinkedHashMap<>();
     private final List<String> published = new ArrayList<>();
+    private final List<Tarpit> tarpits = new ArrayList<>();
 
     private SimulatedInternet(Ports ports, TestCa ca, TestDnsServer dns) {
         this.ports = ports;
@@ -150,8 +151,17 @@ final class SimulatedInternet implements AutoCloseable {
      * certificate for {@code mta-sts.DOMAIN}.
      */
     synchronized void publish(String domain, String id, String policy, String address) throws IOException {
+        publishRecord(domain, "v=STSv1; id=" + id + ";", policy, address);
+    }
+
+    /**
+     * Publishes {@code txt} verbatim as the {@code _mta-sts} TXT record of {@code domain} (a hostile
+     * domain's record may hold any byte, RFC 8461 §3.1 only says what a valid one looks like) and
+     * serves {@code policy} verbatim from {@code address}.
+     */
+    synchronized void publishRecord(String domain, String txt, String policy, String address) throws IOException {
         String host = "mta-sts." + domain;
-        dns.clear("_mta-sts." + domain).txt("_mta-sts." + domain, "v=STSv1; id=" + id + ";");
+        dns.clear("_mta-sts." + domain).txt("_mta-sts." + domain, txt);
         dns.clear(host).a(host, address);
         TestHttpsServer https = policyServers.get(address);
         if (https == null) {
@@ -160,6 +170,123 @@ final class SimulatedInternet implements AutoCloseable {
         }
         https.host(host, ca.issue(host), Response.ok(policy));
         published.add(domain);
+    }
+
+    /**
+     * Publishes {@code domain} with a valid {@code _mta-sts} TXT record whose policy host
+     * {@code mta-sts.DOMAIN} resolves to {@code address}, where a tarpit listens (see
+     * {@link #tarpit(String, boolean)}): the policy fetch connects and then waits.
+     */
+    synchronized void publishTarpitted(String domain, String id, String address) {
+        dns.clear("_mta-sts." + domain).txt("_mta-sts." + domain, "v=STSv1; id=" + id + ";");
+        dns.clear("mta-sts." + domain).a("mta-sts." + domain, address);
+        published.add(domain);
+    }
+
+    /**
+     * Starts a tarpit on {@code address}:{@code https port}: it accepts every TCP connection and then
+     * sends nothing ({@code trickle} false), or the header of a TLS record announcing 16,384 bytes (the
+     * largest plaintext record a client must accept) and then one byte a second ({@code trickle} true),
+     * so a client whose deadline is per read, not overall, waits for hours.
+     */
+    synchronized Tarpit tarpit(String address, boolean trickle) throws IOException {
+        Tarpit t = new Tarpit(new InetSocketAddress(InetAddress.getByName(address), ports.https), trickle);
+        tarpits.add(t);
+        return t;
+    }
+
+    /** A TCP server that accepts and stalls (the hostile policy host of RFC 8461 §10.2's spirit). */
+    static final class Tarpit implements AutoCloseable {
+        private final java.net.ServerSocket server;
+        private final boolean trickle;
+        private final java.util.Set<java.net.Socket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+
+        Tarpit(InetSocketAddress bind, boolean trickle) throws IOException {
+            this.server = new java.net.ServerSocket();
+            this.server.bind(bind, 1000);
+            this.trickle = trickle;
+            Thread t = new Thread(this::acceptLoop, "tarpit-" + bind);
+            t.setDaemon(true);
+            t.start();
+        }
+
+        private void acceptLoop() {
+            while (!server.isClosed()) {
+                try {
+                    java.net.Socket s = server.accept();
+                    accepted.incrementAndGet();
+                    open.add(s);
+                    Thread h = new Thread(() -> hold(s), "tarpit-conn");
+                    h.setDaemon(true);
+                    h.start();
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }
+
+        /** Holds one connection until the client gives up (its read returns end of stream or fails). */
+        private void hold(java.net.Socket s) {
+            try (s) {
+                if (trickle) {
+                    // TLS record header: handshake, TLS 1.2, length 2^14; then one zero byte a second.
+                    byte[] head = {0x16, 0x03, 0x03, 0x40, 0x00};
+                    java.io.OutputStream out = s.getOutputStream();
+                    for (int i = 0; !s.isClosed(); i++) {
+                        out.write(i < head.length ? head[i] : 0);
+                        out.flush();
+                        Thread.sleep(1000);
+                    }
+                } else {
+                    java.io.InputStream in = s.getInputStream();
+                    while (in.read() >= 0) {
+                        // read and discard the ClientHello; answer nothing
+                    }
+                }
+            } catch (IOException e) {
+                // the client gave up: that is what a tarpit waits for
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                open.remove(s);
+            }
+        }
+
+        /** Connections being held right now (each one a policy fetch in flight). */
+        int open() {
+            return open.size();
+        }
+
+        int accepted() {
+            return accepted.get();
+        }
+
+        @Override
+        public void close() {
+            try {
+                server.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+            for (java.net.Socket s : open) {
+                try {
+                    s.close();
+                } catch (IOException e) {
+                    // closing anyway
+                }
+            }
+        }
+    }
+
+    /** Policy fetches held by the tarpits right now. */
+    synchronized int tarpitConnections() {
+        return tarpits.stream().mapToInt(Tarpit::open).sum();
+    }
+
+    /** Every receiver by the host name it serves (one receiver may serve several names). */
+    synchronized Map<String, TestSmtpReceiver> receivers() {
+        return new LinkedHashMap<>(receivers);
     }
 
     /** Removes the {@code _mta-sts} TXT record of {@code domain}. */
@@ -188,6 +315,9 @@ final class SimulatedInternet implements AutoCloseable {
         }
         for (TestHttpsServer s : policyServers.values()) {
             s.close();
+        }
+        for (Tarpit t : tarpits) {
+            t.close();
         }
         dns.close();
     }
