@@ -274,7 +274,11 @@ public final class CacheSettings {
         private Duration idCheckInterval = Duration.ofSeconds(60);
         private Duration lastUseWriteInterval = Duration.ofHours(1);
         private Duration backoff = Duration.ofMinutes(5);
-        private Duration flightTimeout = Duration.ofMinutes(2);
+        // A delivery thread waits this long at most for a lookup; the lookup itself goes on (up to dns.timeout
+        // + fetch.timeout) on the lookup executor. Short, so that tarpitted policy hosts hold lookup
+        // slots (cache.maxConcurrentLookups), not delivery threads; a legitimate policy host slower than
+        // this costs its first mail one retry, answered from the cache.
+        private Duration flightTimeout = Duration.ofSeconds(15);
         private int maxConcurrentLookups = 8;
         private Duration refreshInterval = Duration.ofHours(24);
         private Duration staleAfter = Duration.ofHours(12);
