@@ -37,7 +37,7 @@ import dev.jamesmtasts.mtasts.SettingException;
  *   <tr><td>lastUseWriteInterval</td><td>1 h: at most one last_use write per domain per node per interval</td></tr>
  *   <tr><td>backoff</td><td>5 min: RFC 8461 §3.3 retry delay after a failed first fetch (a stored backoff
  *       row), and after a failed re-fetch of a cached policy (per node, in memory)</td></tr>
- *   <tr><td>flightTimeout</td><td>2 min: bound on a get waiting for a DNS/HTTPS lookup in flight, its own
+ *   <tr><td>flightTimeout</td><td>15 s: bound on a get waiting for a DNS/HTTPS lookup in flight, its own
  *       included (the lookup then goes on in the background and fills the cache for the next attempt)</td></tr>
  *   <tr><td>maxConcurrentLookups</td><td>8: first lookups (domains not in this node's near cache) running
  *       at once on this node; beyond it a get of such a domain answers a "busy" ERROR at once</td></tr>
