@@ -1,0 +1,89 @@
+package dev.jamesmtasts.tlsrpt;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The {@code policy} object of one {@code policies[]} entry of a report (RFC 8460 §4.4): which policy
+ * a set of sessions was under. Two results belong to the same entry iff their AppliedPolicy is equal
+ * (value semantics), so this is also the aggregation key of a day's results for a policy domain.
+ *
+ * <p>{@code policyString} holds the policy text as fetched, one element per line (RFC 8460 §4.4:
+ * "an encoding of the applied policy as a JSON array of strings"); empty for no-policy-found.
+ * {@code mxHosts} are the policy's {@code mx} patterns (erratum 6241: an array); empty for none.
+ */
+public final class AppliedPolicy {
+    private final PolicyType type;
+    private final String policyDomain;
+    private final List<String> policyString;
+    private final List<String> mxHosts;
+
+    public AppliedPolicy(PolicyType type, String policyDomain, List<String> policyString, List<String> mxHosts) {
+        this.type = Objects.requireNonNull(type);
+        this.policyDomain = Objects.requireNonNull(policyDomain);
+        this.policyString = List.copyOf(policyString);
+        this.mxHosts = List.copyOf(mxHosts);
+    }
+
+    /** Sessions under no policy for {@code domain} (RFC 8460 §4.4 {@code no-policy-found}). */
+    public static AppliedPolicy none(String domain) {
+        return new AppliedPolicy(PolicyType.NO_POLICY_FOUND, domain, List.of(), List.of());
+    }
+
+    /**
+     * An MTA-STS policy as fetched: {@code policyText} is split into lines (CRLF or LF, RFC 8461 §3.2),
+     * trailing empty lines dropped.
+     */
+    public static AppliedPolicy sts(String domain, String policyText, List<String> mxPatterns) {
+        return new AppliedPolicy(PolicyType.STS, domain, lines(policyText), mxPatterns);
+    }
+
+    static List<String> lines(String text) {
+        if (text == null || text.isEmpty()) {
+            return List.of();
+        }
+        String[] parts = text.split("\r?\n", -1);
+        int n = parts.length;
+        while (n > 0 && parts[n - 1].isEmpty()) {
+            n--;
+        }
+        return List.of(parts).subList(0, n);
+    }
+
+    public PolicyType type() {
+        return type;
+    }
+
+    /** The domain the policy is published for (the recipient domain, A-label form). */
+    public String policyDomain() {
+        return policyDomain;
+    }
+
+    public List<String> policyString() {
+        return policyString;
+    }
+
+    public List<String> mxHosts() {
+        return mxHosts;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof AppliedPolicy)) {
+            return false;
+        }
+        AppliedPolicy p = (AppliedPolicy) o;
+        return type == p.type && policyDomain.equals(p.policyDomain) && policyString.equals(p.policyString)
+                && mxHosts.equals(p.mxHosts);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(type, policyDomain, policyString, mxHosts);
+    }
+
+    @Override
+    public String toString() {
+        return type.label() + " " + policyDomain + " mx=" + mxHosts;
+    }
+}
