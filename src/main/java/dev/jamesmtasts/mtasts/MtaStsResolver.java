@@ -3,7 +3,6 @@ package dev.jamesmtasts.mtasts;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import org.xbill.DNS.Record;
@@ -49,12 +48,7 @@ public final class MtaStsResolver implements PolicySource, AutoCloseable {
     public MtaStsResolver(MtaStsSettings settings) {
         this.settings = settings;
         this.dns = new DnsClient(settings.resolvers(), settings.dnsTimeout());
-        this.watchdog = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "mta-sts-fetch-watchdog");
-            t.setDaemon(true);
-            return t;
-        });
-        watchdog.setRemoveOnCancelPolicy(true);
+        this.watchdog = HttpsConnector.newWatchdog("mta-sts-fetch-watchdog");
         this.fetcher = new PolicyFetcher(dns, settings, TrustMaterial.socketFactory(settings), watchdog);
     }
 
