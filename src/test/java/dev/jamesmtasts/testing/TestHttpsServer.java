@@ -62,6 +62,7 @@ public final class TestHttpsServer implements AutoCloseable {
     private final Map<String, Response> responses = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> requestCounts = new ConcurrentHashMap<>();
     private final Map<String, String> lastRequests = new ConcurrentHashMap<>();
+    private final Map<String, byte[]> lastBodies = new ConcurrentHashMap<>();
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
@@ -129,7 +130,7 @@ public final class TestHttpsServer implements AutoCloseable {
         return this;
     }
 
-    /** How many complete request heads arrived for {@code host} (by SNI). */
+    /** How many complete requests (head, and body by its Content-Length) arrived for {@code host} (by SNI). */
     public int requests(String host) {
         AtomicInteger c = requestCounts.get(lower(host));
         return c == null ? 0 : c.get();
@@ -138,6 +139,16 @@ public final class TestHttpsServer implements AutoCloseable {
     /** The last request head (request line and headers) received for {@code host}, or null. */
     public String lastRequest(String host) {
         return lastRequests.get(lower(host));
+    }
+
+    /**
+     * The body of the last request received for {@code host} (as many bytes as its Content-Length
+     * said, at most {@value #MAX_BODY} bytes), empty for a request without Content-Length, or null.
+     * Recorded before the response is written.
+     */
+    public byte[] lastRequestBody(String host) {
+        byte[] b = lastBodies.get(lower(host));
+        return b == null ? null : b.clone();
     }
 
     /** Stops listening, drops all connections (including trickling ones) and stops the threads. */
@@ -178,15 +189,44 @@ public final class TestHttpsServer implements AutoCloseable {
             if (head == null || host == null) {
                 return;
             }
-            requestCounts.computeIfAbsent(host, k -> new AtomicInteger()).incrementAndGet();
             lastRequests.put(host, head);
+            lastBodies.put(host, readBody(socket.getInputStream(), head));
+            requestCounts.computeIfAbsent(host, k -> new AtomicInteger()).incrementAndGet();
             Response response = responses.getOrDefault(host, Response.status(404));
             response.writeTo(socket.getOutputStream());
+            if (response.hold) {
+                // Keep the connection open, saying nothing more, until the client closes it.
+                while (socket.getInputStream().read() >= 0) {
+                    // discard
+                }
+            }
         } catch (IOException | InterruptedException | RuntimeException e) {
             // client went away, handshake refused by the client, or the server is closing
         } finally {
             connections.remove(socket);
         }
+    }
+
+    /** The largest request body recorded. */
+    public static final int MAX_BODY = 64 * 1024 * 1024;
+
+    /** The request body by its Content-Length (none: empty). */
+    private static byte[] readBody(InputStream in, String head) throws IOException {
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Content-Length")) {
+                long length = Long.parseLong(line.substring(colon + 1).trim());
+                if (length > MAX_BODY) {
+                    throw new IOException("request body too large for the test server: " + length);
+                }
+                byte[] body = in.readNBytes((int) length);
+                if (body.length < length) {
+                    throw new IOException("request body cut short");
+                }
+                return body;
+            }
+        }
+        return new byte[0];
     }
 
     private static String readHead(InputStream in) throws IOException {
@@ -243,15 +283,22 @@ public final class TestHttpsServer implements AutoCloseable {
         private final byte[] body;
         private final Framing framing;
         private final Duration trickle;
+        private final boolean hold;
 
         private enum Framing { CONTENT_LENGTH, CHUNKED, CLOSE, RAW }
 
         private Response(int status, Map<String, String> headers, byte[] body, Framing framing, Duration trickle) {
+            this(status, headers, body, framing, trickle, false);
+        }
+
+        private Response(int status, Map<String, String> headers, byte[] body, Framing framing, Duration trickle,
+                         boolean hold) {
             this.status = status;
             this.headers = headers;
             this.body = body;
             this.framing = framing;
             this.trickle = trickle;
+            this.hold = hold;
         }
 
         /** 200, {@code Content-Type: text/plain; charset=utf-8}, the body in UTF-8. */
@@ -294,7 +341,7 @@ public final class TestHttpsServer implements AutoCloseable {
             if (value != null) {
                 h.put(name, value);
             }
-            return new Response(status, h, body, framing, trickle);
+            return new Response(status, h, body, framing, trickle, hold);
         }
 
         /** Sets the Content-Type header ({@code null}: none). */
@@ -304,17 +351,25 @@ public final class TestHttpsServer implements AutoCloseable {
 
         /** Sends the body with {@code Transfer-Encoding: chunked} (chunks of at most 8 KiB), no Content-Length. */
         public Response chunked() {
-            return new Response(status, headers, body, Framing.CHUNKED, trickle);
+            return new Response(status, headers, body, Framing.CHUNKED, trickle, hold);
         }
 
         /** Sends the body without Content-Length, ending it by closing the connection. */
         public Response withoutContentLength() {
-            return new Response(status, headers, body, Framing.CLOSE, trickle);
+            return new Response(status, headers, body, Framing.CLOSE, trickle, hold);
         }
 
         /** Writes the whole response (status line included) one byte at a time, {@code perByte} apart. */
         public Response trickle(Duration perByte) {
-            return new Response(status, headers, body, framing, perByte);
+            return new Response(status, headers, body, framing, perByte, hold);
+        }
+
+        /**
+         * After writing, keeps the connection open and silent until the client closes it: with a
+         * Content-Length larger than the body, a response whose body never ends.
+         */
+        public Response hold() {
+            return new Response(status, headers, body, framing, trickle, true);
         }
 
         void writeTo(OutputStream out) throws IOException, InterruptedException {
