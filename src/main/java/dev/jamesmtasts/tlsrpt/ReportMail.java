@@ -148,7 +148,7 @@ public final class ReportMail {
                 + "Organization: " + SafeText.display(report.organizationName(), 200) + "\r\n"
                 + "Contact: " + SafeText.display(report.contactInfo(), 200) + "\r\n"
                 + "Report-ID: <" + reportId + ">\r\n\r\n"
-                + "The report is attached as " + fileName + " (" + TlsRptMedia.GZIP + ").\r\n";
+                + "The report is attached (" + TlsRptMedia.GZIP + ") as\r\n" + fileName + "\r\n";
     }
 
     private InternetAddress[] recipients(List<String> addresses) {
