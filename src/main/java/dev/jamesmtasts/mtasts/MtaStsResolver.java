@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.function.Predicate;
 
 import org.xbill.DNS.Record;
 import org.xbill.DNS.TXTRecord;
@@ -28,7 +29,8 @@ import org.xbill.DNS.Type;
  * time-outs):
  * <ul>
  *   <li>{@link #lookupRecord(String)}: the TXT query and every CNAME hop share one DNS deadline,
- *       {@link MtaStsSettings#dnsTimeout()} × the number of resolvers (see {@code DnsClient});</li>
+ *       {@link MtaStsSettings#dnsTimeout()} × the number of resolvers (see {@code DnsClient});
+ *       likewise {@link #lookupTlsRpt(String)} for {@code _smtp._tls} (RFC 8460 §3);</li>
  *   <li>{@link #fetchPolicy(String)}: {@link MtaStsSettings#fetchTimeout()} covers the policy host's
  *       A/AAAA lookups, connect, TLS and body;</li>
  *   <li>{@link #lookup(String)}: at most the sum of the two.</li>
@@ -77,13 +79,7 @@ public final class MtaStsResolver implements PolicySource, AutoCloseable {
                 default:
                     break;
             }
-            List<String> sts = new ArrayList<>(1);
-            for (Record r : answer.records) {
-                String txt = concatenate((TXTRecord) r);
-                if (StsRecord.isStsRecord(txt)) {
-                    sts.add(txt);
-                }
-            }
+            List<String> sts = txtMatching(answer.records, StsRecord::isStsRecord);
             if (sts.isEmpty()) {
                 return RecordLookupResult.noRecord(answer.records.size() + " TXT record(s) at " + name
                         + ", none starting with v=STSv1");
@@ -103,12 +99,64 @@ public final class MtaStsResolver implements PolicySource, AutoCloseable {
     }
 
     /**
+     * Looks up {@code _smtp._tls.<domain>} TXT (RFC 8460 §3), the same way as {@link #lookupRecord}:
+     * CNAMEs followed, multi-string rdata concatenated without separator, TXT data that does not start
+     * with {@code v=TLSRPTv1} ignored; then exactly one TLS-RPT record must remain (several mean the
+     * domain does not implement TLS-RPT: {@link TlsRptLookupResult.Kind#NONE}) and parse. Within the
+     * same DNS deadline; a time-out is {@link TlsRptLookupResult.Kind#TEMPORARY}, never NONE.
+     */
+    public TlsRptLookupResult lookupTlsRpt(String domain) {
+        try {
+            String name = "_smtp._tls." + domain;
+            DnsClient.Answer answer = dns.query(name, Type.TXT);
+            switch (answer.status) {
+                case NXDOMAIN:
+                case NODATA:
+                    return TlsRptLookupResult.none(answer.detail);
+                case TEMPORARY:
+                    return TlsRptLookupResult.temporary(answer.detail);
+                default:
+                    break;
+            }
+            List<String> tlsrpt = txtMatching(answer.records, TlsRptRecord::isTlsRptRecord);
+            if (tlsrpt.size() != 1) {
+                return TlsRptLookupResult.none(tlsrpt.isEmpty()
+                        ? answer.records.size() + " TXT record(s) at " + name + ", none starting with " + TlsRptRecord.VERSION
+                        : tlsrpt.size() + " TLS-RPT records at " + name
+                                + " (RFC 8460 §3: not exactly one, so the domain does not implement TLS-RPT)");
+            }
+            try {
+                return TlsRptLookupResult.found(TlsRptRecord.parse(tlsrpt.get(0)));
+            } catch (TlsRptSyntaxException e) {
+                return TlsRptLookupResult.invalid(e.getMessage());
+            }
+        } catch (RuntimeException e) {
+            return TlsRptLookupResult.temporary("unexpected error: " + e);
+        }
+    }
+
+    /**
      * Fetches {@code https://mta-sts.<domain>/.well-known/mta-sts.txt} (RFC 8461 §3.3), address
      * lookup included, within {@link MtaStsSettings#fetchTimeout()}.
      */
     @Override
     public PolicyFetchResult fetchPolicy(String domain) {
         return fetcher.fetch(domain);
+    }
+
+    /**
+     * The TXT records (each one's strings concatenated) that {@code isRecord} claims: RFC 8461 §3.1
+     * and RFC 8460 §3 both discard TXT data that does not start with their version tag.
+     */
+    private static List<String> txtMatching(List<Record> records, Predicate<String> isRecord) {
+        List<String> matching = new ArrayList<>(1);
+        for (Record r : records) {
+            String txt = concatenate((TXTRecord) r);
+            if (isRecord.test(txt)) {
+                matching.add(txt);
+            }
+        }
+        return matching;
     }
 
     /** The strings of one TXT record joined with no separator (RFC 8461 §3.1), byte for byte. */

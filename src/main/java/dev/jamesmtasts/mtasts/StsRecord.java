@@ -112,7 +112,8 @@ public final class StsRecord {
         return new StsRecord(id, extensions.isEmpty() ? List.of() : Collections.unmodifiableList(extensions));
     }
 
-    private static int skipWsp(String s, int pos) {
+    /** Skips {@code *WSP} (SP / HTAB), shared with the TLS-RPT record grammar (RFC 8460 §3). */
+    static int skipWsp(String s, int pos) {
         while (pos < s.length() && (s.charAt(pos) == ' ' || s.charAt(pos) == '\t')) {
             pos++;
         }
@@ -131,7 +132,10 @@ public final class StsRecord {
         return true;
     }
 
-    /** {@code (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")}, shared with the policy grammar. */
+    /**
+     * {@code (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / ".")}, shared with the policy grammar and
+     * with RFC 8460 §3's {@code tlsrpt-ext-name}.
+     */
     static boolean isExtName(String name) {
         if (name.isEmpty() || name.length() > 32 || !isAlnum(name.charAt(0))) {
             return false;
@@ -145,7 +149,11 @@ public final class StsRecord {
         return true;
     }
 
-    private static boolean isExtValue(String v) {
+    /**
+     * {@code 1*(%x21-3A / %x3C / %x3E-7E)}: the extension value of RFC 8461 §3.1, identical to
+     * RFC 8460 §3's {@code tlsrpt-ext-value}.
+     */
+    static boolean isExtValue(String v) {
         if (v.isEmpty()) {
             return false;
         }
