@@ -109,6 +109,12 @@ class JamesServerSessionTest {
                     new String[] {String.class.getName()});
             assertThat(shown).containsEntry(StoredPolicyView.MODE, "enforce").containsEntry(StoredPolicyView.POLICY_ID, "20261202");
 
+            // the refresher's leases (lightweight transactions at the serial consistency) through James's session
+            @SuppressWarnings("unchecked")
+            Map<String, String> round = (Map<String, String>) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName(MtaStsMBean.OBJECT_NAME), "runRefresherRound", new Object[0], new String[0]);
+            assertThat(round).containsEntry("complete", "true").containsEntry("errors", "0");
+
             // the keyspace and replication the docs say: ours, with cassandra.replicationFactor
             assertThat(replication(ours)).containsEntry("class", "org.apache.cassandra.locator.SimpleStrategy")
                     .containsEntry("replication_factor", "1");
