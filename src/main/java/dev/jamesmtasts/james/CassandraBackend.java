@@ -40,7 +40,10 @@ import dev.jamesmtasts.mtasts.MtaStsResolver;
  *
  * <p>Session: James's own {@code CqlSession} when the server binds one (the distributed app) and
  * {@code cassandra.useServerSession} is {@code auto} or {@code true}; otherwise one opened from
- * {@code cassandra.contactPoints}/{@code cassandra.localDatacenter} and closed at stop. Metrics go to
+ * {@code cassandra.contactPoints}/{@code cassandra.localDatacenter} and closed at stop (James's is never
+ * closed here: James closes it). Either way the tables live in {@code cassandra.keyspace}, created with
+ * {@code cassandra.replicationFactor}: James's session is bound to James's own keyspace, which is why every
+ * statement of the store names its keyspace. Metrics go to
  * James's Dropwizard {@code MetricRegistry} when bound, so they appear on JMX and WebAdmin
  * {@code /metrics} next to James's own.
  *

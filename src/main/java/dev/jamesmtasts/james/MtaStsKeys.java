@@ -54,13 +54,20 @@ final class MtaStsKeys {
                         }
                         v.localDatacenter = t;
                     },
-                    "The Cassandra driver's local datacenter (as nodetool status shows it)."),
+                    "The Cassandra driver's local datacenter (as nodetool status shows it). Not used when "
+                    + "James's own Cassandra session is reused (James's cassandra.properties decides)."),
             text("cassandra.keyspace", CACHE.keyspace(), CacheSettings.KEYSPACE_RULE,
                     (v, t) -> v.cache.keyspace(t),
-                    "Keyspace of the policy tables; created with the tables at start when absent."),
+                    "Keyspace of the policy tables; created with the tables at start when absent. Also with "
+                    + "James's own session (cassandra.useServerSession): the tables go into this keyspace, not "
+                    + "into James's (cassandra.keyspace of James's cassandra.properties, apache_james by default); "
+                    + "name James's keyspace here to put them there (its replication then applies)."),
             integer("cassandra.replicationFactor", 1, CacheSettings.REPLICATION_FACTOR,
                     (v, n) -> v.cache.replication(CacheSettings.Builder.simpleStrategy(n)),
-                    "SimpleStrategy replication factor, used only when the keyspace is created."),
+                    "SimpleStrategy replication factor of cassandra.keyspace, used only when the extension creates "
+                    + "it (an existing keyspace keeps its replication; change it with ALTER KEYSPACE). Also with "
+                    + "James's own session: James's cassandra.replication.factor is not used for the policy "
+                    + "tables."),
             choice("cassandra.readConsistency", CACHE.readConsistency(), levels(CacheSettings.READ_CONSISTENCY),
                     (v, c) -> v.cache.readConsistency(c),
                     "Consistency level of every read of the policy tables. local_quorum (with writes at "
@@ -83,7 +90,11 @@ final class MtaStsKeys {
                     (v, s) -> v.sessionSource = s,
                     "auto: reuse James's own Cassandra session when the server has one (the distributed app), "
                     + "else open one to cassandra.contactPoints; true: require James's session (the start fails "
-                    + "without one); false: always open our own."),
+                    + "without one); false: always open our own. With James's session, where it connects and "
+                    + "with which credentials is James's (cassandra.properties; cassandra.contactPoints and "
+                    + "cassandra.localDatacenter are not used), while cassandra.keyspace, "
+                    + "cassandra.replicationFactor and the consistency levels still apply: James's Cassandra "
+                    + "user must be allowed to create that keyspace, or create it beforehand."),
 
             // ---- dns: the _mta-sts TXT lookups (RFC 8461 §3.1) ----
             text("dns.resolvers", "", "empty, or a comma-separated list of ip[:port] (port 53 when omitted)",

@@ -36,6 +36,15 @@ final class EndToEndFixture implements AutoCloseable {
      * {@code contactPoint}/{@code keyspace}, STARTTLS delivery trusting the test CA, the sender's MX known.
      */
     JamesHarness james(String contactPoint, String keyspace) throws Exception {
+        return james(contactPoint, keyspace, "", java.util.Map.of(), binder -> { });
+    }
+
+    /**
+     * As above, plus {@code moreProperties} (lines added to {@code mta-sts.properties}), more files in
+     * {@code conf/} and a module of the server's own injector (see {@link JamesHarness}).
+     */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties, java.util.Map<String, String> moreConf,
+                       com.google.inject.Module serverModule) throws Exception {
         String properties = "cassandra.contactPoints=" + contactPoint + "\n"
                 + "cassandra.keyspace=" + keyspace + "\n"
                 + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
@@ -46,12 +55,13 @@ final class EndToEndFixture implements AutoCloseable {
                 + "fetch.trustStore=" + trustStore + "\n"
                 + "fetch.trustStorePassword=" + TestCa.password() + "\n"
                 + "cache.idCheckInterval=0s\n"
-                + "refresher.enabled=false\n";
+                + "refresher.enabled=false\n"
+                + moreProperties;
         JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
                 + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
                 + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
                 + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>"),
-                properties, RealBackendTestModule.class);
+                properties, RealBackendTestModule.class, moreConf, serverModule);
         james.mx("sender.test", "mx.sender.test:" + senderMx.port());
         return james;
     }

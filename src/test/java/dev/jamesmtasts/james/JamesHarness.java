@@ -62,6 +62,16 @@ final class JamesHarness implements AutoCloseable {
      */
     JamesHarness(String mailetContainerXml, String mtaStsProperties, Class<? extends com.google.inject.Module> extensionModule)
             throws Exception {
+        this(mailetContainerXml, mtaStsProperties, extensionModule, java.util.Map.of(), binder -> { });
+    }
+
+    /**
+     * As above, plus more files in {@code conf/} ({@code name -> content}, e.g. {@code cassandra.properties})
+     * and a module added to the SERVER's injector (not the extension's), e.g. James's Cassandra session
+     * wiring as the distributed app has it.
+     */
+    JamesHarness(String mailetContainerXml, String mtaStsProperties, Class<? extends com.google.inject.Module> extensionModule,
+                 java.util.Map<String, String> moreConf, com.google.inject.Module serverModule) throws Exception {
         workDir = Files.createTempDirectory("james-mta-sts-");
         Path conf = Files.createDirectories(workDir.resolve("conf"));
         write(conf, "domainlist.xml", "<domainlist><autodetect>false</autodetect><autodetectIP>false</autodetectIP>"
@@ -94,6 +104,9 @@ final class JamesHarness implements AutoCloseable {
                 + "guice.extension.startable=" + MtaStsStartable.class.getName() + "\n");
         write(conf, "mta-sts.properties", mtaStsProperties);
         write(conf, "mailetcontainer.xml", mailetContainerXml);
+        for (java.util.Map.Entry<String, String> f : moreConf.entrySet()) {
+            write(conf, f.getKey(), f.getValue());
+        }
 
         // James resolves the authorizedAddresses network through its DNSService.
         // (InetNetworkBuilder turns 127.0.0.0/8 into 127.0.0.0/255.0.0.0 and resolves both parts).
@@ -102,7 +115,8 @@ final class JamesHarness implements AutoCloseable {
         server = MemoryJamesServerMain.createServer(MemoryJamesConfiguration.builder()
                         .workingDirectory(workDir.toFile())
                         .build())
-                .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns));
+                .overrideWith(binder -> binder.bind(DNSService.class).toInstance(dns))
+                .combineWith(serverModule);
         try {
             server.start();
         } catch (Exception | Error e) {

@@ -149,17 +149,17 @@ class MtaStsStoreOutageTest {
         }
     }
 
-    private static boolean storeAvailable() throws Exception {
+    static boolean storeAvailable() throws Exception {
         return (Boolean) ManagementFactory.getPlatformMBeanServer().getAttribute(new ObjectName(MtaStsMBean.OBJECT_NAME),
                 "StoreAvailable");
     }
 
-    private static String storeStatus() throws Exception {
+    static String storeStatus() throws Exception {
         return (String) ManagementFactory.getPlatformMBeanServer().getAttribute(new ObjectName(MtaStsMBean.OBJECT_NAME),
                 "StoreStatus");
     }
 
-    private static HttpResponse<String> get(JamesHarness james, String path) throws Exception {
+    static HttpResponse<String> get(JamesHarness james, String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + james.webAdminPort()
                 + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
