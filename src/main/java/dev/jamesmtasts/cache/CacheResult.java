@@ -2,6 +2,7 @@ package dev.jamesmtasts.cache;
 
 import java.util.Objects;
 
+import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -19,6 +20,9 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * </ul>
  * A cached non-{@code none} policy is always returned as OK with that policy, whatever failed
  * around it (RFC 8461 §5.1, §10.2).
+ *
+ * <p>{@link #fetchFailure()} says how the HTTPS policy fetch failed when one did (a BACKOFF, or an OK
+ * answer keeping the cached policy after a failed re-fetch): TLS-RPT reports it (RFC 8460 §4.3.2.2).
  */
 public final class CacheResult {
     /** The result classes; their lower-case names are the metric labels (as in mox). */
@@ -38,13 +42,16 @@ public final class CacheResult {
     private final boolean fresh;
     private final String reason;
     private final Bound bound;
+    private final FetchFailure fetchFailure;
 
     private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason) {
-        this(outcome, policy, recordId, fresh, reason, Bound.NONE);
+        this(outcome, policy, recordId, fresh, reason, Bound.NONE, null);
     }
 
-    private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason, Bound bound) {
+    private CacheResult(Outcome outcome, StsPolicy policy, String recordId, boolean fresh, String reason, Bound bound,
+                        FetchFailure fetchFailure) {
         this.bound = bound;
+        this.fetchFailure = fetchFailure;
         this.outcome = outcome;
         this.policy = policy;
         this.recordId = recordId;
@@ -70,18 +77,31 @@ public final class CacheResult {
         return new CacheResult(Outcome.BACKOFF, null, null, false, reason);
     }
 
+    /** BACKOFF after a policy fetch that failed as {@code failure} (null: not known). */
+    public static CacheResult backoff(String reason, FetchFailure failure) {
+        return new CacheResult(Outcome.BACKOFF, null, null, false, reason, Bound.NONE, failure);
+    }
+
+    /**
+     * This answer, noting that a re-fetch failed as {@code failure} while it was kept (RFC 8461 §3.3,
+     * §5.1: a failed re-fetch never removes the cached policy).
+     */
+    public CacheResult withFetchFailure(FetchFailure failure) {
+        return new CacheResult(outcome, policy, recordId, fresh, reason, bound, failure);
+    }
+
     public static CacheResult error(String reason) {
         return new CacheResult(Outcome.ERROR, null, null, false, reason);
     }
 
     /** ERROR because the lookup did not finish within the flight time-out (it goes on in the background). */
     public static CacheResult timedOut(String reason) {
-        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.FLIGHT_TIMEOUT);
+        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.FLIGHT_TIMEOUT, null);
     }
 
     /** ERROR because too many first lookups are running: this one was not started ("busy"). */
     public static CacheResult busy(String reason) {
-        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.LOOKUP_CAP);
+        return new CacheResult(Outcome.ERROR, null, null, false, reason, Bound.LOOKUP_CAP, null);
     }
 
     public Outcome outcome() {
@@ -106,6 +126,14 @@ public final class CacheResult {
     /** The bound that cut this get short ({@link Bound#NONE} for every answer that is a lookup's result). */
     public Bound bound() {
         return bound;
+    }
+
+    /**
+     * How the HTTPS policy fetch behind this answer failed (RFC 8461 §3.3), or null when none failed: set
+     * on a BACKOFF and on an answer that keeps the cached policy after a failed re-fetch.
+     */
+    public FetchFailure fetchFailure() {
+        return fetchFailure;
     }
 
     /** Why, in words, for logs. */

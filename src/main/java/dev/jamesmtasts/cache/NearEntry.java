@@ -52,7 +52,8 @@ final class NearEntry {
                     + ", valid until " + row.validUntil());
         }
         backoffAnswer = CacheResult.backoff(row == null ? "backoff" : "policy fetch failed recently ("
-                + row.backoffReason() + "); retry after " + row.backoffUntil());
+                + row.backoffReason() + "); retry after " + row.backoffUntil(),
+                row == null ? null : PolicyDecisions.backoffFailure(row.backoffReason()));
         notFoundAnswer = CacheResult.notFound(negativeReason == null ? "no MTA-STS record" : negativeReason);
     }
 

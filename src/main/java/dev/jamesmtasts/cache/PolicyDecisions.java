@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 
+import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.PolicyFetchResult;
 import dev.jamesmtasts.mtasts.RecordLookupResult;
 import dev.jamesmtasts.mtasts.StsPolicy;
@@ -207,13 +208,46 @@ final class PolicyDecisions {
         if (row != null && row.hasValidPolicy(now)) {
             // RFC 8461 §3.3, §5.1: a failed re-fetch never removes or downgrades the cached policy
             Decision kept = keepCachedPolicy(row, refetchWhat(row, recordId) + " failed (" + fetch + ")");
-            return new Decision(Action.KEEP, kept.answer, kept.reason, null, null, null, null, now.plus(backoff), false);
+            // the answer says how the re-fetch failed: TLS-RPT reports it (RFC 8460 §4.3.2.2)
+            return new Decision(Action.KEEP, kept.answer.withFetchFailure(fetch.failure()), kept.reason, null, null,
+                    null, null, now.plus(backoff), false);
         }
         // RFC 8461 §3.3: behave as if there were no policy, and do not fetch again for a while
         Instant until = now.plus(backoff);
-        String stored = "id " + recordId + ": " + fetch.failure() + ": " + fetch.detail();
-        CacheResult answer = CacheResult.backoff("policy fetch failed (" + stored + "); no policy applied, retry after " + until);
+        String stored = backoffReason(recordId, fetch);
+        CacheResult answer = CacheResult.backoff("policy fetch failed (" + stored + "); no policy applied, retry after "
+                + until, fetch.failure());
         return new Decision(Action.WRITE_BACKOFF, answer, answer.reason(), recordId, null, until, stored, null, false);
+    }
+
+    /**
+     * The stored reason of a backoff ({@code backoff_reason}): {@code id ID: FAILURE: detail}. The failure
+     * kind is written by name so that every node reading the row knows it ({@link #backoffFailure}).
+     */
+    static String backoffReason(String recordId, PolicyFetchResult fetch) {
+        return "id " + recordId + ": " + fetch.failure() + ": " + fetch.detail();
+    }
+
+    /**
+     * The failure kind of a stored backoff reason written by {@link #backoffReason}, or null (an older
+     * row, or text of another form).
+     */
+    static FetchFailure backoffFailure(String storedReason) {
+        if (storedReason == null || !storedReason.startsWith("id ")) {
+            return null;
+        }
+        int start = storedReason.indexOf(": ");
+        int end = start < 0 ? -1 : storedReason.indexOf(':', start + 2);
+        if (end < 0) {
+            return null;
+        }
+        String name = storedReason.substring(start + 2, end);
+        for (FetchFailure f : FetchFailure.values()) {
+            if (f.name().equals(name)) {
+                return f;
+            }
+        }
+        return null;
     }
 
     /** RFC 8461 §3.3: the body is re-fetched max_age/2 after the last fetch even with an unchanged id. */

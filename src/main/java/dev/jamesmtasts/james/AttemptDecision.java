@@ -2,7 +2,9 @@ package dev.jamesmtasts.james;
 
 import dev.jamesmtasts.james.AttemptContext.Application;
 import dev.jamesmtasts.james.DeliveryAttemptReport.PolicyOrigin;
+import dev.jamesmtasts.james.DeliveryAttemptReport.PublishedPolicy;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
+import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.StsPolicy;
 
 /**
@@ -24,12 +26,25 @@ final class AttemptDecision {
     final Verdict fixedVerdict;
     /** True when the attempt is deferred without connecting (lookup error, {@code mtaStsOnLookupError=defer}). */
     final boolean defer;
+    /** What the published policy's lookup came to ({@link PublishedPolicy#NOT_CONSULTED} unless the cache was asked). */
+    final PublishedPolicy published;
+    /** How the policy fetch behind the cache's answer failed, or null. */
+    final FetchFailure fetchFailure;
     private final String reasonHead;
     private final String reasonDetail;
     private final String reasonTail;
 
     AttemptDecision(Application application, StsPolicy policy, PolicyOrigin origin, String policyId,
                     Verdict fixedVerdict, boolean defer, String reasonHead, String reasonDetail, String reasonTail) {
+        this(application, policy, origin, policyId, fixedVerdict, defer, reasonHead, reasonDetail, reasonTail,
+                PublishedPolicy.NOT_CONSULTED, null);
+    }
+
+    private AttemptDecision(Application application, StsPolicy policy, PolicyOrigin origin, String policyId,
+                            Verdict fixedVerdict, boolean defer, String reasonHead, String reasonDetail,
+                            String reasonTail, PublishedPolicy published, FetchFailure fetchFailure) {
+        this.published = published;
+        this.fetchFailure = fetchFailure;
         this.application = application;
         this.policy = policy;
         this.origin = origin;
@@ -48,6 +63,12 @@ final class AttemptDecision {
     static AttemptDecision none(Verdict verdict, String reasonHead, String reasonDetail) {
         return new AttemptDecision(Application.NONE, null, PolicyOrigin.NONE, null, verdict, false, reasonHead,
                 reasonDetail, reasonDetail == null ? null : "");
+    }
+
+    /** This decision, taken on the cache's answer: what the published policy's lookup came to. */
+    AttemptDecision published(PublishedPolicy what, FetchFailure failure) {
+        return new AttemptDecision(application, policy, origin, policyId, fixedVerdict, defer, reasonHead, reasonDetail,
+                reasonTail, what, failure);
     }
 
     /** Why, in words (the report's reason): the head alone when there is no tail, else head + detail + tail. */

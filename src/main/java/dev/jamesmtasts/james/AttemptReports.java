@@ -25,6 +25,12 @@ final class AttemptReports {
 
     static DeliveryAttemptReport build(String mailName, String domain, int attemptNumber, AttemptDecision d,
                                        AttemptContext context, ExecutionResult result) {
+        return build(mailName, domain, attemptNumber, d, context, result, false);
+    }
+
+    /** @param tlsReport the mail is a TLS-RPT report ({@link TlsRptListener#isTlsReport}) */
+    static DeliveryAttemptReport build(String mailName, String domain, int attemptNumber, AttemptDecision d,
+                                       AttemptContext context, ExecutionResult result, boolean tlsReport) {
         DeliveryOutcome outcome = outcome(result);
         Verdict verdict;
         String reason = d.reason();
@@ -47,7 +53,19 @@ final class AttemptReports {
         // the string itself is returned when it is safe and fits).
         return new DeliveryAttemptReport(Instant.now(), mailName, domain, attemptNumber, verdict, d.origin,
                 d.policy == null ? null : d.policy.mode().text(), d.policyId,
-                d.policy == null ? null : d.policy.text(), SafeText.display(reason), outcome, context.results);
+                d.policy == null ? null : d.policy.text(), SafeText.display(reason), outcome, context.results,
+                mxPatterns(d), d.published, d.fetchFailure, tlsReport);
+    }
+
+    private static List<String> mxPatterns(AttemptDecision d) {
+        if (d.policy == null) {
+            return List.of();
+        }
+        List<String> mx = new ArrayList<>(d.policy.mx().size());
+        for (dev.jamesmtasts.mtasts.MxPattern p : d.policy.mx()) {
+            mx.add(p.toString());
+        }
+        return mx;
     }
 
     static DeliveryOutcome outcome(ExecutionResult result) {

@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
+import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.SafeText;
 
 /**
@@ -51,6 +52,26 @@ public final class DeliveryAttemptReport {
      */
     public enum PolicyOrigin { PUBLISHED, LOCAL_OVERRIDE, NONE }
 
+    /**
+     * What the lookup of the recipient domain's published policy (RFC 8461 §3) came to: the policy the
+     * attempt's sessions are counted under in TLS-RPT (RFC 8460 §4.4 policy-type), see {@link TlsRptResults}.
+     */
+    public enum PublishedPolicy {
+        /** Not looked up: gateway delivery, {@code mtaStsMode=off}, an {@code off} or local-policy override. */
+        NOT_CONSULTED,
+        /** A published enforce or testing policy, applied as published or as testing: {@link #policyText()} holds it. */
+        APPLIED,
+        /** The domain publishes none: no (usable) {@code _mta-sts} record, or a policy of mode none (RFC 8461 §5). */
+        NONE,
+        /**
+         * A record, but the policy could not be fetched or parsed (RFC 8461 §3.3: delivered as without a
+         * policy, the fetch retried after a backoff); {@link #fetchFailure()} says how, when known.
+         */
+        FETCH_FAILED,
+        /** Nothing known: a temporary DNS error with nothing cached, a store outage, a local bound. */
+        UNKNOWN
+    }
+
     /** What the attempt as a whole came to (James's ExecutionResult state, in words). */
     public enum DeliveryOutcome { DELIVERED, TEMPORARY_FAILURE, PERMANENT_FAILURE }
 
@@ -86,9 +107,22 @@ public final class DeliveryAttemptReport {
         private final String tlsProtocol;
         private final boolean delivered;
         private final String error;
+        private final String receivingIp;
+        private final String sendingIp;
 
         public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
                         String tlsProtocol, boolean delivered, String error) {
+            this(host, matched, starttls, certificate, tlsProtocol, delivered, error, null, null);
+        }
+
+        /**
+         * @param receivingIp the address the session connected to, or null (no connection)
+         * @param sendingIp   the local address of that connection, or null
+         */
+        public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
+                        String tlsProtocol, boolean delivered, String error, String receivingIp, String sendingIp) {
+            this.receivingIp = receivingIp;
+            this.sendingIp = sendingIp;
             this.host = Objects.requireNonNull(host);
             this.matched = matched;
             this.starttls = Objects.requireNonNull(starttls);
@@ -130,6 +164,16 @@ public final class DeliveryAttemptReport {
             return error;
         }
 
+        /** The IP address the session connected to (RFC 8460 {@code receiving-ip}), or null when none was made. */
+        public String receivingIp() {
+            return receivingIp;
+        }
+
+        /** The local IP address of the session (RFC 8460 {@code sending-mta-ip}), or null when not known. */
+        public String sendingIp() {
+            return sendingIp;
+        }
+
         /** True when this MX would fail an enforce policy (RFC 8461 §4.1, §4.2). */
         public boolean failsEnforce() {
             return !matched || starttls == Starttls.NOT_OFFERED || certificate != CertificateVerdict.VALID;
@@ -159,7 +203,8 @@ public final class DeliveryAttemptReport {
             MxResult m = (MxResult) o;
             return host.equals(m.host) && matched == m.matched && starttls == m.starttls
                     && certificate == m.certificate && Objects.equals(tlsProtocol, m.tlsProtocol)
-                    && delivered == m.delivered && Objects.equals(error, m.error);
+                    && delivered == m.delivered && Objects.equals(error, m.error)
+                    && Objects.equals(receivingIp, m.receivingIp) && Objects.equals(sendingIp, m.sendingIp);
         }
 
         @Override
@@ -180,10 +225,32 @@ public final class DeliveryAttemptReport {
     private final String reason;
     private final DeliveryOutcome outcome;
     private final List<MxResult> mx;
+    private final List<String> policyMx;
+    private final PublishedPolicy published;
+    private final FetchFailure fetchFailure;
+    private final boolean tlsReport;
 
     public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
                                  PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
                                  String reason, DeliveryOutcome outcome, List<MxResult> mx) {
+        this(time, mailName, domain, attempt, verdict, policyOrigin, policyMode, policyId, policyText, reason, outcome,
+                mx, List.of(), PublishedPolicy.NOT_CONSULTED, null, false);
+    }
+
+    /**
+     * @param policyMx     the {@code mx} patterns of the applied policy (empty without one)
+     * @param published    what the published policy's lookup came to
+     * @param fetchFailure how the policy fetch behind it failed, or null
+     * @param tlsReport    the mail is a TLS-RPT report ({@link dev.jamesmtasts.tlsrpt.ReportMail})
+     */
+    public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
+                                 PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
+                                 String reason, DeliveryOutcome outcome, List<MxResult> mx, List<String> policyMx,
+                                 PublishedPolicy published, FetchFailure fetchFailure, boolean tlsReport) {
+        this.tlsReport = tlsReport;
+        this.policyMx = List.copyOf(policyMx);
+        this.published = Objects.requireNonNull(published);
+        this.fetchFailure = fetchFailure;
         this.time = Objects.requireNonNull(time);
         this.mailName = mailName;
         this.domain = Objects.requireNonNull(domain);
@@ -251,6 +318,33 @@ public final class DeliveryAttemptReport {
     /** The MX hosts considered, in the order they were tried. */
     public List<MxResult> mx() {
         return mx;
+    }
+
+    /** The {@code mx} patterns of the applied policy as written ({@code *.example.net}), empty without one. */
+    public List<String> policyMx() {
+        return policyMx;
+    }
+
+    /** What the lookup of the domain's published policy came to. */
+    public PublishedPolicy published() {
+        return published;
+    }
+
+    /**
+     * How the HTTPS fetch of the domain's policy failed (RFC 8461 §3.3), or null: set when the policy
+     * could not be fetched ({@link PublishedPolicy#FETCH_FAILED}) or when a re-fetch failed and the
+     * cached policy was applied.
+     */
+    public FetchFailure fetchFailure() {
+        return fetchFailure;
+    }
+
+    /**
+     * True when the mail delivered is itself a TLS-RPT report (RFC 8460 §5.3): its sessions are never
+     * recorded for TLS-RPT (no report loops).
+     */
+    public boolean tlsReport() {
+        return tlsReport;
     }
 
     /** One line, for the INFO log. */

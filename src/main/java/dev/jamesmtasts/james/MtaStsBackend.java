@@ -2,6 +2,7 @@ package dev.jamesmtasts.james;
 
 import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.cache.StoreStatus;
+import dev.jamesmtasts.tlsrpt.ResultSink;
 
 /**
  * The policy cache as the James side sees it: what the mailet asks ({@link #provider()}), what the
@@ -25,6 +26,14 @@ public interface MtaStsBackend {
      */
     default StoreStatus storeStatus() {
         return StoreStatus.alwaysAvailable();
+    }
+
+    /**
+     * Where this backend counts TLS-RPT session results (RFC 8460) when {@code tlsrpt.enabled=true}.
+     * {@link ResultSink#NONE} until a result store is wired here (the reporting package's store).
+     */
+    default ResultSink resultSink() {
+        return ResultSink.NONE;
     }
 
     /** Undoes {@link #start()}: stops the refresher, closes what it opened. Idempotent. */

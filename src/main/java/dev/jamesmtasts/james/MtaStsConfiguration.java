@@ -16,6 +16,7 @@ import org.apache.commons.configuration2.Configuration;
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
 import dev.jamesmtasts.mtasts.SettingException;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 
 /**
  * The shared component's settings, read once from {@code conf/mta-sts.properties} (James's
@@ -63,6 +64,7 @@ public final class MtaStsConfiguration {
     static final class Values {
         final MtaStsSettings.Builder resolver = MtaStsSettings.builder();
         final CacheSettings.Builder cache = CacheSettings.builder();
+        final TlsRptSettings.Builder tlsRpt = TlsRptSettings.builder();
         List<InetSocketAddress> contactPoints;
         String localDatacenter;
         SessionSource sessionSource;
@@ -74,6 +76,7 @@ public final class MtaStsConfiguration {
 
     private final MtaStsSettings resolverSettings;
     private final CacheSettings cacheSettings;
+    private final TlsRptSettings tlsRptSettings;
     private final List<InetSocketAddress> contactPoints;
     private final String localDatacenter;
     private final SessionSource sessionSource;
@@ -97,6 +100,7 @@ public final class MtaStsConfiguration {
                     v.trustStorePassword.isEmpty() ? null : v.trustStorePassword.toCharArray());
         }
         resolverSettings = v.resolver.build();
+        tlsRptSettings = tlsRpt(v, given);
         cacheSettings = v.cache.build();
         contactPoints = v.contactPoints;
         localDatacenter = v.localDatacenter;
@@ -186,6 +190,27 @@ public final class MtaStsConfiguration {
         }
     }
 
+    /**
+     * The TLS-RPT settings; what only holds across keys (enabled needs organizationName, submitter and
+     * sender; sendDelayMin at most sendDelayMax) fails naming the key to set and the fix.
+     */
+    private static TlsRptSettings tlsRpt(Values v, Map<String, String> given) {
+        try {
+            return v.tlsRpt.build();
+        } catch (SettingException e) {
+            String name = "tlsrpt." + e.setting();
+            ConfigKey key = MtaStsKeys.ALL.stream().filter(k -> k.name().equals(name)).findFirst()
+                    .orElseThrow(() -> e);
+            String value = given.getOrDefault(name, key.defaultValue());
+            if ("sendDelayMin".equals(e.setting())) {
+                throw invalid(key, value, e.requirement());
+            }
+            throw new IllegalArgumentException(FILE + ": tlsrpt.enabled=true needs " + name + ", which is "
+                    + (value.isEmpty() ? "empty" : value) + ". Fix: set " + name + " to " + key.allowed()
+                    + ", or set tlsrpt.enabled=false");
+        }
+    }
+
     /** {@code mta-sts.properties: KEY=VALUE: WHAT IS WRONG. Fix: ...}. */
     private static IllegalArgumentException invalid(ConfigKey key, String value, String problem) {
         String def = key.defaultValue().isEmpty() ? "empty" : key.defaultValue();
@@ -216,6 +241,11 @@ public final class MtaStsConfiguration {
     /** {@code cassandra.useServerSession}. */
     public SessionSource cassandraSessionSource() {
         return sessionSource;
+    }
+
+    /** The TLS-RPT settings, from the {@code tlsrpt.*} keys. */
+    public TlsRptSettings tlsRptSettings() {
+        return tlsRptSettings;
     }
 
     /** {@code refresher.enabled}. */

@@ -22,6 +22,7 @@ import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
 import dev.jamesmtasts.mtasts.HostPort;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
 import dev.jamesmtasts.mtasts.MtaStsSettings.ContentTypePolicy;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 
 /**
  * The key table of {@code conf/mta-sts.properties}: every key once, in file order. Defaults of keys
@@ -34,6 +35,7 @@ import dev.jamesmtasts.mtasts.MtaStsSettings.ContentTypePolicy;
 final class MtaStsKeys {
     private static final CacheSettings CACHE = CacheSettings.defaults();
     private static final MtaStsSettings RESOLVER = MtaStsSettings.defaults();
+    private static final TlsRptSettings TLSRPT = TlsRptSettings.defaults();
 
     static final List<ConfigKey> ALL = List.of(
             // ---- cassandra: where the shared policy cache lives ----
@@ -204,7 +206,61 @@ final class MtaStsKeys {
             duration("refresher.window", CACHE.refreshWindow(), CacheSettings.REFRESH_WINDOW,
                     (v, d) -> v.cache.refreshWindow(d),
                     "A scheduled round's work is spread over this much time, so that a round does not send its "
-                    + "DNS and HTTPS requests all at once; 0s = as fast as possible."));
+                    + "DNS and HTTPS requests all at once; 0s = as fast as possible."),
+
+            // ---- tlsrpt: TLS-RPT (RFC 8460), daily reports to the domains mail is delivered to ----
+            bool("tlsrpt.enabled", TLSRPT.enabled(),
+                    (v, b) -> v.tlsRpt.enabled(b),
+                    "Record the TLS outcome of every delivery attempt and send each recipient domain that publishes a "
+                    + "_smtp._tls record a daily report (RFC 8460). Off by default: reports are mail and HTTPS "
+                    + "requests to third parties in this organisation's name; set tlsrpt.organizationName, "
+                    + "tlsrpt.submitter and tlsrpt.sender first (the start fails without them)."),
+            text("tlsrpt.organizationName", TLSRPT.organizationName(), TlsRptSettings.TEXT_RULE,
+                    (v, t) -> v.tlsRpt.organizationName(t),
+                    "The organization-name of every report (RFC 8460 §4.4), e.g. Example Inc. Required when "
+                    + "tlsrpt.enabled=true."),
+            text("tlsrpt.contactInfo", "", "empty, or " + TlsRptSettings.TEXT_RULE,
+                    (v, t) -> v.tlsRpt.contactInfo(t),
+                    "The contact-info of every report (RFC 8460 §4.4), e.g. a mail address; empty = tlsrpt.sender."),
+            text("tlsrpt.submitter", TLSRPT.submitter(), TlsRptSettings.DOMAIN_RULE,
+                    (v, t) -> v.tlsRpt.submitter(t),
+                    "The submitting domain: the TLS-Report-Submitter header and the domain part of each report-id "
+                    + "(RFC 8460 §5.3). Required when tlsrpt.enabled=true."),
+            text("tlsrpt.sender", TLSRPT.sender(), TlsRptSettings.ADDRESS_RULE,
+                    (v, t) -> v.tlsRpt.sender(t),
+                    "The From address of reports sent by mail (mailto: rua). Required when tlsrpt.enabled=true. "
+                    + "Sign these mails with James's DKIMSign mailet for receivers that check it."),
+            duration("tlsrpt.sendDelayMin", TLSRPT.sendDelayMin(), TlsRptSettings.SEND_DELAY,
+                    (v, d) -> v.tlsRpt.sendDelayMin(d),
+                    "A day's reports are sent after 00:00 UTC plus a random delay of at least this (less than 1 "
+                    + "day, at most tlsrpt.sendDelayMax)."),
+            duration("tlsrpt.sendDelayMax", TLSRPT.sendDelayMax(), TlsRptSettings.SEND_DELAY,
+                    (v, d) -> v.tlsRpt.sendDelayMax(d),
+                    "The largest random delay after 00:00 UTC (less than 1 day): spreads the sending over time, "
+                    + "so that receivers are not hit by every sender at midnight (RFC 8460 §4.1)."),
+            integer("tlsrpt.retentionDays", TLSRPT.retentionDays(), TlsRptSettings.RETENTION_DAYS,
+                    (v, n) -> v.tlsRpt.retentionDays(n),
+                    "Days the recorded results are kept (for bin/mta-sts tlsrpt show and resends)."),
+            bool("tlsrpt.sendSuccessOnlyReports", TLSRPT.sendSuccessOnlyReports(),
+                    (v, b) -> v.tlsRpt.sendSuccessOnlyReports(b),
+                    "Also report days without any failure. Off by default, as in mox: such a report tells the "
+                    + "domain nothing it can act on, and one per sender per domain per day is mostly noise."),
+            duration("tlsrpt.httpTimeout", TLSRPT.httpTimeout(), TlsRptSettings.HTTP_TIMEOUT,
+                    (v, d) -> v.tlsRpt.httpTimeout(d),
+                    "Bound on one POST of a report to an https: rua (connect, TLS, request, answer)."),
+            integer("tlsrpt.maxReportSize", TLSRPT.maxReportSize(), TlsRptSettings.MAX_REPORT_SIZE,
+                    (v, n) -> v.tlsRpt.maxReportSize(n),
+                    "Largest gzip-compressed report sent, in bytes; a larger one is not sent (logged)."),
+            integer("tlsrpt.ruaMaxAttempts", TLSRPT.ruaMaxAttempts(), TlsRptSettings.RUA_MAX_ATTEMPTS,
+                    (v, n) -> v.tlsRpt.ruaMaxAttempts(n),
+                    "Sends of one report to one rua before giving up (RFC 8460 §5.5)."),
+            duration("tlsrpt.suppressFor", TLSRPT.suppressFor(), TlsRptSettings.SUPPRESS_FOR,
+                    (v, d) -> v.tlsRpt.suppressFor(d),
+                    "A rua that failed every attempt gets no report for this long; 0s = never suppressed."),
+            duration("tlsrpt.flushInterval", TLSRPT.flushInterval(), TlsRptSettings.FLUSH_INTERVAL,
+                    (v, d) -> v.tlsRpt.flushInterval(d),
+                    "How often the results counted in memory on this node are written to Cassandra (a node that "
+                    + "dies loses at most this much of its counts)."));
 
     private MtaStsKeys() {
     }

@@ -13,6 +13,7 @@ import com.google.inject.Singleton;
 import com.google.inject.multibindings.Multibinder;
 
 import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.tlsrpt.ResultSink;
 
 /**
  * The Guice extension module, loaded by James from {@code conf/extensions.properties}:
@@ -25,13 +26,15 @@ import dev.jamesmtasts.cache.PolicyProvider;
  * {@link MtaStsConfiguration} (from {@code conf/mta-sts.properties}, read and checked here, once: a wrong
  * key fails James's start naming it), {@link MtaStsBackend} (from
  * {@link MtaStsBackends#create}, the wiring point of the real cache), {@link PolicyProvider},
- * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, the store's {@link MtaStsHealthCheck}, and an empty
- * {@code Set<DeliveryAttemptListener>} that other modules may add to.
+ * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, the store's {@link MtaStsHealthCheck}, the TLS-RPT
+ * {@link ResultSink}, and the {@code Set<DeliveryAttemptListener>} holding {@link TlsRptListener}, which other
+ * modules may add to.
  */
 public class MtaStsModule extends AbstractModule {
     @Override
     protected void configure() {
-        Multibinder.newSetBinder(binder(), DeliveryAttemptListener.class);
+        // TLS-RPT (RFC 8460): every attempt's results go to the ResultSink (NONE while tlsrpt.enabled=false)
+        Multibinder.newSetBinder(binder(), DeliveryAttemptListener.class).addBinding().to(TlsRptListener.class);
         bind(MtaStsMetrics.class).in(Scopes.SINGLETON);
         bind(MtaSts.class).in(Scopes.SINGLETON);
         bind(MtaStsStartable.class).in(Scopes.SINGLETON);
@@ -56,6 +59,16 @@ public class MtaStsModule extends AbstractModule {
     @Singleton
     MtaStsBackend backend(MtaStsConfiguration configuration, Injector injector) {
         return MtaStsBackends.create(configuration, injector);
+    }
+
+    /**
+     * Where TLS-RPT session results are counted: {@link ResultSink#NONE} while {@code tlsrpt.enabled=false},
+     * else the backend's result store ({@link MtaStsBackend#resultSink()}).
+     */
+    @Provides
+    @Singleton
+    ResultSink resultSink(MtaStsConfiguration configuration, MtaStsBackend backend) {
+        return configuration.tlsRptSettings().enabled() ? backend.resultSink() : ResultSink.NONE;
     }
 
     @Provides

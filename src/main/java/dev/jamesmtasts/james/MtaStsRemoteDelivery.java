@@ -326,7 +326,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
             }
         }
         DeliveryAttemptReport report = AttemptReports.build(mail.getName(), domain, attemptNumber, decision, context,
-                result);
+                result, TlsRptListener.isTlsReport(mail));
         if (LOGGER.isInfoEnabled()) {
             LOGGER.info(report.toLogLine());
         }

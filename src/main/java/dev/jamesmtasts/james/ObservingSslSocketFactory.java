@@ -65,6 +65,8 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
 
     @Override
     public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
+        // STARTTLS over the plain socket: its addresses, when the plain factory was not ours
+        PinningSocketFactory.observe(s);
         SSLSocket ssl = (SSLSocket) delegate.createSocket(s, host, port, autoClose);
         return handshake(ssl, host);
     }

@@ -66,15 +66,25 @@ public final class PinningSocketFactory extends SocketFactory {
         return endpoint;
     }
 
+    /** Tells the delivery thread's probe the addresses of the connection just made (TLS-RPT, RFC 8460 §4.4). */
+    static void observe(Socket connected) {
+        TlsProbe probe = TlsProbe.current();
+        if (probe != null) {
+            probe.connected(connected);
+        }
+    }
+
     private static final class PinnedSocket extends Socket {
         @Override
         public void connect(SocketAddress endpoint) throws IOException {
             super.connect(pin(endpoint));
+            observe(this);
         }
 
         @Override
         public void connect(SocketAddress endpoint, int timeout) throws IOException {
             super.connect(pin(endpoint), timeout);
+            observe(this);
         }
     }
 }

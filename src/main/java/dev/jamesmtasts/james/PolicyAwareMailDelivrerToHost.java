@@ -87,18 +87,20 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
                     ? strict.tryDeliveryToHost(mail, addr, host)
                     : super.tryDeliveryToHost(mail, addr, host);
             attempt.results.add(new MxResult(name, matched, starttls(probe, null), verdict(probe, null),
-                    probe.protocol, true, null));
+                    probe.protocol, true, null, receivingIp(probe, true), probe.sendingIp));
             return result;
         } catch (SendFailedException e) {
             // The SMTP transaction itself failed (MAIL/RCPT/DATA): James's own rules apply.
             attempt.results.add(new MxResult(name, matched, starttls(probe, e), verdict(probe, e), probe.protocol,
-                    false, "refused: " + SafeText.of(e.getMessage(), SMTP_REPLY_MAX)));
+                    false, "refused: " + SafeText.of(e.getMessage(), SMTP_REPLY_MAX), receivingIp(probe, true),
+                    probe.sendingIp));
             throw e;
         } catch (MessagingException e) {
             Starttls starttls = starttls(probe, e);
             CertificateVerdict verdict = verdict(probe, e);
             String why = reason(starttls, verdict, probe, e);
-            attempt.results.add(new MxResult(name, matched, starttls, verdict, probe.protocol, false, why));
+            attempt.results.add(new MxResult(name, matched, starttls, verdict, probe.protocol, false, why,
+                    receivingIp(probe, starttls != Starttls.UNKNOWN), probe.sendingIp));
             if (enforce) {
                 throw skip(name, why, e);
             }
@@ -106,6 +108,17 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
         } finally {
             TlsProbe.end();
         }
+    }
+
+    /**
+     * The address the session connected to: as the socket saw it, else (a socket factory of the
+     * administrator's) the address James resolved for the MX, when the session evidently reached it.
+     */
+    private static String receivingIp(TlsProbe probe, boolean connected) {
+        if (probe.receivingIp != null) {
+            return probe.receivingIp;
+        }
+        return connected && probe.pinnedAddress != null ? probe.pinnedAddress.getHostAddress() : null;
     }
 
     private Starttls starttls(TlsProbe probe, MessagingException e) {

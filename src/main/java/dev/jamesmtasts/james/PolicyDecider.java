@@ -8,6 +8,7 @@ import dev.jamesmtasts.cache.CacheResult;
 import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.james.AttemptContext.Application;
 import dev.jamesmtasts.james.DeliveryAttemptReport.PolicyOrigin;
+import dev.jamesmtasts.james.DeliveryAttemptReport.PublishedPolicy;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.james.MtaStsMailetSettings.DomainOverride;
 import dev.jamesmtasts.james.MtaStsMailetSettings.Mode;
@@ -124,6 +125,31 @@ final class PolicyDecider {
 
     /** The decision for the cache's answer {@code r}; {@code testingOverride}: a {@code domain=testing} override applies. */
     AttemptDecision fromAnswer(CacheResult r, boolean testingOverride) {
+        AttemptDecision d = decisionFor(r, testingOverride);
+        return d.published(published(r), r.fetchFailure());
+    }
+
+    /**
+     * What the cache's answer says of the domain's published policy, for TLS-RPT (RFC 8460 §4.4
+     * policy-type): a policy to apply, none published (no record, mode none: RFC 8461 §5), a record whose
+     * policy could not be fetched (RFC 8461 §3.3 backoff), or nothing known.
+     */
+    static PublishedPolicy published(CacheResult r) {
+        switch (r.outcome()) {
+            case OK:
+                return r.policy() == null || r.policy().mode() == StsPolicy.Mode.NONE ? PublishedPolicy.NONE
+                        : PublishedPolicy.APPLIED;
+            case NOT_FOUND:
+                return PublishedPolicy.NONE;
+            case BACKOFF:
+                return PublishedPolicy.FETCH_FAILED;
+            case ERROR:
+            default:
+                return PublishedPolicy.UNKNOWN;
+        }
+    }
+
+    private AttemptDecision decisionFor(CacheResult r, boolean testingOverride) {
         StsPolicy p = r.policy();
         switch (r.outcome()) {
             case OK:

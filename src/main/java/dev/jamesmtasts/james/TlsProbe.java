@@ -22,6 +22,9 @@ final class TlsProbe {
     /** The MX host name JavaMail connects by, and the address James's DNSService resolved for it. */
     String pinnedHost;
     java.net.InetAddress pinnedAddress;
+    /** The remote and local addresses of the connection (RFC 8460 receiving-ip, sending-mta-ip), once made. */
+    String receivingIp;
+    String sendingIp;
     boolean handshakeAttempted;
     CertificateVerdict verdict = CertificateVerdict.NOT_CHECKED;
     String protocol;
@@ -44,6 +47,15 @@ final class TlsProbe {
 
     static void end() {
         CURRENT.remove();
+    }
+
+    /** Records the addresses of {@code socket}, connected, unless already known (the first connection counts). */
+    void connected(java.net.Socket socket) {
+        if (receivingIp == null && socket != null && socket.getInetAddress() != null) {
+            receivingIp = socket.getInetAddress().getHostAddress();
+            java.net.InetAddress local = socket.getLocalAddress();
+            sendingIp = local == null || local.isAnyLocalAddress() ? null : local.getHostAddress();
+        }
     }
 
     void handshakeSucceeded(String negotiated) {

@@ -57,6 +57,19 @@ import dev.jamesmtasts.mtasts.SafeText;
  * nothing from DNS or the store can add a header line. Immutable and thread-safe.
  */
 public final class ReportMail {
+    /** RFC 8460 §5.3: the header naming the policy domain the report is about; set on every report mail. */
+    public static final String REPORT_DOMAIN_HEADER = "TLS-Report-Domain";
+    /** RFC 8460 §5.3: the header naming the submitting domain. */
+    public static final String REPORT_SUBMITTER_HEADER = "TLS-Report-Submitter";
+    /**
+     * The James mail attribute set on a report mail when it enters the mail pipeline (value: the policy
+     * domain). The delivery side ({@code james.TlsRptListener}) checks it first, the
+     * {@link #REPORT_DOMAIN_HEADER} header second, and never records the sessions of delivering a report,
+     * so that a report about a failing domain cannot feed the next report about it (no report loops,
+     * as mox does; loops were seen in Stalwart, issue 923).
+     */
+    public static final String ATTRIBUTE = "dev.jamesmtasts.tlsrpt.report";
+
     private final String submitter;
     private final InternetAddress from;
     private final Clock clock;
@@ -105,8 +118,8 @@ public final class ReportMail {
             m.setSubject("Report Domain: " + domain + " Submitter: " + submitter + " Report-ID: <" + reportId + ">", "US-ASCII");
             m.setSentDate(Date.from(clock.instant()));
             m.setHeader("Message-ID", "<" + reportId + ">");
-            m.setHeader("TLS-Report-Domain", domain);
-            m.setHeader("TLS-Report-Submitter", submitter);
+            m.setHeader(REPORT_DOMAIN_HEADER, domain);
+            m.setHeader(REPORT_SUBMITTER_HEADER, submitter);
             m.setHeader("TLS-Required", "No");
             m.setHeader("Auto-Submitted", "auto-generated");
 

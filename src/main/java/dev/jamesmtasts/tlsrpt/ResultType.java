@@ -3,6 +3,8 @@ package dev.jamesmtasts.tlsrpt;
 import java.util.Locale;
 import java.util.Optional;
 
+import dev.jamesmtasts.mtasts.FetchFailure;
+
 /**
  * The STARTTLS validation result types of RFC 8460 §4.3 (IANA "STARTTLS Validation Result Types"),
  * named as they appear in a report's {@code result-type} field ({@link #label()}).
@@ -39,6 +41,22 @@ public enum ResultType {
     /** The RFC 8460 name, e.g. {@code starttls-not-supported}. */
     public String label() {
         return label;
+    }
+
+    /**
+     * The RFC 8460 §4.3.2.2 type of a failed MTA-STS policy fetch (the one mapping): the policy host's
+     * certificate failed PKIX validation (RFC 8461 §3.3) = sts-webpki-invalid; the body does not parse
+     * as a policy (RFC 8461 §3.2) = sts-policy-invalid; anything else (DNS, TCP, HTTP status, redirect,
+     * media type, size, time-out, or not known: null) = sts-policy-fetch-error.
+     */
+    public static ResultType ofPolicyFetch(FetchFailure failure) {
+        if (failure == FetchFailure.TLS) {
+            return STS_WEBPKI_INVALID;
+        }
+        if (failure == FetchFailure.SYNTAX) {
+            return STS_POLICY_INVALID;
+        }
+        return STS_POLICY_FETCH_ERROR;
     }
 
     /** The type with RFC 8460 name {@code label}, or empty. */

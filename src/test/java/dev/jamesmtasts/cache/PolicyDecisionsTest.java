@@ -390,4 +390,54 @@ class PolicyDecisionsTest {
             assertThat(d.reason).contains("id1 -> id2");
         }
     }
+
+    /** TLS-RPT (RFC 8460 §4.3.2.2) needs to know how a policy fetch failed: the answers carry it. */
+    @org.junit.jupiter.api.Nested
+    class FetchFailureReachesTheAnswer {
+        private final PolicyDecisions decisions = new PolicyDecisions(BACKOFF);
+
+        @Test
+        void aFailedFirstFetchAnswersBackoffWithTheFailureKind() {
+            PolicyFetchResult tls = PolicyFetchResult.failure(FetchFailure.TLS, "PKIX path building failed");
+            Decision d = decisions.afterFetch(Caller.DELIVERY, null, "id1", tls, NOW);
+
+            assertThat(d.answer.outcome()).isEqualTo(CacheResult.Outcome.BACKOFF);
+            assertThat(d.answer.fetchFailure()).isEqualTo(FetchFailure.TLS);
+        }
+
+        @Test
+        void theStoredBackoffReasonGivesTheKindBackToEveryNodeThatReadsIt() {
+            for (FetchFailure f : FetchFailure.values()) {
+                Decision d = decisions.afterFetch(Caller.REFRESH, null, "id7",
+                        PolicyFetchResult.failure(f, "detail: with: colons"), NOW);
+                assertThat(PolicyDecisions.backoffFailure(d.backoffReason)).as(f.name()).isEqualTo(f);
+                // the near-cache entry built from the stored row answers it (another node, after a restart)
+                NearEntry e = new NearEntry(StoredPolicy.withBackoff(DOMAIN, NOW.plus(BACKOFF), d.backoffReason, null),
+                        NOW.toEpochMilli(), NOW.toEpochMilli(), false, null);
+                assertThat(e.backoffAnswer.fetchFailure()).as(f.name()).isEqualTo(f);
+            }
+            assertThat(PolicyDecisions.backoffFailure(null)).isNull();
+            assertThat(PolicyDecisions.backoffFailure("written by an older version")).isNull();
+            assertThat(PolicyDecisions.backoffFailure("id x: NOT_A_KIND: y")).isNull();
+        }
+
+        @Test
+        void aFailedRefetchKeepsTheCachedPolicyAndSaysHowItFailed() {
+            StoredPolicy row = cached(ENFORCE, "id1");
+            PolicyFetchResult syntax = PolicyFetchResult.failure(FetchFailure.SYNTAX, "no mode");
+            Decision d = decisions.afterFetch(Caller.DELIVERY, row, "id2", syntax, NOW);
+
+            assertThat(d.answer.outcome()).isEqualTo(CacheResult.Outcome.OK);
+            assertThat(d.answer.policy()).isEqualTo(ENFORCE);
+            assertThat(d.answer.fetchFailure()).isEqualTo(FetchFailure.SYNTAX);
+        }
+
+        @Test
+        void answersWithoutAFailedFetchCarryNone() {
+            assertThat(decisions.afterFetch(Caller.DELIVERY, null, "id1", PolicyFetchResult.success(ENFORCE), NOW)
+                    .answer.fetchFailure()).isNull();
+            assertThat(decisions.afterLookup(Caller.DELIVERY, DOMAIN, null, null, NO_RECORD, NOW).answer.fetchFailure())
+                    .isNull();
+        }
+    }
 }

@@ -117,11 +117,33 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", new Reaches("P30D", c -> c.cacheSettings().deleteUnusedAfter(), Duration.ofDays(30)));
         m.put("refresher.concurrency", new Reaches("8", c -> c.cacheSettings().refreshConcurrency(), 8));
         m.put("refresher.window", new Reaches("500ms", c -> c.cacheSettings().refreshWindow(), Duration.ofMillis(500)));
+        // tlsrpt.enabled needs its three companions (see companions())
+        m.put("tlsrpt.enabled", new Reaches("TRUE", c -> c.tlsRptSettings().enabled(), true));
+        m.put("tlsrpt.organizationName", new Reaches(" Example Inc. ", c -> c.tlsRptSettings().organizationName(),
+                "Example Inc."));
+        m.put("tlsrpt.contactInfo", new Reaches("tls-reports@example.net", c -> c.tlsRptSettings().contactInfo(),
+                "tls-reports@example.net"));
+        m.put("tlsrpt.submitter", new Reaches("Mail.Example.NET", c -> c.tlsRptSettings().submitter(), "mail.example.net"));
+        m.put("tlsrpt.sender", new Reaches("noreply-tlsrpt@Example.NET", c -> c.tlsRptSettings().sender(),
+                "noreply-tlsrpt@example.net"));
+        m.put("tlsrpt.sendDelayMin", new Reaches("1m", c -> c.tlsRptSettings().sendDelayMin(), Duration.ofMinutes(1)));
+        m.put("tlsrpt.sendDelayMax", new Reaches("23h", c -> c.tlsRptSettings().sendDelayMax(), Duration.ofHours(23)));
+        m.put("tlsrpt.retentionDays", new Reaches("7", c -> c.tlsRptSettings().retentionDays(), 7));
+        m.put("tlsrpt.sendSuccessOnlyReports", new Reaches("true", c -> c.tlsRptSettings().sendSuccessOnlyReports(), true));
+        m.put("tlsrpt.httpTimeout", new Reaches("10s", c -> c.tlsRptSettings().httpTimeout(), Duration.ofSeconds(10)));
+        m.put("tlsrpt.maxReportSize", new Reaches("1048576", c -> c.tlsRptSettings().maxReportSize(), 1048576));
+        m.put("tlsrpt.ruaMaxAttempts", new Reaches("2", c -> c.tlsRptSettings().ruaMaxAttempts(), 2));
+        m.put("tlsrpt.suppressFor", new Reaches("1d", c -> c.tlsRptSettings().suppressFor(), Duration.ofDays(1)));
+        m.put("tlsrpt.flushInterval", new Reaches("5s", c -> c.tlsRptSettings().flushInterval(), Duration.ofSeconds(5)));
         return m;
     }
 
     /** Keys that take effect only together with another key. */
     private static Map<String, String> companions(String key) {
+        if (key.equals("tlsrpt.enabled")) {
+            return Map.of("tlsrpt.organizationName", "Example Inc.", "tlsrpt.submitter", "example.net",
+                    "tlsrpt.sender", "tlsrpt@example.net");
+        }
         return key.equals("fetch.trustStorePassword") ? Map.of("fetch.trustStore", trustStore.toString()) : Map.of();
     }
 
@@ -157,6 +179,21 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", List.of("0d"));
         m.put("refresher.concurrency", List.of("0", "1025"));
         m.put("refresher.window", List.of("PT-1S"));
+        m.put("tlsrpt.enabled", List.of("yes"));
+        m.put("tlsrpt.organizationName", List.of("Evil\u0007bell", "x".repeat(201)));
+        m.put("tlsrpt.contactInfo", List.of("a\u001b[31mb"));
+        m.put("tlsrpt.submitter", List.of("not a domain", "localhost", "-bad-.example"));
+        m.put("tlsrpt.sender", List.of("no-at-sign", "@example.net", "a b@example.net", "x@not_a domain",
+                "a(comment)@example.net"));
+        m.put("tlsrpt.sendDelayMin", List.of("PT-1S", "1d", "25h"));
+        m.put("tlsrpt.sendDelayMax", List.of("24h", "soon"));
+        m.put("tlsrpt.retentionDays", List.of("1", "3651", "month"));
+        m.put("tlsrpt.sendSuccessOnlyReports", List.of("sometimes"));
+        m.put("tlsrpt.httpTimeout", List.of("0s"));
+        m.put("tlsrpt.maxReportSize", List.of("1023", "67108865", "5MB"));
+        m.put("tlsrpt.ruaMaxAttempts", List.of("0", "101"));
+        m.put("tlsrpt.suppressFor", List.of("PT-1S"));
+        m.put("tlsrpt.flushInterval", List.of("0s"));
         return m;
     }
 
@@ -179,6 +216,13 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", List.of("1ms"));
         m.put("refresher.concurrency", List.of("1", "1024"));
         m.put("refresher.window", List.of("0s"));
+        m.put("tlsrpt.sendDelayMin", List.of("0s"));
+        m.put("tlsrpt.sendDelayMax", List.of("PT23H59M59S"));
+        m.put("tlsrpt.retentionDays", List.of("2", "3650"));
+        m.put("tlsrpt.maxReportSize", List.of("1024", "67108864"));
+        m.put("tlsrpt.ruaMaxAttempts", List.of("1", "100"));
+        m.put("tlsrpt.suppressFor", List.of("0s"));
+        m.put("tlsrpt.organizationName", List.of("x".repeat(200)));
         return m;
     }
 
@@ -259,6 +303,31 @@ class MtaStsKeysTest {
                 assertThat(readAsJamesDoes(shippedWith(Map.of(e.getKey(), value)))).as(e.getKey() + "=" + value).isNotNull();
             }
         }
+    }
+
+    @Test
+    void tlsRptOnWithoutItsRequiredKeysFailsNamingTheMissingKeyAndTheFix() throws IOException {
+        Map<String, String> complete = new LinkedHashMap<>(companions("tlsrpt.enabled"));
+        complete.put("tlsrpt.enabled", "true");
+        assertThat(readAsJamesDoes(shippedWith(complete)).tlsRptSettings().enabled()).isTrue();
+        for (String required : List.of("tlsrpt.organizationName", "tlsrpt.submitter", "tlsrpt.sender")) {
+            Map<String, String> missing = new LinkedHashMap<>(complete);
+            missing.put(required, "");
+            Throwable t = catchThrowable(() -> readAsJamesDoes(shippedWith(missing)));
+            assertThat(t).as(required).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("mta-sts.properties: tlsrpt.enabled=true needs " + required + ", which is empty. Fix: set "
+                            + required + " to " + key(required).allowed() + ", or set tlsrpt.enabled=false");
+        }
+        // off (the default): nothing is required
+        assertThat(readAsJamesDoes(Files.readString(SHIPPED)).tlsRptSettings().enabled()).isFalse();
+        // contactInfo defaults to the sender
+        assertThat(readAsJamesDoes(shippedWith(complete)).tlsRptSettings().contactInfo()).isEqualTo("tlsrpt@example.net");
+    }
+
+    @Test
+    void aSendDelayMinAboveTheMaxFailsNamingIt() {
+        Throwable t = catchThrowable(() -> readAsJamesDoes(shippedWith(Map.of("tlsrpt.sendDelayMin", "5h"))));
+        assertThat(t).hasMessageStartingWith("mta-sts.properties: tlsrpt.sendDelayMin=5h: must not exceed sendDelayMax");
     }
 
     @Test

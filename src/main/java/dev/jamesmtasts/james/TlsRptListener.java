@@ -1,0 +1,80 @@
+package dev.jamesmtasts.james;
+
+import java.time.Instant;
+import java.util.List;
+
+import javax.inject.Inject;
+
+import org.apache.mailet.AttributeName;
+import org.apache.mailet.Mail;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import dev.jamesmtasts.tlsrpt.ReportMail;
+import dev.jamesmtasts.tlsrpt.ResultSink;
+import dev.jamesmtasts.tlsrpt.SessionResult;
+
+/**
+ * Feeds the TLS-RPT results of every delivery attempt ({@link TlsRptResults}) to the bound
+ * {@link ResultSink} (RFC 8460: counted per policy domain and UTC day, reported daily). Bound in the
+ * {@code Set<DeliveryAttemptListener>} by {@link MtaStsModule}; the sink is {@link ResultSink#NONE}
+ * while {@code tlsrpt.enabled=false}, and then nothing is even mapped.
+ *
+ * <p>Attempts to deliver a TLS-RPT report are never recorded ({@link DeliveryAttemptReport#tlsReport()},
+ * set from {@link dev.jamesmtasts.tlsrpt.ReportMail}): a report about a domain whose MX fails would
+ * otherwise add a failure to the next report about it, for ever (RFC 8460 §5.3 report mails; mox does
+ * the same).
+ *
+ * <p>Runs on the delivery thread: it maps (no I/O) and hands over to the sink, whose contract is to return
+ * at once; it never throws (a failing sink is logged, at most once a minute, and the delivery goes on).
+ */
+public final class TlsRptListener implements DeliveryAttemptListener {
+    private static final Logger LOGGER = LoggerFactory.getLogger(TlsRptListener.class);
+    private static final long LOG_EVERY_NANOS = 60_000_000_000L;
+    private static final AttributeName REPORT_ATTRIBUTE = AttributeName.of(ReportMail.ATTRIBUTE);
+
+    private final ResultSink sink;
+    private volatile long nextLogAt = System.nanoTime();
+
+    @Inject
+    public TlsRptListener(ResultSink sink) {
+        this.sink = sink;
+    }
+
+    @Override
+    public void onAttempt(DeliveryAttemptReport report) {
+        if (sink == ResultSink.NONE || report.tlsReport()) {
+            return;
+        }
+        try {
+            List<SessionResult> results = TlsRptResults.of(report);
+            Instant when = report.time();
+            for (SessionResult r : results) {
+                sink.record(when, r);
+            }
+        } catch (RuntimeException e) {
+            long now = System.nanoTime();
+            if (now - nextLogAt >= 0) {
+                nextLogAt = now + LOG_EVERY_NANOS;
+                LOGGER.warn("TLS-RPT: the results of an attempt to deliver to {} were not recorded", report.domain(), e);
+            }
+        }
+    }
+
+    /**
+     * True when {@code mail} is a TLS-RPT report: it carries the {@link ReportMail#ATTRIBUTE} attribute or
+     * the {@link ReportMail#REPORT_DOMAIN_HEADER} header (RFC 8460 §5.3 requires it on every report mail, so
+     * reports of other senders relayed through this server are recognised too). Never throws: a message
+     * that cannot be read counts as no report.
+     */
+    static boolean isTlsReport(Mail mail) {
+        if (mail.getAttribute(REPORT_ATTRIBUTE).isPresent()) {
+            return true;
+        }
+        try {
+            return mail.getMessage() != null && mail.getMessage().getHeader(ReportMail.REPORT_DOMAIN_HEADER) != null;
+        } catch (javax.mail.MessagingException | RuntimeException e) {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,355 @@
+package dev.jamesmtasts.tlsrpt;
+
+import java.time.Duration;
+import java.util.Objects;
+
+import dev.jamesmtasts.mtasts.Domains;
+import dev.jamesmtasts.mtasts.DurationRange;
+import dev.jamesmtasts.mtasts.IntRange;
+import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.mtasts.SettingException;
+
+/**
+ * How TLS-RPT (RFC 8460) results are kept and reports sent. Immutable; build with {@link #builder()}
+ * (every setter checks its range constant and throws {@link SettingException} naming the setting;
+ * {@link Builder#build()} checks what only holds across settings). In James these come from the
+ * {@code tlsrpt.*} keys of {@code conf/mta-sts.properties} (the setting names are the key names without
+ * {@code tlsrpt.}); see {@code docs/configuration.md}.
+ *
+ * <table>
+ *   <caption>Settings and defaults</caption>
+ *   <tr><th>setting</th><th>default</th><th>why</th></tr>
+ *   <tr><td>enabled</td><td>false</td><td>reports are mail and HTTPS requests to third parties in the
+ *       name of this server's organisation, which the administrator has to name (organizationName,
+ *       submitter, sender): nothing is sent before they choose to</td></tr>
+ *   <tr><td>organizationName, submitter, sender</td><td>none</td><td>required when enabled (RFC 8460 §4.4
+ *       organization-name, §5.3 TLS-Report-Submitter, the From of mailto: reports)</td></tr>
+ *   <tr><td>contactInfo</td><td>empty = the sender address</td><td>RFC 8460 §4.4 contact-info</td></tr>
+ *   <tr><td>sendDelayMin, sendDelayMax</td><td>15 min, 4 h</td><td>a day's reports are sent after 00:00
+ *       UTC plus a random delay between them, so that receivers are not hit by every sender at midnight
+ *       (RFC 8460 §4.1: "after some delay, perhaps several hours")</td></tr>
+ *   <tr><td>retentionDays</td><td>30</td><td>days of results kept for the admin commands and resends</td></tr>
+ *   <tr><td>sendSuccessOnlyReports</td><td>false</td><td>as mox: a report about a day without a failure
+ *       tells the domain nothing it can act on, and one per sender per day per domain is mostly noise;
+ *       turn on to let domains see their success counts</td></tr>
+ *   <tr><td>httpTimeout</td><td>30 s</td><td>bound on one https: report POST</td></tr>
+ *   <tr><td>maxReportSize</td><td>5 MiB</td><td>the gzip-compressed report is not sent beyond it (as
+ *       Stalwart)</td></tr>
+ *   <tr><td>ruaMaxAttempts</td><td>4</td><td>sends of one report to one rua before giving up</td></tr>
+ *   <tr><td>suppressFor</td><td>7 days</td><td>a rua that failed every attempt gets no report for this long</td></tr>
+ *   <tr><td>flushInterval</td><td>30 s</td><td>how often results counted in memory are written to the store</td></tr>
+ * </table>
+ */
+public final class TlsRptSettings {
+    // The allowed ranges, declared once: the builder checks them, the configuration reader documents them.
+    /** sendDelayMin/sendDelayMax: 0 up to (not including) a day, so that a day's report goes out the next day. */
+    public static final DurationRange SEND_DELAY = DurationRange.nonNegative();
+    /** The exclusive upper bound of the send delays. */
+    public static final Duration SEND_DELAY_LIMIT = Duration.ofDays(1);
+    /** retentionDays: at least 2 (yesterday's results must outlive their sending), at most 10 years. */
+    public static final IntRange RETENTION_DAYS = IntRange.between(2, 3650);
+    public static final DurationRange HTTP_TIMEOUT = DurationRange.positive();
+    /** maxReportSize in bytes: 1 KiB to 64 MiB. */
+    public static final IntRange MAX_REPORT_SIZE = IntRange.between(1024, 64 * 1024 * 1024);
+    public static final IntRange RUA_MAX_ATTEMPTS = IntRange.between(1, 100);
+    public static final DurationRange SUPPRESS_FOR = DurationRange.nonNegative();
+    public static final DurationRange FLUSH_INTERVAL = DurationRange.positive();
+    /** What {@link Builder#organizationName} and {@link Builder#contactInfo} accept. */
+    public static final String TEXT_RULE = "text of at most 200 characters without control characters";
+    /** What {@link Builder#submitter} accepts. */
+    public static final String DOMAIN_RULE = "a domain name";
+    /** What {@link Builder#sender} accepts. */
+    public static final String ADDRESS_RULE = "a mail address local@domain";
+    private static final int TEXT_MAX = 200;
+
+    private final boolean enabled;
+    private final String organizationName;
+    private final String contactInfo;
+    private final String submitter;
+    private final String sender;
+    private final Duration sendDelayMin;
+    private final Duration sendDelayMax;
+    private final int retentionDays;
+    private final boolean sendSuccessOnlyReports;
+    private final Duration httpTimeout;
+    private final int maxReportSize;
+    private final int ruaMaxAttempts;
+    private final Duration suppressFor;
+    private final Duration flushInterval;
+
+    private TlsRptSettings(Builder b) {
+        enabled = b.enabled;
+        organizationName = b.organizationName;
+        contactInfo = b.contactInfo.isEmpty() ? b.sender : b.contactInfo;
+        submitter = b.submitter;
+        sender = b.sender;
+        sendDelayMin = b.sendDelayMin;
+        sendDelayMax = b.sendDelayMax;
+        retentionDays = b.retentionDays;
+        sendSuccessOnlyReports = b.sendSuccessOnlyReports;
+        httpTimeout = b.httpTimeout;
+        maxReportSize = b.maxReportSize;
+        ruaMaxAttempts = b.ruaMaxAttempts;
+        suppressFor = b.suppressFor;
+        flushInterval = b.flushInterval;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Every default: TLS-RPT off. */
+    public static TlsRptSettings defaults() {
+        return builder().build();
+    }
+
+    /** Whether results are recorded and reports sent. */
+    public boolean enabled() {
+        return enabled;
+    }
+
+    /** RFC 8460 §4.4 organization-name (empty when not enabled). */
+    public String organizationName() {
+        return organizationName;
+    }
+
+    /** RFC 8460 §4.4 contact-info: as configured, else the sender address. */
+    public String contactInfo() {
+        return contactInfo;
+    }
+
+    /** The submitting domain: RFC 8460 §5.3 TLS-Report-Submitter, the domain of the report-id. */
+    public String submitter() {
+        return submitter;
+    }
+
+    /** The From address of mailto: reports. */
+    public String sender() {
+        return sender;
+    }
+
+    public Duration sendDelayMin() {
+        return sendDelayMin;
+    }
+
+    public Duration sendDelayMax() {
+        return sendDelayMax;
+    }
+
+    public int retentionDays() {
+        return retentionDays;
+    }
+
+    /** Whether a day without any failure is reported too. */
+    public boolean sendSuccessOnlyReports() {
+        return sendSuccessOnlyReports;
+    }
+
+    public Duration httpTimeout() {
+        return httpTimeout;
+    }
+
+    /** Largest gzip-compressed report sent, in bytes. */
+    public int maxReportSize() {
+        return maxReportSize;
+    }
+
+    public int ruaMaxAttempts() {
+        return ruaMaxAttempts;
+    }
+
+    public Duration suppressFor() {
+        return suppressFor;
+    }
+
+    public Duration flushInterval() {
+        return flushInterval;
+    }
+
+    @Override
+    public String toString() {
+        return "TlsRptSettings{enabled=" + enabled + ", organizationName=" + organizationName + ", contactInfo="
+                + contactInfo + ", submitter=" + submitter + ", sender=" + sender + ", sendDelay=" + sendDelayMin
+                + ".." + sendDelayMax + ", retentionDays=" + retentionDays + ", sendSuccessOnlyReports="
+                + sendSuccessOnlyReports + ", httpTimeout=" + httpTimeout + ", maxReportSize=" + maxReportSize
+                + ", ruaMaxAttempts=" + ruaMaxAttempts + ", suppressFor=" + suppressFor + ", flushInterval="
+                + flushInterval + '}';
+    }
+
+    /** Builds {@link TlsRptSettings}; not thread-safe. */
+    public static final class Builder {
+        private boolean enabled;
+        private String organizationName = "";
+        private String contactInfo = "";
+        private String submitter = "";
+        private String sender = "";
+        private Duration sendDelayMin = Duration.ofMinutes(15);
+        private Duration sendDelayMax = Duration.ofHours(4);
+        private int retentionDays = 30;
+        private boolean sendSuccessOnlyReports;
+        private Duration httpTimeout = Duration.ofSeconds(30);
+        private int maxReportSize = 5 * 1024 * 1024;
+        private int ruaMaxAttempts = 4;
+        private Duration suppressFor = Duration.ofDays(7);
+        private Duration flushInterval = Duration.ofSeconds(30);
+
+        private Builder() {
+        }
+
+        public Builder enabled(boolean on) {
+            this.enabled = on;
+            return this;
+        }
+
+        /** {@link #TEXT_RULE}; empty = not set. */
+        public Builder organizationName(String name) {
+            this.organizationName = text("organizationName", name);
+            return this;
+        }
+
+        /** {@link #TEXT_RULE}; empty = the sender address. */
+        public Builder contactInfo(String contact) {
+            this.contactInfo = text("contactInfo", contact);
+            return this;
+        }
+
+        /** {@link #DOMAIN_RULE}, normalized to its A-label lower-case form; empty = not set. */
+        public Builder submitter(String domain) {
+            this.submitter = domain(Objects.requireNonNull(domain).trim(), "submitter");
+            return this;
+        }
+
+        /** {@link #ADDRESS_RULE} (the domain normalized); empty = not set. */
+        public Builder sender(String address) {
+            String a = Objects.requireNonNull(address).trim();
+            if (a.isEmpty()) {
+                this.sender = "";
+                return this;
+            }
+            int at = a.lastIndexOf('@');
+            String local = at < 0 ? "" : a.substring(0, at);
+            if (at <= 0 || local.length() > 64 || !localPartOk(local)) {
+                throw new SettingException("sender", "must be " + ADDRESS_RULE);
+            }
+            this.sender = local + "@" + domain(a.substring(at + 1), "sender");
+            return this;
+        }
+
+        /** {@link #SEND_DELAY}, less than a day. */
+        public Builder sendDelayMin(Duration d) {
+            this.sendDelayMin = delay("sendDelayMin", d);
+            return this;
+        }
+
+        /** {@link #SEND_DELAY}, less than a day. */
+        public Builder sendDelayMax(Duration d) {
+            this.sendDelayMax = delay("sendDelayMax", d);
+            return this;
+        }
+
+        public Builder retentionDays(int days) {
+            this.retentionDays = RETENTION_DAYS.check("retentionDays", days);
+            return this;
+        }
+
+        public Builder sendSuccessOnlyReports(boolean on) {
+            this.sendSuccessOnlyReports = on;
+            return this;
+        }
+
+        public Builder httpTimeout(Duration d) {
+            this.httpTimeout = HTTP_TIMEOUT.check("httpTimeout", d);
+            return this;
+        }
+
+        public Builder maxReportSize(int bytes) {
+            this.maxReportSize = MAX_REPORT_SIZE.check("maxReportSize", bytes);
+            return this;
+        }
+
+        public Builder ruaMaxAttempts(int n) {
+            this.ruaMaxAttempts = RUA_MAX_ATTEMPTS.check("ruaMaxAttempts", n);
+            return this;
+        }
+
+        public Builder suppressFor(Duration d) {
+            this.suppressFor = SUPPRESS_FOR.check("suppressFor", d);
+            return this;
+        }
+
+        public Builder flushInterval(Duration d) {
+            this.flushInterval = FLUSH_INTERVAL.check("flushInterval", d);
+            return this;
+        }
+
+        /**
+         * @throws SettingException naming the setting when enabled without organizationName, submitter
+         *         or sender ({@code "must be set when enabled"}), or when sendDelayMin exceeds sendDelayMax
+         */
+        public TlsRptSettings build() {
+            if (sendDelayMin.compareTo(sendDelayMax) > 0) {
+                throw new SettingException("sendDelayMin", "must not exceed sendDelayMax (" + sendDelayMax + ")");
+            }
+            if (enabled) {
+                requireSet("organizationName", organizationName);
+                requireSet("submitter", submitter);
+                requireSet("sender", sender);
+            }
+            return new TlsRptSettings(this);
+        }
+
+        private static void requireSet(String setting, String value) {
+            if (value.isEmpty()) {
+                throw new SettingException(setting, "must be set when enabled");
+            }
+        }
+
+        private static Duration delay(String setting, Duration d) {
+            SEND_DELAY.check(setting, d);
+            if (d.compareTo(SEND_DELAY_LIMIT) >= 0) {
+                throw new SettingException(setting, "must be " + SEND_DELAY.describe() + " and less than 1 day");
+            }
+            return d;
+        }
+
+        private static String text(String setting, String value) {
+            String t = Objects.requireNonNull(value).trim();
+            // RFC 8460 §4.4 fields reach the JSON and a mail header: no control or bidi characters
+            if (t.length() > TEXT_MAX || !SafeText.of(t, TEXT_MAX + 1).equals(t)) {
+                throw new SettingException(setting, "must be " + TEXT_RULE);
+            }
+            return t;
+        }
+
+        private static String domain(String value, String setting) {
+            if (value.isEmpty()) {
+                return "";
+            }
+            try {
+                String d = Domains.normalize(value);
+                if (d.indexOf('.') < 0) {
+                    throw new IllegalArgumentException("no dot");
+                }
+                return d;
+            } catch (IllegalArgumentException e) {
+                throw new SettingException(setting, "must be " + ("sender".equals(setting) ? ADDRESS_RULE : DOMAIN_RULE));
+            }
+        }
+
+        /** RFC 5322 dot-atom text: no spaces, quotes, brackets or controls (quoted local parts not supported). */
+        private static boolean localPartOk(String local) {
+            if (local.startsWith(".") || local.endsWith(".") || local.contains("..")) {
+                return false;
+            }
+            for (int i = 0; i < local.length(); i++) {
+                char c = local.charAt(i);
+                boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                        || "!#$%&'*+-/=?^_`{|}~.".indexOf(c) >= 0;
+                if (!ok) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
