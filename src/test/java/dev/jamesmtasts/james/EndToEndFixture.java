@@ -36,6 +36,11 @@ final class EndToEndFixture implements AutoCloseable {
      * {@code contactPoint}/{@code keyspace}, STARTTLS delivery trusting the test CA, the sender's MX known.
      */
     JamesHarness james(String contactPoint, String keyspace) throws Exception {
+        return james(contactPoint, keyspace, "");
+    }
+
+    /** As {@link #james(String, String)} with {@code moreProperties} (lines of keys not set there) added. */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties) throws Exception {
         String properties = "cassandra.contactPoints=" + contactPoint + "\n"
                 + "cassandra.keyspace=" + keyspace + "\n"
                 + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
@@ -46,7 +51,8 @@ final class EndToEndFixture implements AutoCloseable {
                 + "fetch.trustStore=" + trustStore + "\n"
                 + "fetch.trustStorePassword=" + TestCa.password() + "\n"
                 + "cache.idCheckInterval=0s\n"
-                + "refresher.enabled=false\n";
+                + "refresher.enabled=false\n"
+                + moreProperties;
         JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
                 + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
                 + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
