@@ -41,6 +41,11 @@ final class EndToEndFixture implements AutoCloseable {
 
     /** As {@link #james(String, String)} with {@code moreProperties} (lines of keys not set there) added. */
     JamesHarness james(String contactPoint, String keyspace, String moreProperties) throws Exception {
+        return james(contactPoint, keyspace, moreProperties, "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>");
+    }
+
+    /** As above, with the delivery mailet's {@code retries} ({@code <delayTime>} and {@code <maxRetries>}). */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties, String retries) throws Exception {
         String properties = "cassandra.contactPoints=" + contactPoint + "\n"
                 + "cassandra.keyspace=" + keyspace + "\n"
                 + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
@@ -54,7 +59,7 @@ final class EndToEndFixture implements AutoCloseable {
                 + "refresher.enabled=false\n"
                 + moreProperties;
         JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
-                + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
+                + retries
                 + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
                 + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>"),
                 properties, RealBackendTestModule.class);
