@@ -249,8 +249,14 @@ final class CassandraBackend implements MtaStsBackend {
         }
     }
 
+    /**
+     * This node's name in the refresher's leases: the JVM (pid@host) plus a random part drawn at each start,
+     * since a lease owner must name one running cache. Two James servers in one JVM (tests, an embedding)
+     * with the same name would each take the other's leases for their own and refresh the same domains.
+     */
     private static String nodeId() {
-        return "james-" + ManagementFactory.getRuntimeMXBean().getName();
+        return "james-" + ManagementFactory.getRuntimeMXBean().getName() + "-"
+                + Long.toString(java.util.concurrent.ThreadLocalRandom.current().nextLong(1L << 32, 1L << 40), 36);
     }
 
     private static <T> Optional<T> existing(Injector injector, Class<T> type) {

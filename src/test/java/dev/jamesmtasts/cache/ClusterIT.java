@@ -4,6 +4,7 @@ import static dev.jamesmtasts.cache.FakePolicySource.enforce;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -33,8 +34,11 @@ import com.datastax.oss.driver.api.core.CqlSession;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 
 import dev.jamesmtasts.cache.FakePolicySource.MutableClock;
+import dev.jamesmtasts.mtasts.MtaStsResolver;
+import dev.jamesmtasts.mtasts.PolicySource;
 import dev.jamesmtasts.mtasts.StsPolicy;
 import dev.jamesmtasts.testing.CassandraCluster;
+import dev.jamesmtasts.testing.MtaStsTestbed;
 
 /**
  * The policy store on a real three-node Cassandra cluster (bin/cassandra cluster, 127.0.0.2-4, CQL port
@@ -46,6 +50,12 @@ import dev.jamesmtasts.testing.CassandraCluster;
  *       round: each due domain is refreshed once in all, not once per node.</li>
  *   <li>An evict or forced refresh on one node is seen by the other once its near-cache entry is
  *       older than the near-cache TTL, and both answer the same policy.</li>
+ *   <li>Two nodes of three killed (no quorum: the store is down for the caches), with the real DNS and
+ *       HTTPS servers of the testbed: a {@code cache.onStoreOutage=live} node keeps enforcing what it
+ *       knows and looks new domains up directly (policy enforced as fetched); a {@code defer} node
+ *       answers ERROR for a new domain (the mailet defers: nothing lost, nothing unprotected) and keeps
+ *       enforcing what it knows. The two nodes are started again: what the live node learnt is written
+ *       to the store and the defer node now gets its answer, from the store.</li>
  *   <li>One node of three killed (SIGKILL) while gets of stored and new domains run: no get fails
  *       (two replicas of three are a quorum).</li>
  * </ol>
@@ -96,8 +106,13 @@ class ClusterIT {
         return d.toBuilder().keyspace(keyspace).replication(CacheSettings.Builder.simpleStrategy(3));
     }
 
-    private PolicyCache node(CqlSession session, FakePolicySource source, CacheSettings s, MutableClock clock, String id) {
-        PolicyCache c = PolicyCache.create(session, source, s, clock, new MetricRegistry(), id);
+    private PolicyCache node(CqlSession session, PolicySource source, CacheSettings s, Clock clock, String id) {
+        return node(session, source, s, clock, new MetricRegistry(), id);
+    }
+
+    private PolicyCache node(CqlSession session, PolicySource source, CacheSettings s, Clock clock, MetricRegistry registry,
+                             String id) {
+        PolicyCache c = PolicyCache.create(session, source, s, clock, registry, id);
         toClose.add(c);
         return c;
     }
@@ -195,6 +210,99 @@ class ClusterIT {
 
     @Test
     @Order(3)
+    void twoNodesOfThreeKilledLiveLooksUpAndEnforcesDeferWaitsAndWhatWasLearntIsStoredOnceTheyAreBack() throws Exception {
+        // every get reads the store (near-cache TTL 0) and checks the TXT id (interval 0): the outage is met
+        // by every get, not hidden by memory
+        CacheSettings live = rf3("cluster_outage").nearCacheTtl(Duration.ZERO).idCheckInterval(Duration.ZERO).build();
+        assertThat(live.onStoreOutage()).as("the default").isEqualTo(CacheSettings.StoreOutage.LIVE);
+        CacheSettings defer = live.toBuilder().onStoreOutage(CacheSettings.StoreOutage.DEFER).build();
+        try (MtaStsTestbed bed = MtaStsTestbed.start();
+             MtaStsResolver resolverLive = new MtaStsResolver(bed.settings().build());
+             MtaStsResolver resolverDefer = new MtaStsResolver(bed.settings().build())) {
+            Clock clock = Clock.systemUTC();
+            MetricRegistry liveMetrics = new MetricRegistry();
+            PolicyCache liveNode = node(sessionA, resolverLive, live, clock, liveMetrics, "james-live");
+            PolicyCache deferNode = node(sessionB, resolverDefer, defer, clock, "james-defer");
+            bed.publish("known.test", "k1", policy("mx.known.test"));
+            assertThat(liveNode.get("known.test").policy().matchesMx("mx.known.test")).isTrue();
+            assertThat(deferNode.get("known.test").recordId()).isEqualTo("k1");
+            assertThat(bed.https().requests("mta-sts.known.test")).as("the defer node read the live node's row").isEqualTo(1);
+
+            CLUSTER.kill(2);
+            CLUSTER.kill(3);
+            // until the store is down for both nodes (a quorum read is refused or times out)
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).until(() -> !liveNode.probeStore());
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).until(() -> !deferNode.probeStore());
+            assertThat(liveNode.storeStatus().available()).isFalse();
+
+            // known domain: enforced by both from memory (RFC 8461 §5.1: a cached policy applies until it expires)
+            for (PolicyCache n : List.of(liveNode, deferNode)) {
+                CacheResult r = n.get("known.test");
+                assertThat(r.outcome()).as(n.nodeId() + ": " + r).isEqualTo(CacheResult.Outcome.OK);
+                assertThat(r.policy().mode()).isEqualTo(StsPolicy.Mode.ENFORCE);
+                assertThat(r.policy().matchesMx("mx.known.test")).isTrue();
+                assertThat(r.policy().matchesMx("mx.impostor.test")).isFalse();
+            }
+            // new domains, live: looked up directly, the fetched policy is what the delivery enforces
+            List<String> learnt = List.of("new1.test", "new2.test", "new3.test");
+            for (String d : learnt) {
+                bed.publish(d, "n1", policy("mx." + d));
+                CacheResult r = liveNode.get(d);
+                assertThat(r.outcome()).as(d + ": " + r).isEqualTo(CacheResult.Outcome.OK);
+                assertThat(r.policy().mode()).isEqualTo(StsPolicy.Mode.ENFORCE);
+                assertThat(r.policy().matchesMx("mx." + d)).isTrue();
+                assertThat(r.policy().matchesMx("mx.impostor.test")).isFalse();
+                assertThat(bed.https().requests("mta-sts." + d)).isEqualTo(1);
+            }
+            assertThat(liveNode.unsavedPolicies()).isEqualTo(learnt.size());
+            assertThat(liveMetrics.counter("mtasts.cache.store.outageLookups").getCount()).isGreaterThanOrEqualTo(learnt.size());
+            // a second get of a learnt domain: from memory, no second fetch
+            assertThat(liveNode.get("new1.test").outcome()).isEqualTo(CacheResult.Outcome.OK);
+            assertThat(bed.https().requests("mta-sts.new1.test")).isEqualTo(1);
+            // a domain with no _mta-sts record: the same answer as any first lookup (no policy)
+            assertThat(liveNode.get("nopolicy.test").outcome()).isEqualTo(CacheResult.Outcome.NOT_FOUND);
+
+            // new domain, defer: ERROR (the mailet defers the mail: a temporary failure), no lookup at all
+            bed.publish("waiting.test", "w1", policy("mx.waiting.test"));
+            CacheResult waiting = deferNode.get("waiting.test");
+            assertThat(waiting.outcome()).as(waiting.toString()).isEqualTo(CacheResult.Outcome.ERROR);
+            assertThat(waiting.reason()).contains("policy store unavailable");
+            assertThat(bed.https().requests("mta-sts.waiting.test")).isZero();
+            // a domain the defer node does not know but the live node learnt: still deferred, not "no policy"
+            assertThat(deferNode.get("new2.test").outcome()).isEqualTo(CacheResult.Outcome.ERROR);
+
+            // the two nodes come back on their data
+            CLUSTER.startNode(2);
+            CLUSTER.startNode(3);
+            await().atMost(Duration.ofMinutes(2)).until(() -> CassandraCluster.nodesUp(sessionA) == 3
+                    && CassandraCluster.nodesUp(sessionB) == 3);
+            // the first store call that succeeds turns the status available and starts the write-back
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1)).until(liveNode::probeStore);
+            await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(200)).until(() -> liveNode.unsavedPolicies() == 0);
+            for (String d : learnt) {
+                StoredPolicy row = deferNode.show(d).orElse(null);
+                assertThat(row).as(d + " written back").isNotNull();
+                assertThat(row.recordId()).isEqualTo("n1");
+                assertThat(row.policy().matchesMx("mx." + d)).isTrue();
+                assertThat(bed.https().requests("mta-sts." + d)).as("written back without a new fetch").isEqualTo(1);
+            }
+            // the defer node now gets the learnt policy from the store, and the waiting domain looked up
+            CacheResult fromStore = deferNode.get("new2.test");
+            assertThat(fromStore.outcome()).isEqualTo(CacheResult.Outcome.OK);
+            assertThat(fromStore.policy().matchesMx("mx.new2.test")).isTrue();
+            assertThat(bed.https().requests("mta-sts.new2.test")).as("from the store, not fetched again").isEqualTo(1);
+            CacheResult nowKnown = deferNode.get("waiting.test");
+            assertThat(nowKnown.outcome()).isEqualTo(CacheResult.Outcome.OK);
+            assertThat(nowKnown.policy().matchesMx("mx.waiting.test")).isTrue();
+        }
+    }
+
+    private static String policy(String mx) {
+        return "version: STSv1\nmode: enforce\nmx: " + mx + "\nmax_age: 86400\n";
+    }
+
+    @Test
+    @Order(4)
     void oneNodeOfThreeKilledMidRunNoLookupFails() throws Exception {
         MutableClock clock = MutableClock.now();
         // every get reads the store (near-cache TTL 0, id checked on every get): each one needs a quorum

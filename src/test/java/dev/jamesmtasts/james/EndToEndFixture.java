@@ -36,15 +36,33 @@ final class EndToEndFixture implements AutoCloseable {
      * {@code contactPoint}/{@code keyspace}, STARTTLS delivery trusting the test CA, the sender's MX known.
      */
     JamesHarness james(String contactPoint, String keyspace) throws Exception {
-        return james(contactPoint, keyspace, "", java.util.Map.of(), binder -> { });
+        return james(contactPoint, keyspace, "");
+    }
+
+    /** As {@link #james(String, String)} with {@code moreProperties} (lines of keys not set there) added. */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties) throws Exception {
+        return james(contactPoint, keyspace, moreProperties, DEFAULT_RETRIES);
+    }
+
+    /** As above, with the delivery mailet's {@code retries} ({@code <delayTime>} and {@code <maxRetries>}). */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties, String retries) throws Exception {
+        return james(contactPoint, keyspace, moreProperties, retries, java.util.Map.of(), binder -> { });
     }
 
     /**
-     * As above, plus {@code moreProperties} (lines added to {@code mta-sts.properties}), more files in
-     * {@code conf/} and a module of the server's own injector (see {@link JamesHarness}).
+     * As {@link #james(String, String, String)}, plus more files in {@code conf/} and a module of the
+     * server's own injector (see {@link JamesHarness}).
      */
     JamesHarness james(String contactPoint, String keyspace, String moreProperties, java.util.Map<String, String> moreConf,
                        com.google.inject.Module serverModule) throws Exception {
+        return james(contactPoint, keyspace, moreProperties, DEFAULT_RETRIES, moreConf, serverModule);
+    }
+
+    private static final String DEFAULT_RETRIES = "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>";
+
+    /** The general form: every other {@code james(...)} calls this one. */
+    JamesHarness james(String contactPoint, String keyspace, String moreProperties, String retries,
+                       java.util.Map<String, String> moreConf, com.google.inject.Module serverModule) throws Exception {
         String properties = "cassandra.contactPoints=" + contactPoint + "\n"
                 + "cassandra.keyspace=" + keyspace + "\n"
                 + "dns.resolvers=127.0.0.1:" + bed.dns().port() + "\n"
@@ -58,7 +76,7 @@ final class EndToEndFixture implements AutoCloseable {
                 + "refresher.enabled=false\n"
                 + moreProperties;
         JamesHarness james = new JamesHarness(JamesHarness.mailetContainer("<startTLS>true</startTLS>"
-                + "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries>"
+                + retries
                 + "<mtaStsTrustStore>" + trustStore + "</mtaStsTrustStore>"
                 + "<mtaStsTrustStorePassword>" + TestCa.password() + "</mtaStsTrustStorePassword>"),
                 properties, RealBackendTestModule.class, moreConf, serverModule);

@@ -87,7 +87,8 @@ final class JamesHarness implements AutoCloseable {
                 + "<mailrepositories><mailrepository class=\"org.apache.james.mailrepository.memory.MemoryMailRepository\">"
                 + "<protocols><protocol>memory</protocol></protocols></mailrepository></mailrepositories>"
                 + "</mailrepositorystore>");
-        write(conf, "smtpserver.xml", "<smtpservers><smtpserver enabled=\"true\"><jmxName>smtpserver-global</jmxName>"
+        // a jmxName per server: its handlers' MBeans are registered under it, and two servers may run in one JVM
+        write(conf, "smtpserver.xml", "<smtpservers><smtpserver enabled=\"true\"><jmxName>smtpserver-" + workDir.getFileName() + "</jmxName>"
                 + "<bind>127.0.0.1:0</bind><connectionBacklog>200</connectionBacklog>"
                 + "<tls socketTLS=\"false\" startTLS=\"false\"/><connectiontimeout>360</connectiontimeout>"
                 + "<connectionLimit>0</connectionLimit><connectionLimitPerIP>0</connectionLimitPerIP>"
@@ -166,7 +167,7 @@ final class JamesHarness implements AutoCloseable {
         return "<mailetcontainer enableJmx=\"false\">"
                 + "<context><postmaster>postmaster@" + LOCAL_DOMAIN + "</postmaster></context>"
                 + "<spooler><threads>4</threads><errorRepository>memory://var/mail/error/</errorRepository></spooler>"
-                + "<processors>"
+                + "<processors enableJmx=\"false\">"
                 + "<processor state=\"root\" enableJmx=\"false\">"
                 + "<mailet match=\"RelayLimit=30\" class=\"Null\"/>"
                 + "<mailet match=\"All\" class=\"ToProcessor\"><processor>transport</processor></mailet>"

@@ -78,6 +78,11 @@ public final class CassandraCluster implements AutoCloseable {
         CassandraNode.launcher(env, Duration.ofMinutes(1), false, "cluster", "kill", Integer.toString(i));
     }
 
+    /** Starts node {@code i} again on the data it has (after {@link #kill}); the other nodes keep running. */
+    public void startNode(int i) {
+        CassandraNode.launcher(env, Duration.ofMinutes(4), false, "cluster", "start", Integer.toString(i));
+    }
+
     /** Stops every node that runs (SIGTERM, all at once). */
     public void stop() {
         CassandraNode.launcher(env, Duration.ofMinutes(3), false, "cluster", "stop");
