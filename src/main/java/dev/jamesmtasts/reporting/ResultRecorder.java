@@ -485,6 +485,24 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
         return failed;
     }
 
+    /**
+     * Forgets which totals were written, so that the next flush writes every row again: what happens
+     * when a write reached the store but its answer did not (a time-out), for the idempotence test.
+     */
+    void markAllUnwritten() {
+        synchronized (flushLock) {
+            for (DayBucket b : days.values()) {
+                b.indexed.clear();
+                for (PolicyCounter pc : b.policies.values()) {
+                    pc.writtenSuccesses = -1;
+                    for (FailureCounter fc : pc.failures.values()) {
+                        fc.written = -1;
+                    }
+                }
+            }
+        }
+    }
+
     /** Stops the periodic flush and writes what is pending (bounded by the store time-out); never throws. */
     @Override
     public void close() {
