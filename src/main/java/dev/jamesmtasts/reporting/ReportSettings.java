@@ -1,7 +1,10 @@
 package dev.jamesmtasts.reporting;
 
 import java.time.Duration;
-import java.util.Objects;
+
+import dev.jamesmtasts.mtasts.DurationRange;
+import dev.jamesmtasts.mtasts.IntRange;
+import dev.jamesmtasts.mtasts.SettingException;
 
 /**
  * The settings of TLS-RPT recording and sending (RFC 8460) that are not the store's own (keyspace,
@@ -25,6 +28,22 @@ import java.util.Objects;
  * </table>
  */
 public final class ReportSettings {
+    // The allowed ranges, declared once: the builder checks them, the James configuration documents them.
+    /** At least 2 days: a day's report goes out the next day, its retries later that day. */
+    public static final DurationRange RETENTION = DurationRange.atLeast(Duration.ofDays(2));
+    public static final DurationRange FLUSH_INTERVAL = DurationRange.atLeast(Duration.ofMillis(10));
+    public static final IntRange MAX_KEYS = IntRange.atLeast(1);
+    public static final IntRange MAX_KEYS_PER_DOMAIN = IntRange.atLeast(1);
+    public static final DurationRange SEND_DELAY = DurationRange.nonNegative();
+    /** The largest {@code sendDelayMax}: the day's retries follow within the day. */
+    public static final Duration SEND_DELAY_MAX = Duration.ofHours(12);
+    public static final DurationRange TICK = DurationRange.atLeast(Duration.ofMillis(10));
+    public static final DurationRange LEASE_TTL = DurationRange.atLeast(Duration.ofSeconds(1));
+    public static final IntRange MAX_ATTEMPTS = IntRange.between(1, 100);
+    public static final DurationRange RETRY_DELAY = DurationRange.nonNegative();
+    public static final IntRange RUA_MAX_FAILURES = IntRange.between(1, 100);
+    public static final DurationRange RUA_SUPPRESSION = DurationRange.atLeast(Duration.ofSeconds(1));
+
     private final Duration retention;
     private final Duration flushInterval;
     private final int maxKeys;
@@ -119,33 +138,35 @@ public final class ReportSettings {
         private Builder() {
         }
 
-        /** At least 2 days: the report of a day is sent on the next day, its retries later that day. */
         public Builder retention(Duration v) {
-            retention = atLeast("retention", v, Duration.ofDays(2));
+            retention = RETENTION.check("retention", v);
             return this;
         }
 
         public Builder flushInterval(Duration v) {
-            flushInterval = atLeast("flushInterval", v, Duration.ofMillis(10));
+            flushInterval = FLUSH_INTERVAL.check("flushInterval", v);
             return this;
         }
 
         public Builder maxKeys(int v) {
-            maxKeys = positive("maxKeys", v);
+            maxKeys = MAX_KEYS.check("maxKeys", v);
             return this;
         }
 
         public Builder maxKeysPerDomain(int v) {
-            maxKeysPerDomain = positive("maxKeysPerDomain", v);
+            maxKeysPerDomain = MAX_KEYS_PER_DOMAIN.check("maxKeysPerDomain", v);
             return this;
         }
 
-        /** The random delay after 00:00 UTC is drawn in [min, max]; max at most 12 h (the day's retries follow). */
+        /** The random delay after 00:00 UTC is drawn in [min, max]; max at most {@link #SEND_DELAY_MAX}. */
         public Builder sendDelay(Duration min, Duration max) {
-            Duration lo = atLeast("sendDelayMin", min, Duration.ZERO);
-            Duration hi = atLeast("sendDelayMax", max, lo);
-            if (hi.compareTo(Duration.ofHours(12)) > 0) {
-                throw new IllegalArgumentException("sendDelayMax must be at most 12h, got " + hi);
+            Duration lo = SEND_DELAY.check("sendDelayMin", min);
+            Duration hi = SEND_DELAY.check("sendDelayMax", max);
+            if (hi.compareTo(lo) < 0) {
+                throw new SettingException("sendDelayMax", "must be at least sendDelayMin (" + lo + ")");
+            }
+            if (hi.compareTo(SEND_DELAY_MAX) > 0) {
+                throw new SettingException("sendDelayMax", "must be at most " + SEND_DELAY_MAX);
             }
             sendDelayMin = lo;
             sendDelayMax = hi;
@@ -153,32 +174,32 @@ public final class ReportSettings {
         }
 
         public Builder tick(Duration v) {
-            tick = atLeast("tick", v, Duration.ofMillis(10));
+            tick = TICK.check("tick", v);
             return this;
         }
 
         public Builder leaseTtl(Duration v) {
-            leaseTtl = atLeast("leaseTtl", v, Duration.ofSeconds(1));
+            leaseTtl = LEASE_TTL.check("leaseTtl", v);
             return this;
         }
 
         public Builder maxAttempts(int v) {
-            maxAttempts = positive("maxAttempts", v);
+            maxAttempts = MAX_ATTEMPTS.check("maxAttempts", v);
             return this;
         }
 
         public Builder retryDelay(Duration v) {
-            retryDelay = atLeast("retryDelay", v, Duration.ZERO);
+            retryDelay = RETRY_DELAY.check("retryDelay", v);
             return this;
         }
 
         public Builder ruaMaxFailures(int v) {
-            ruaMaxFailures = positive("ruaMaxFailures", v);
+            ruaMaxFailures = RUA_MAX_FAILURES.check("ruaMaxFailures", v);
             return this;
         }
 
         public Builder ruaSuppression(Duration v) {
-            ruaSuppression = atLeast("ruaSuppression", v, Duration.ofSeconds(1));
+            ruaSuppression = RUA_SUPPRESSION.check("ruaSuppression", v);
             return this;
         }
 
@@ -206,24 +227,9 @@ public final class ReportSettings {
             return new ReportSettings(this);
         }
 
-        private static Duration atLeast(String name, Duration v, Duration min) {
-            Objects.requireNonNull(v, name);
-            if (v.compareTo(min) < 0) {
-                throw new IllegalArgumentException(name + " must be at least " + min + ", got " + v);
-            }
-            return v;
-        }
-
-        private static int positive(String name, int v) {
-            if (v < 1) {
-                throw new IllegalArgumentException(name + " must be at least 1, got " + v);
-            }
-            return v;
-        }
-
         private static String nonBlank(String name, String v) {
             if (v == null || v.trim().isEmpty()) {
-                throw new IllegalArgumentException(name + " must not be empty");
+                throw new SettingException(name, "must not be empty");
             }
             return v.trim();
         }
