@@ -48,6 +48,9 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
 public final class ResultRecorder implements ResultSink, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResultRecorder.class);
     private static final int MAX_IN_FLIGHT = 64;
+    /** The error of a write not started because an earlier one of the same flush failed. */
+    private static final Throwable NOT_TRIED = new Throwable("not tried: an earlier write of this flush failed", null,
+            false, false) { };
 
     /** The counters of one applied policy on one day. */
     static final class PolicyCounter {
@@ -347,7 +350,7 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
 
     private static String firstError(List<Write> writes) {
         for (Write w : writes) {
-            if (w.error != null) {
+            if (w.error != null && w.error != NOT_TRIED) {
                 return w.error.toString();
             }
         }
@@ -435,11 +438,20 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
         }
         long boundMs = store.timeoutMillis() + 2000;
         Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
+        // once a write fails the store is most likely unreachable: the rest waits for the next flush, so a
+        // flush (and close() at James's stop) lasts about one store time-out, not one per batch of writes
+        java.util.concurrent.atomic.AtomicBoolean anyFailed = new java.util.concurrent.atomic.AtomicBoolean();
         List<CompletableFuture<?>> futures = new ArrayList<>(writes.size());
         for (Write w : writes) {
             CompletableFuture<?> f;
+            if (anyFailed.get()) {
+                w.error = NOT_TRIED;
+                futures.add(CompletableFuture.completedFuture(null));
+                continue;
+            }
             try {
                 if (!inFlight.tryAcquire(boundMs, TimeUnit.MILLISECONDS)) {
+                    anyFailed.set(true);
                     w.error = new java.util.concurrent.TimeoutException("no write slot within " + boundMs + " ms");
                     futures.add(CompletableFuture.completedFuture(null));
                     continue;
@@ -452,15 +464,17 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
                 continue;
             } catch (RuntimeException e) { // e.g. the session was closed
                 inFlight.release();
+                anyFailed.set(true);
                 w.error = e;
                 futures.add(CompletableFuture.completedFuture(null));
                 continue;
             }
             futures.add(f.whenComplete((r, e) -> {
-                inFlight.release();
                 if (e != null) {
                     w.error = e;
+                    anyFailed.set(true);
                 }
+                inFlight.release();
             }));
         }
         int failed = 0;
