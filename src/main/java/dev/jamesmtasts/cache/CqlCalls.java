@@ -31,15 +31,18 @@ import com.datastax.oss.driver.api.core.servererrors.WriteTimeoutException;
  * keeps one client timestamp across the retries of a request), so running it twice changes nothing.
  * Lightweight transactions are not idempotent (a retried {@code IF NOT EXISTS} could report "not
  * applied" for its own insert) and are never retried by the driver.
+ *
+ * <p>Public so that {@code reporting} (TLS-RPT results and send leases, in the same keyspace) talks to
+ * Cassandra by the same rules and consistency levels.
  */
-final class CqlCalls {
+public final class CqlCalls {
     private final CqlSession session;
     private final Duration timeout;
     private final ConsistencyLevel readLevel;
     private final ConsistencyLevel writeLevel;
     private final ConsistencyLevel serialLevel;
 
-    CqlCalls(CqlSession session, CacheSettings settings) {
+    public CqlCalls(CqlSession session, CacheSettings settings) {
         this.session = session;
         this.timeout = settings.storeTimeout();
         this.readLevel = settings.readConsistency();
@@ -47,15 +50,15 @@ final class CqlCalls {
         this.serialLevel = settings.serialConsistency();
     }
 
-    CqlSession session() {
+    public CqlSession session() {
         return session;
     }
 
-    Duration timeout() {
+    public Duration timeout() {
         return timeout;
     }
 
-    PreparedStatement prepare(String cql) {
+    public PreparedStatement prepare(String cql) {
         try {
             return session.prepareAsync(cql).toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
@@ -67,17 +70,17 @@ final class CqlCalls {
     }
 
     /** A read (SELECT) at the read consistency; waits for it. Further pages keep that level. */
-    AsyncResultSet read(Statement<?> st, String what) {
+    public AsyncResultSet read(Statement<?> st, String what) {
         return get(st.setConsistencyLevel(readLevel).setIdempotent(true), what);
     }
 
     /** A plain write (INSERT, UPDATE, DELETE without IF) at the write consistency; waits for it. */
-    AsyncResultSet write(Statement<?> st, String what) {
+    public AsyncResultSet write(Statement<?> st, String what) {
         return get(st.setConsistencyLevel(writeLevel).setIdempotent(true), what);
     }
 
     /** Starts a plain write at the write consistency, without waiting. */
-    CompletionStage<AsyncResultSet> startWrite(Statement<?> st) {
+    public CompletionStage<AsyncResultSet> startWrite(Statement<?> st) {
         return session.executeAsync(st.setConsistencyLevel(writeLevel).setIdempotent(true).setTimeout(timeout));
     }
 
@@ -85,7 +88,7 @@ final class CqlCalls {
      * A lightweight transaction (IF ...): Paxos at the serial consistency, its commit at the write
      * consistency; waits for it.
      */
-    AsyncResultSet lwt(Statement<?> st, String what) {
+    public AsyncResultSet lwt(Statement<?> st, String what) {
         return get(st.setConsistencyLevel(writeLevel).setSerialConsistencyLevel(serialLevel), what);
     }
 
@@ -94,7 +97,7 @@ final class CqlCalls {
      * value, a monotonic {@code IF x < ?}), retried up to three times while its outcome is unknown
      * ({@link #outcomeUnknown}); whether it was applied is then not known, so callers must not need it.
      */
-    void lwtRepeatable(Statement<?> st, String what) {
+    public void lwtRepeatable(Statement<?> st, String what) {
         for (int attempt = 1; ; attempt++) {
             try {
                 lwt(st, what);
@@ -111,7 +114,7 @@ final class CqlCalls {
      * A read of rows written by lightweight transactions that must see any of them committed or in
      * progress: read at the serial consistency (Cassandra then runs Paxos for it).
      */
-    AsyncResultSet serialRead(Statement<?> st, String what) {
+    public AsyncResultSet serialRead(Statement<?> st, String what) {
         return get(st.setConsistencyLevel(serialLevel).setIdempotent(true), what);
     }
 
@@ -121,11 +124,11 @@ final class CqlCalls {
         return execute(session, s, timeout, what);
     }
 
-    AsyncResultSet await(CompletionStage<AsyncResultSet> stage, String what) {
+    public AsyncResultSet await(CompletionStage<AsyncResultSet> stage, String what) {
         return await(stage, timeout, what);
     }
 
-    static AsyncResultSet execute(CqlSession session, Statement<?> st, Duration timeout, String what) {
+    public static AsyncResultSet execute(CqlSession session, Statement<?> st, Duration timeout, String what) {
         CompletionStage<AsyncResultSet> stage;
         try {
             stage = session.executeAsync(st);
@@ -157,7 +160,7 @@ final class CqlCalls {
      * been applied (Paxos contention or a coordinator timeout: a CAS write timeout or "unknown"
      * result, or no answer within the store timeout). A serial read of the row tells.
      */
-    static boolean outcomeUnknown(StoreException e) {
+    public static boolean outcomeUnknown(StoreException e) {
         Throwable c = e.getCause();
         return c instanceof CASWriteUnknownException
                 || c instanceof WriteTimeoutException && ((WriteTimeoutException) c).getWriteType() == DefaultWriteType.CAS
@@ -165,12 +168,12 @@ final class CqlCalls {
                 || c instanceof TimeoutException;
     }
 
-    static int ttlSeconds(Duration d) {
+    public static int ttlSeconds(Duration d) {
         return (int) Math.max(1, Math.min(Integer.MAX_VALUE, d.getSeconds()));
     }
 
     /** Write timestamps: the newest fetch wins cell by cell whatever order writes arrive in. */
-    static long micros(Instant t) {
+    public static long micros(Instant t) {
         return Math.addExact(Math.multiplyExact(t.getEpochSecond(), 1_000_000L), t.getNano() / 1000);
     }
 }

@@ -17,12 +17,15 @@ public final class AppliedPolicy {
     private final String policyDomain;
     private final List<String> policyString;
     private final List<String> mxHosts;
+    /** Computed once: this is a hash key on the delivery thread (one lookup per recorded session). */
+    private final int hash;
 
     public AppliedPolicy(PolicyType type, String policyDomain, List<String> policyString, List<String> mxHosts) {
         this.type = Objects.requireNonNull(type);
         this.policyDomain = Objects.requireNonNull(policyDomain);
         this.policyString = List.copyOf(policyString);
         this.mxHosts = List.copyOf(mxHosts);
+        this.hash = Objects.hash(type, policyDomain, this.policyString, this.mxHosts);
     }
 
     /** Sessions under no policy for {@code domain} (RFC 8460 §4.4 {@code no-policy-found}). */
@@ -69,17 +72,34 @@ public final class AppliedPolicy {
 
     @Override
     public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
         if (!(o instanceof AppliedPolicy)) {
             return false;
         }
         AppliedPolicy p = (AppliedPolicy) o;
-        return type == p.type && policyDomain.equals(p.policyDomain) && policyString.equals(p.policyString)
-                && mxHosts.equals(p.mxHosts);
+        return hash == p.hash && type == p.type && policyDomain.equals(p.policyDomain) && sameLines(policyString, p.policyString)
+                && sameLines(mxHosts, p.mxHosts);
+    }
+
+    /** List equality by index: no iterator allocated (equals runs per recorded session). */
+    private static boolean sameLines(List<String> a, List<String> b) {
+        int n = a.size();
+        if (n != b.size()) {
+            return false;
+        }
+        for (int i = 0; i < n; i++) {
+            if (!a.get(i).equals(b.get(i))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(type, policyDomain, policyString, mxHosts);
+        return hash;
     }
 
     @Override

@@ -19,6 +19,8 @@ public final class FailureDetail {
     private final String receivingIp;
     private final String additionalInformation;
     private final String failureReasonCode;
+    /** Computed once: this is a hash key on the delivery thread (one lookup per recorded failure). */
+    private final int hash;
 
     public FailureDetail(ResultType resultType, String sendingMtaIp, String receivingMxHostname,
                          String receivingMxHelo, String receivingIp, String additionalInformation,
@@ -30,6 +32,8 @@ public final class FailureDetail {
         this.receivingIp = receivingIp;
         this.additionalInformation = additionalInformation;
         this.failureReasonCode = failureReasonCode;
+        this.hash = Objects.hash(resultType, sendingMtaIp, receivingMxHostname, receivingMxHelo, receivingIp,
+                additionalInformation, failureReasonCode);
     }
 
     public ResultType resultType() {
@@ -62,11 +66,14 @@ public final class FailureDetail {
 
     @Override
     public boolean equals(Object o) {
+        if (o == this) {
+            return true;
+        }
         if (!(o instanceof FailureDetail)) {
             return false;
         }
         FailureDetail d = (FailureDetail) o;
-        return resultType == d.resultType && Objects.equals(sendingMtaIp, d.sendingMtaIp)
+        return hash == d.hash && resultType == d.resultType && Objects.equals(sendingMtaIp, d.sendingMtaIp)
                 && Objects.equals(receivingMxHostname, d.receivingMxHostname)
                 && Objects.equals(receivingMxHelo, d.receivingMxHelo)
                 && Objects.equals(receivingIp, d.receivingIp)
@@ -76,8 +83,7 @@ public final class FailureDetail {
 
     @Override
     public int hashCode() {
-        return Objects.hash(resultType, sendingMtaIp, receivingMxHostname, receivingMxHelo, receivingIp,
-                additionalInformation, failureReasonCode);
+        return hash;
     }
 
     @Override
