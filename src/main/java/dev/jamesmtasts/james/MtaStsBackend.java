@@ -36,6 +36,14 @@ public interface MtaStsBackend {
         return ResultSink.NONE;
     }
 
+    /**
+     * The running TLS-RPT parts (store, recorder, scheduler) when {@code tlsrpt.enabled=true} and the
+     * backend has a store; empty otherwise. Admin surfaces read them from here.
+     */
+    default java.util.Optional<TlsRptReporting> tlsRpt() {
+        return java.util.Optional.empty();
+    }
+
     /** Undoes {@link #start()}: stops the refresher, closes what it opened. Idempotent. */
     void stop();
 }
