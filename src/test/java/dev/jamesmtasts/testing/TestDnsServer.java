@@ -549,7 +549,15 @@ public final class TestDnsServer implements AutoCloseable {
     /** Fills the answer section from the zone data, following CNAMEs when {@link #chaseCnames}. */
     private void resolve(Message response, Name qname, int qtype) {
         Name n = qname;
+        Set<Name> seen = new java.util.HashSet<>();
         for (int depth = 0; depth < 16; depth++) {
+            if (!seen.add(n) && zoneOf(qname) != null) {
+                // In a declared zone the server acts as a recursive resolver, which gives up on a
+                // CNAME loop with SERVFAIL (elsewhere the loop is served as is, for client tests).
+                response.removeAllRecords(Section.ANSWER);
+                response.getHeader().setRcode(Rcode.SERVFAIL);
+                return;
+            }
             List<Record> data = zone.get(n);
             if (data == null || data.isEmpty()) {
                 if (n.equals(qname)) {
