@@ -72,8 +72,12 @@ class ShadedDnsjavaIT {
 
     @Test
     void theRelocatedValidatorWorksUnderJamessDnsjava() throws Exception {
-        try (URLClassLoader james = new URLClassLoader(jamesClassPath(), ClassLoader.getPlatformClassLoader());
-                URLClassLoader extension = new URLClassLoader(new URL[] {pluginJar().toUri().toURL()}, james)) {
+        // Never closed, as James never closes its extension class loader: the relocated dnsjava's NIO
+        // selector thread and JVM shutdown hook live on, and a closed loader would make that hook wait
+        // forever at JVM exit (it waits for the selector thread, which dies on its next class load).
+        URLClassLoader james = new URLClassLoader(jamesClassPath(), ClassLoader.getPlatformClassLoader());
+        URLClassLoader extension = new URLClassLoader(new URL[] {pluginJar().toUri().toURL()}, james);
+        {
             // James's own dnsjava is the old one, and the extension's classes do not see it.
             Class<?> jamesMessage = extension.loadClass("org.xbill.DNS.Message");
             assertThat(jamesMessage.getClassLoader()).isSameAs(james);
