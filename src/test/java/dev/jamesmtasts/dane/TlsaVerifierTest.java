@@ -176,6 +176,24 @@ class TlsaVerifierTest {
     }
 
     @Test
+    void certificateTextInTheReasonIsEscaped() throws Exception {
+        TestCa.Issued hostile = intermediate.issue("evil\u001b[31m\u0007.example");
+        TlsaVerification v = verify(List.of(tlsa(2, 0, 1, intermediate.certificate())), hostile.chain());
+        assertThat(v.outcome()).as(v.toString()).isEqualTo(Outcome.NAME_MISMATCH);
+        assertThat(v.reason()).contains("evil").doesNotContain("\u001b", "\u0007");
+    }
+
+    @Test
+    void withoutAnyDnsIdTheCommonNameIsTheName() throws Exception {
+        X509Certificate cnOnly = TestCa.create(MX).certificate(); // a CA certificate: CN, no SAN
+        assertThat(TlsaVerifier.namesAny(cnOnly, List.of(MX))).isTrue();
+        assertThat(TlsaVerifier.namesAny(cnOnly, List.of("other.example"))).isFalse();
+        // With a DNS-ID present, the CN is ignored (RFC 6125 §6.4.4).
+        X509Certificate withSan = intermediate.issue(MX, "alt.example.test").certificate();
+        assertThat(TlsaVerifier.namesAny(withSan, List.of("alt.example.test."))).isTrue();
+    }
+
+    @Test
     void noCertificateIsAMismatch() throws Exception {
         TlsaVerification v = verify(List.of(tlsa(3, 1, 1, server.certificate())), List.of());
         assertThat(v.outcome()).isEqualTo(Outcome.MISMATCH);
