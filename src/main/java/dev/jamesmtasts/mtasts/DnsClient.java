@@ -73,14 +73,18 @@ final class DnsClient {
     private final long budgetNanos;
 
     DnsClient(List<InetSocketAddress> configured, Duration timeout) {
-        List<InetSocketAddress> list = configured.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : configured;
-        this.servers = List.copyOf(list);
+        this.servers = serversOrSystem(configured);
         this.timeoutNanos = timeout.toNanos();
         this.budgetNanos = timeoutNanos * Math.max(1, servers.size());
     }
 
     List<InetSocketAddress> servers() {
         return servers;
+    }
+
+    /** The configured resolvers, or the system's (as dnsjava reads them) when none is configured. */
+    static List<InetSocketAddress> serversOrSystem(List<InetSocketAddress> configured) {
+        return List.copyOf(configured.isEmpty() ? ResolverConfig.getCurrentConfig().servers() : configured);
     }
 
     /** The bound on one whole lookup (all CNAME hops, all servers): the time-out × the number of servers. */
@@ -122,32 +126,14 @@ final class DnsClient {
                 return new Answer(Status.TEMPORARY, List.of(), typeName + " " + current + ": " + e.getMessage());
             }
             List<Record> answers = response.getSection(Section.ANSWER);
-            // Walk the chain as far as this response carries it.
-            Name n = current;
-            while (true) {
-                List<Record> data = new ArrayList<>();
-                Name next = null;
-                for (Record r : answers) {
-                    if (!r.getName().equals(n) || r.getDClass() != DClass.IN) {
-                        continue;
-                    }
-                    if (r.getType() == type) {
-                        data.add(r);
-                    } else if (r.getType() == Type.CNAME && type != Type.CNAME) {
-                        next = ((CNAMERecord) r).getTarget();
-                    }
-                }
-                if (!data.isEmpty()) {
-                    return new Answer(Status.OK, List.copyOf(data), data.size() + " " + typeName + " at " + n);
-                }
-                if (next == null) {
-                    break;
-                }
-                if (!seen.add(next) || seen.size() > MAX_CNAME_HOPS + 1) {
-                    return new Answer(Status.TEMPORARY, List.of(), "CNAME chain from " + name + " loops or exceeds "
-                            + MAX_CNAME_HOPS + " hops");
-                }
-                n = next;
+            ChainEnd end = followCnames(answers, current, type, seen);
+            Name n = end.name;
+            if (end.broken) {
+                return new Answer(Status.TEMPORARY, List.of(), "CNAME chain from " + name + " loops or exceeds "
+                        + MAX_CNAME_HOPS + " hops");
+            }
+            if (!end.data.isEmpty()) {
+                return new Answer(Status.OK, end.data, end.data.size() + " " + typeName + " at " + n);
             }
             int rcode = response.getRcode();
             if (rcode == Rcode.NXDOMAIN) {
@@ -160,6 +146,55 @@ final class DnsClient {
             current = n;
         }
         return new Answer(Status.TEMPORARY, List.of(), "CNAME chain from " + name + " exceeds " + MAX_CNAME_HOPS + " hops");
+    }
+
+    /** Where a CNAME chain ends within one response (RFC 1034 §3.6.2). */
+    static final class ChainEnd {
+        /** The last name reached. */
+        final Name name;
+        /** The records of the asked type at {@link #name}; empty when the response has none. */
+        final List<Record> data;
+        /** The chain loops or is longer than {@link #MAX_CNAME_HOPS}: never an answer. */
+        final boolean broken;
+
+        ChainEnd(Name name, List<Record> data, boolean broken) {
+            this.name = name;
+            this.data = data;
+            this.broken = broken;
+        }
+    }
+
+    /**
+     * Walks the CNAME chain from {@code start} as far as {@code answers} carries it. {@code seen} holds
+     * the names already visited (at least {@code start}) and is added to, so that a chain followed over
+     * several responses is bounded as a whole.
+     */
+    static ChainEnd followCnames(List<Record> answers, Name start, int type, Set<Name> seen) {
+        Name n = start;
+        while (true) {
+            List<Record> data = new ArrayList<>();
+            Name next = null;
+            for (Record r : answers) {
+                if (!r.getName().equals(n) || r.getDClass() != DClass.IN) {
+                    continue;
+                }
+                if (r.getType() == type) {
+                    data.add(r);
+                } else if (r.getType() == Type.CNAME && type != Type.CNAME) {
+                    next = ((CNAMERecord) r).getTarget();
+                }
+            }
+            if (!data.isEmpty()) {
+                return new ChainEnd(n, List.copyOf(data), false);
+            }
+            if (next == null) {
+                return new ChainEnd(n, List.of(), false);
+            }
+            if (!seen.add(next) || seen.size() > MAX_CNAME_HOPS + 1) {
+                return new ChainEnd(n, List.of(), true);
+            }
+            n = next;
+        }
     }
 
     private static boolean hasAnyRecordAt(List<Record> answers, Name n) {
@@ -246,7 +281,7 @@ final class DnsClient {
         sb.append(what).append(" from ").append(server.getHostString()).append(':').append(server.getPort());
     }
 
-    private static String describe(Exception e) {
+    static String describe(Throwable e) {
         String m = e.getMessage();
         // dnsjava reports a time-out as a plain IOException "Timed out while trying to resolve ...".
         if (e instanceof java.io.InterruptedIOException || (m != null && m.startsWith("Timed out"))) {

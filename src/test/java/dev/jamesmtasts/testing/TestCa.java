@@ -16,6 +16,8 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -55,11 +57,17 @@ public final class TestCa {
     private final KeyPair keyPair;
     private final X509Certificate certificate;
     private final X500Name name;
+    /** This CA's certificate and those above it, up to the root. */
+    private final List<X509Certificate> chain;
 
-    private TestCa(KeyPair keyPair, X509Certificate certificate, X500Name name) {
+    private TestCa(KeyPair keyPair, X509Certificate certificate, X500Name name, List<X509Certificate> above) {
         this.keyPair = keyPair;
         this.certificate = certificate;
         this.name = name;
+        List<X509Certificate> c = new ArrayList<>();
+        c.add(certificate);
+        c.addAll(above);
+        this.chain = List.copyOf(c);
     }
 
     /** A new self-signed CA, valid from an hour ago for ten years. */
@@ -73,10 +81,34 @@ public final class TestCa {
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
             X509Certificate c = sign(b, kp);
-            return new TestCa(kp, c, n);
+            return new TestCa(kp, c, n, List.of());
         } catch (Exception e) {
             throw new IllegalStateException("cannot create test CA", e);
         }
+    }
+
+    /**
+     * An intermediate CA issued by this one (valid from an hour ago for five years): the certificates
+     * it issues chain up through it to this CA ({@link Issued#chain()}).
+     */
+    public TestCa intermediate(String commonName) {
+        try {
+            KeyPair kp = newKeyPair();
+            X500Name n = new X500Name("CN=" + commonName);
+            Instant now = Instant.now();
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(name, serial(),
+                    Date.from(now.minus(Duration.ofHours(1))), Date.from(now.plus(Duration.ofDays(1825))), n, kp.getPublic());
+            b.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+            b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+            return new TestCa(kp, sign(b, keyPair), n, chain);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot create intermediate CA", e);
+        }
+    }
+
+    /** This CA's certificate, then the certificates above it up to the root (just itself for a root). */
+    public List<X509Certificate> chain() {
+        return chain;
     }
 
     public X509Certificate certificate() {
@@ -111,7 +143,7 @@ public final class TestCa {
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
             b.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
             X509Certificate c = sign(b, keyPair);
-            return new Issued(kp, c, certificate);
+            return new Issued(kp, c, chain);
         } catch (Exception e) {
             throw new IllegalStateException("cannot issue certificate", e);
         }
@@ -181,16 +213,24 @@ public final class TestCa {
     public static final class Issued {
         private final KeyPair keyPair;
         private final X509Certificate certificate;
-        private final X509Certificate caCertificate;
+        private final List<X509Certificate> chain;
 
-        Issued(KeyPair keyPair, X509Certificate certificate, X509Certificate caCertificate) {
+        Issued(KeyPair keyPair, X509Certificate certificate, List<X509Certificate> caChain) {
             this.keyPair = keyPair;
             this.certificate = certificate;
-            this.caCertificate = caCertificate;
+            List<X509Certificate> c = new ArrayList<>();
+            c.add(certificate);
+            c.addAll(caChain);
+            this.chain = List.copyOf(c);
         }
 
         public X509Certificate certificate() {
             return certificate;
+        }
+
+        /** The chain a server sends: this certificate, then its issuing CAs up to the root. */
+        public List<X509Certificate> chain() {
+            return chain;
         }
 
         /** A PKCS12 key store with the key and chain under alias "server" (password "changeit"). */
@@ -199,7 +239,7 @@ public final class TestCa {
                 KeyStore ks = KeyStore.getInstance("PKCS12");
                 ks.load(null, null);
                 ks.setKeyEntry("server", keyPair.getPrivate(), PASSWORD,
-                        new java.security.cert.Certificate[] {certificate, caCertificate});
+                        chain.toArray(new java.security.cert.Certificate[0]));
                 return ks;
             } catch (GeneralSecurityException | IOException e) {
                 throw new IllegalStateException(e);
