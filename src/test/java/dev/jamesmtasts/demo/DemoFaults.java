@@ -673,9 +673,9 @@ public final class DemoFaults {
                 if (held > 0) {
                     for (Row r : which) {
                         if (r.id == 3) {
-                            r.note += "; after " + seconds + " s more, " + held + " policy fetches still held by the"
-                                    + " tarpits: their mails are in an attempt that has not ended (not queued, so"
-                                    + " counted lost: stopping James 3.8.1's memory server drops them)";
+                            r.note += "; " + Math.round((System.nanoTime() - deadline) / 1e9 + seconds) + " s later, "
+                                    + held + " policy fetches still held by the tarpits (lookups that go on in the"
+                                    + " background up to fetch.timeout after their attempts gave up at the flight time-out)";
                         }
                     }
                 }
