@@ -35,11 +35,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesmtasts.cache.PolicyProvider;
-import reactor.core.Disposable;
-import reactor.core.publisher.Flux;
-import reactor.core.publisher.Mono;
-import reactor.core.scheduler.Scheduler;
-import reactor.core.scheduler.Schedulers;
 
 /**
  * A drop-in replacement for James's {@code RemoteDelivery} that enforces outbound MTA-STS
@@ -142,7 +137,9 @@ import reactor.core.scheduler.Schedulers;
  * <li>Under enforce, any failure before the SMTP transaction (connect, STARTTLS, certificate,
  *     greeting) skips to the next matching MX; RemoteDelivery stops the MX walk on a
  *     non-I/O failure such as "STARTTLS required but not offered".</li>
- * <li>{@code deliveryThreads} bounds concurrent deliveries (RemoteDelivery 3.8.1 ignores it).</li>
+ * <li>{@code deliveryThreads} bounds concurrent deliveries (RemoteDelivery 3.8.1 ignores it), on a fixed
+ *     pool where a free thread takes the next mail, so an attempt stuck on a slow host holds up no other
+ *     ({@link DeliveryLoop}).</li>
  * <li>The bounce after the last retry carries the last error in words (RemoteDelivery's carries
  *     none, see JAMES bounces with an empty error), and under enforce the per-MX MTA-STS reasons.</li>
  * </ul>
@@ -175,9 +172,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private PolicyDecider decider;
     private MailDelivrer delivrer;
     private Metric outgoingMails;
-    private Scheduler workers;
-    private Scheduler dequeuer;
-    private Disposable loop;
+    private DeliveryLoop loop;
 
     @Inject
     public MtaStsRemoteDelivery(DNSService dnsService, DomainList domainList, MailQueueFactory<?> queueFactory,
@@ -217,14 +212,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 dnsService, bouncer, getMailetContext());
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
-        workers = Schedulers.newBoundedElastic(concurrency, Integer.MAX_VALUE, "MtaStsRemoteDelivery");
-        dequeuer = Schedulers.newSingle("MtaStsRemoteDelivery-dequeue");
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();
-        loop = Flux.from(queue.deQueue())
-                .flatMap(item -> Mono.fromRunnable(() -> process(item, loader)).subscribeOn(workers), concurrency)
-                .onErrorContinue((t, o) -> LOGGER.error("MTA-STS delivery loop error", t))
-                .subscribeOn(dequeuer)
-                .subscribe();
+        loop = DeliveryLoop.start(queue.deQueue(), item -> process(item, loader), concurrency, "MtaStsRemoteDelivery");
         LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={}",
                 configuration.getOutGoingQueueName().asString(), settings.mode, settings.overrides.keySet(),
                 settings.onLookupError);
@@ -379,13 +368,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     @Override
     public void destroy() {
         if (loop != null) {
-            loop.dispose();
-        }
-        if (dequeuer != null) {
-            dequeuer.dispose();
-        }
-        if (workers != null) {
-            workers.dispose();
+            loop.close();
         }
         if (queue != null) {
             try {
