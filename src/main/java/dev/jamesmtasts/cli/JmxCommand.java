@@ -103,11 +103,31 @@ public final class JmxCommand {
             err.println(USAGE);
             return 2;
         }
+        final String cmd = command;
+        final String arg = argument;
+        final String afterDomain = after;
+        final int pageSize = limit;
+        return connected("jmx", target, user, password, command, err,
+                (connection, name) -> execute(new MBean(connection, name), cmd, arg, afterDomain, pageSize, out, err));
+    }
+
+    /** Calls the MTA-STS MBean through a connection; returns the exit status. */
+    interface MBeanCall {
+        int run(MBeanServerConnection connection, ObjectName name) throws JMException, IOException;
+    }
+
+    /**
+     * Connects to the JMX agent at {@code target}, checks that the MTA-STS MBean is registered and runs
+     * {@code call}; failures are printed after {@code prefix}: exit 1 failed, 2 bad target, 3 unreachable.
+     * Messages from the MBean are shown escaped ({@link SafeText#display}).
+     */
+    static int connected(String prefix, String target, String user, String password, String command, PrintStream err,
+                         MBeanCall call) {
         JMXServiceURL url;
         try {
             url = new JMXServiceURL("service:jmx:rmi:///jndi/rmi://" + target + "/jmxrmi");
         } catch (IOException e) {
-            err.println("jmx: bad HOST:PORT '" + target + "': " + e.getMessage());
+            err.println(prefix + ": bad HOST:PORT '" + target + "': " + e.getMessage());
             return 2;
         }
         Map<String, Object> env = user == null ? null : Map.of(JMXConnector.CREDENTIALS, new String[] {user, password});
@@ -115,25 +135,25 @@ public final class JmxCommand {
             MBeanServerConnection connection = connector.getMBeanServerConnection();
             ObjectName name = new ObjectName(OBJECT_NAME);
             if (!connection.isRegistered(name)) {
-                err.println("jmx: " + OBJECT_NAME + " is not registered at " + target
+                err.println(prefix + ": " + OBJECT_NAME + " is not registered at " + target
                         + " (is the MTA-STS extension loaded?)");
                 return 1;
             }
-            return execute(new MBean(connection, name), command, argument, after, limit, out, err);
+            return call.run(connection, name);
         } catch (IOException e) {
-            err.println("jmx: cannot connect to " + target + ": " + e.getMessage());
+            err.println(prefix + ": cannot connect to " + target + ": " + e.getMessage());
             return 3;
         } catch (MalformedObjectNameException e) {
             throw new IllegalStateException(e);
         } catch (MBeanException e) {
-            err.println("jmx: " + command + " failed: " + e.getTargetException().getMessage());
+            err.println(prefix + ": " + command + " failed: " + SafeText.display(String.valueOf(e.getTargetException().getMessage())));
             return 1;
         } catch (RuntimeMBeanException e) {
-            err.println("jmx: " + command + " failed: " + e.getTargetException().getMessage());
+            err.println(prefix + ": " + command + " failed: " + SafeText.display(String.valueOf(e.getTargetException().getMessage())));
             return 1;
         } catch (JMException | RuntimeException e) {
             Throwable c = e.getCause() != null ? e.getCause() : e;
-            err.println("jmx: " + command + " failed: " + c.getMessage());
+            err.println(prefix + ": " + command + " failed: " + SafeText.display(String.valueOf(c.getMessage())));
             return 1;
         }
     }

@@ -12,6 +12,7 @@ import javax.inject.Singleton;
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.Domains;
 import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.reporting.ReportView;
 
 /**
  * The {@link MtaStsMBean} implementation (standard MBean naming: class {@code MtaSts}), delegating to
@@ -24,11 +25,13 @@ public class MtaSts implements MtaStsMBean {
 
     private final MtaStsBackend backend;
     private final MtaStsMetrics metrics;
+    private final TlsRptAdmin tlsRpt;
 
     @Inject
-    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics) {
+    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics, TlsRptAdmin tlsRpt) {
         this.backend = backend;
         this.metrics = metrics;
+        this.tlsRpt = tlsRpt;
     }
 
     @Override
@@ -68,6 +71,7 @@ public class MtaSts implements MtaStsMBean {
     public Map<String, Long> getCounters() {
         Map<String, Long> all = new HashMap<>(backend.admin().counters());
         all.putAll(metrics.snapshot());
+        all.putAll(tlsRpt.counters());
         return new java.util.TreeMap<>(all);
     }
 
@@ -79,6 +83,41 @@ public class MtaSts implements MtaStsMBean {
     @Override
     public String getStoreStatus() {
         return backend.storeStatus().reading().toString();
+    }
+
+    @Override
+    public List<Map<String, String>> listTlsReports(String day) {
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (Map<String, Object> row : tlsRpt(() -> tlsRpt.list(day))) {
+            rows.add(shown(ReportView.forJmx(row)));
+        }
+        return rows;
+    }
+
+    @Override
+    public Map<String, String> showTlsReport(String domain, String day) {
+        return shown(ReportView.forJmx(tlsRpt(() -> tlsRpt.show(domain, day))));
+    }
+
+    @Override
+    public List<Map<String, String>> sendTlsReportsNow(String domainOrEmpty, String day, boolean force) {
+        List<Map<String, String>> rows = new ArrayList<>();
+        for (Map<String, Object> row : tlsRpt(() -> tlsRpt.sendNow(domainOrEmpty, day, force))) {
+            rows.add(shown(ReportView.forJmx(row)));
+        }
+        return rows;
+    }
+
+    /**
+     * Runs a TLS-RPT operation; {@link TlsRptAdmin.Disabled} becomes a JDK exception with the same
+     * message, which any JMX client can deserialise.
+     */
+    private static <T> T tlsRpt(java.util.function.Supplier<T> op) {
+        try {
+            return op.get();
+        } catch (TlsRptAdmin.Disabled e) {
+            throw new IllegalStateException(e.getMessage());
+        }
     }
 
     /**
@@ -94,7 +133,8 @@ public class MtaSts implements MtaStsMBean {
         return m;
     }
 
-    private static String domain(String d) {
+    /** {@code d} normalised ({@link Domains#normalize}), or a clear error quoting it safely. */
+    static String domain(String d) {
         try {
             return Domains.normalize(d);
         } catch (IllegalArgumentException e) {

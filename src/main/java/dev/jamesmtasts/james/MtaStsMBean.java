@@ -31,6 +31,22 @@ public interface MtaStsMBean {
     /** Cache counters and delivery counters by MTA-STS verdict. */
     Map<String, Long> getCounters();
 
+    /**
+     * The TLS-RPT reports (RFC 8460) of {@code day} ({@code YYYY-MM-DD}, {@code today} or
+     * {@code yesterday}, UTC; empty: yesterday), one {@link dev.jamesmtasts.reporting.ReportView} row
+     * per policy domain with results or a send state. Fails while TLS-RPT is off.
+     */
+    List<Map<String, String>> listTlsReports(String day);
+
+    /** One report's row with {@code report}, its RFC 8460 JSON as it would be sent; empty when none. */
+    Map<String, String> showTlsReport(String domain, String day);
+
+    /**
+     * Flushes this node's results, then sends the reports of {@code day} now: of {@code domainOrEmpty},
+     * or of every domain with results when empty; {@code force} re-sends finished ones. One outcome row each.
+     */
+    List<Map<String, String>> sendTlsReportsNow(String domainOrEmpty, String day, boolean force);
+
     /** Attribute {@code StoreAvailable}: true while the policy store (Cassandra) answers. */
     boolean isStoreAvailable();
 

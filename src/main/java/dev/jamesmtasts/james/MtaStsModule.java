@@ -37,6 +37,8 @@ public class MtaStsModule extends AbstractModule {
         Multibinder.newSetBinder(binder(), DeliveryAttemptListener.class).addBinding().to(TlsRptListener.class);
         bind(MtaStsMetrics.class).in(Scopes.SINGLETON);
         bind(MtaSts.class).in(Scopes.SINGLETON);
+        bind(TlsRptAdmin.class).in(Scopes.SINGLETON);
+        bind(TlsRptMetrics.class).in(Scopes.SINGLETON);
         bind(MtaStsStartable.class).in(Scopes.SINGLETON);
         // not added to James's Set<HealthCheck>: closed to extensions in 3.8.1 (see MtaStsHealthCheck)
         bind(MtaStsHealthCheck.class).in(Scopes.SINGLETON);

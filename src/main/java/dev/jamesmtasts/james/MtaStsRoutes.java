@@ -16,6 +16,9 @@ import com.google.common.net.UrlEscapers;
 import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.SafeJson;
+import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.reporting.ReportDay;
+import dev.jamesmtasts.reporting.ReportView;
 
 import spark.Request;
 import spark.Response;
@@ -39,23 +42,35 @@ import spark.Service;
  *       unhealthy), because James 3.8.1 does not let an extension add a check to {@code /healthcheck}:
  *       {@code {"status":"degraded","checks":[{"componentName":"MTA-STS policy store",
  *       "escapedComponentName":"MTA-STS%20policy%20store","status":"degraded","cause":"..."}]}}.</li>
+ *   <li>{@code GET /mta-sts/tlsrpt/reports?day=D}: the TLS-RPT reports (RFC 8460) of day D
+ *       ({@code YYYY-MM-DD}, {@code today} or {@code yesterday}, UTC; default yesterday), one
+ *       {@link ReportView} row per policy domain: {@code domain, day, successful, failed, state, ...}.</li>
+ *   <li>{@code GET /mta-sts/tlsrpt/reports/DOMAIN?day=D}: one row with {@code report}, the RFC 8460 JSON
+ *       object as it would be sent; 404 when nothing was recorded for DOMAIN that day.</li>
+ *   <li>{@code POST /mta-sts/tlsrpt/send-now?day=D[&domain=DOMAIN][&force=true]}: flushes this node's
+ *       results, then sends now; one row per report: {@code domain, day, outcome, rua, detail, report_id}.</li>
  * </ul>
+ * The TLS-RPT routes answer 404 with a message while {@code tlsrpt.enabled=false}; a bad {@code day}
+ * answers 400 naming the parameter and its accepted forms.
  * While Cassandra cannot be reached the policy operations answer 503 with the store's error.
  * A policy row is a JSON object in the shape of {@link StoredPolicyView}, the same as
  * {@code mta-sts cache show --json} prints ({@code mx} a list, {@code max_age} a number).
  */
 public class MtaStsRoutes implements Routes {
     static final String BASE = "/mta-sts";
+    static final String TLSRPT = BASE + "/tlsrpt";
     /** Values exact, unsafe characters (C1, DEL, bidi, line separators too) escaped as \\uXXXX ({@link SafeJson}). */
     private static final ObjectMapper JSON = SafeJson.newMapper();
 
     private final PolicyCacheAdmin admin;
     private final MtaStsHealthCheck health;
+    private final TlsRptAdmin tlsRpt;
 
     @Inject
-    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health) {
+    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health, TlsRptAdmin tlsRpt) {
         this.admin = admin;
         this.health = health;
+        this.tlsRpt = tlsRpt;
     }
 
     @Override
@@ -83,6 +98,19 @@ public class MtaStsRoutes implements Routes {
         service.get(BASE + "/health", (req, res) -> {
             Result r = health.result();
             return json(res, r.isUnHealthy() ? 503 : 200, healthBody(r));
+        });
+        service.get(TLSRPT + "/reports", (req, res) -> json(res, 200, tlsRpt.list(req.queryParams(ReportDay.PARAMETER))));
+        service.get(TLSRPT + "/reports/:domain", (req, res) -> {
+            Map<String, Object> row = tlsRpt.show(domain(req), req.queryParams(ReportDay.PARAMETER));
+            return row.isEmpty() ? error(res, 404, "no TLS-RPT results or report for " + domain(req) + " on "
+                    + tlsRpt.day(req.queryParams(ReportDay.PARAMETER))) : json(res, 200, row);
+        });
+        service.post(TLSRPT + "/send-now", (req, res) -> json(res, 200, tlsRpt.sendNow(req.queryParams("domain"),
+                req.queryParams(ReportDay.PARAMETER), force(req))));
+        service.exception(TlsRptAdmin.Disabled.class, (e, req, res) -> {
+            res.status(404);
+            res.type("application/json");
+            res.body(errorBody(404, e.getMessage()));
         });
         // Cassandra unreachable: the admin operations need it (GET /mta-sts/health says since when)
         service.exception(StoreException.class, (e, req, res) -> {
@@ -113,6 +141,17 @@ public class MtaStsRoutes implements Routes {
 
     private static String domain(Request req) {
         return req.params("domain");
+    }
+
+    private static boolean force(Request req) {
+        String v = req.queryParams("force");
+        if (v == null || v.isEmpty() || v.equals("false")) {
+            return false;
+        }
+        if (v.equals("true")) {
+            return true;
+        }
+        throw new IllegalArgumentException("force must be true or false, got " + SafeText.quoted(v));
     }
 
     private static int limit(Request req) {

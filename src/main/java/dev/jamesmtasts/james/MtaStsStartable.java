@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * {@code conf/extensions.properties}): starts the policy cache backend (store, schema, refresher:
  * see {@link MtaStsBackends}; a Cassandra that does not answer yet is connected in the background and
  * does not fail the start, only a configuration error does), registers the {@link MtaStsMBean} under {@value MtaStsMBean#OBJECT_NAME}
- * (the cache's own metrics, {@code mtasts.*}, go straight to James's Dropwizard registry);
+ * (the cache's own metrics, {@code mtasts.*}, go straight to James's Dropwizard registry; the TLS-RPT
+ * gauges, {@code mtasts.tlsrpt.*}, are registered by {@link TlsRptMetrics}, taken here so it is built);
  * {@link #stop()} (run by
  * James at shutdown through {@code @PreDestroy}) undoes all of it, so a restart in the same JVM works.
  */
@@ -35,7 +36,8 @@ public class MtaStsStartable implements UserDefinedStartable {
      * James's start whatever backend is bound.
      */
     @Inject
-    public MtaStsStartable(MtaStsConfiguration configuration, MtaStsBackend backend, MtaSts mbean) {
+    public MtaStsStartable(MtaStsConfiguration configuration, MtaStsBackend backend, MtaSts mbean,
+                           TlsRptMetrics tlsRptMetrics) {
         this.backend = backend;
         this.mbean = mbean;
     }

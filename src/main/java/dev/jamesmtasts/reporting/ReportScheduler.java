@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -115,6 +116,14 @@ public final class ReportScheduler implements AutoCloseable {
      */
     public List<SendOutcome> sendNow(LocalDate day, String policyDomain, boolean force) {
         return pass(day, policyDomain, force);
+    }
+
+    /**
+     * The report of (day, domain) as this scheduler would send it now (its organization, contact and
+     * submitter: RFC 8460 §4.4), for the admin surfaces; empty when nothing was recorded.
+     */
+    public Optional<TlsReport> report(LocalDate day, String policyDomain) {
+        return store.report(day, policyDomain, settings.organizationName(), settings.contactInfo(), settings.submitter());
     }
 
     private List<SendOutcome> pass(LocalDate day, String only, boolean force) {
