@@ -26,7 +26,7 @@ class StsRecordDnsTest {
         dns = TestDnsServer.start();
         resolver = new MtaStsResolver(MtaStsSettings.builder()
                 .addResolver(dns.address())
-                .dnsTimeout(Duration.ofMillis(500))
+                .dnsTimeout(Duration.ofSeconds(3))
                 .build());
     }
 

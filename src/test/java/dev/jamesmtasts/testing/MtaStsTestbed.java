@@ -88,7 +88,7 @@ public final class MtaStsTestbed implements AutoCloseable {
                 .policyPort(https.port())
                 .allowPrivateAddresses(true)
                 .sslContext(ca.clientContext())
-                .dnsTimeout(java.time.Duration.ofSeconds(1))
+                .dnsTimeout(java.time.Duration.ofSeconds(5)) // an answer on a loaded 2-core machine can take over 1 s; tests of time-outs set their own
                 .fetchTimeout(java.time.Duration.ofSeconds(10));
     }
 
