@@ -21,9 +21,9 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 import dev.jamesmtasts.cache.CacheSettings;
-import dev.jamesmtasts.reporting.ReportSettings;
 import dev.jamesmtasts.reporting.ReportStore;
 import dev.jamesmtasts.reporting.ResultRecorder;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 import dev.jamesmtasts.tlsrpt.AppliedPolicy;
 import dev.jamesmtasts.tlsrpt.FailureDetail;
 import dev.jamesmtasts.tlsrpt.ResultType;
@@ -83,7 +83,7 @@ public class RecordResultBenchmark {
 
     static ResultRecorder newRecorder() {
         // never connected, never started: record() only
-        return new ResultRecorder(ReportStore.unconnected(CacheSettings.defaults()), ReportSettings.defaults(),
+        return new ResultRecorder(ReportStore.unconnected(CacheSettings.defaults()), TlsRptSettings.defaults(),
                 Clock.systemUTC());
     }
 

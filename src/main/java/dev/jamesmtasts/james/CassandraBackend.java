@@ -33,6 +33,11 @@ import dev.jamesmtasts.cache.RoundSummary;
 import dev.jamesmtasts.cache.StoreStatus;
 import dev.jamesmtasts.cache.StoredPolicyView;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
+import dev.jamesmtasts.reporting.ReportScheduler;
+import dev.jamesmtasts.reporting.ReportStore;
+import dev.jamesmtasts.reporting.ResultRecorder;
+import dev.jamesmtasts.tlsrpt.ResultSink;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 
 /**
  * The real backend: {@link PolicyCache} over Cassandra, fed by {@link MtaStsResolver}, kept fresh by
@@ -55,6 +60,12 @@ import dev.jamesmtasts.mtasts.MtaStsResolver;
  * keeps probing it afterwards. Meanwhile the cache works from memory and live lookups or defers, as
  * {@code cache.onStoreOutage} says; {@link #storeStatus()} feeds the health check, the MBean and the
  * {@code mtasts.store.available} gauge. The refresher starts once the store is connected.
+ *
+ * <p>TLS-RPT (RFC 8460), when {@code tlsrpt.enabled=true}: the result store ({@link ReportStore}) lives in
+ * the same keyspace on the same session and is connected by the same watch (a store not reachable at
+ * start is connected later; the recorder counts in memory meanwhile). The recorder ({@link #resultSink()})
+ * exists from construction, since the mailet may be built before the start; its flush thread and the
+ * {@link ReportScheduler} run between {@link #start()} and {@link #stop()}; the stop flushes what is left.
  */
 final class CassandraBackend implements MtaStsBackend {
     private static final Logger LOGGER = LoggerFactory.getLogger(CassandraBackend.class);
@@ -72,11 +83,35 @@ final class CassandraBackend implements MtaStsBackend {
     private CqlSession serverSession;
     private String node;
     private boolean stopped;
+    /** TLS-RPT: null when tlsrpt.enabled=false. */
+    private final ReportStore reportStore;
+    private volatile ResultRecorder recorder;
+    private TlsRptDelivery reportDelivery;
+    private volatile TlsRptReporting tlsRpt;
 
     CassandraBackend(MtaStsConfiguration conf, Injector injector) {
         this.conf = conf;
         this.injector = injector;
         this.registry = existing(injector, MetricRegistry.class).orElseGet(MetricRegistry::new);
+        TlsRptSettings t = conf.tlsRptSettings();
+        this.reportStore = t.enabled() ? ReportStore.unconnected(conf.cacheSettings()) : null;
+        this.recorder = t.enabled() ? new ResultRecorder(reportStore, t, Clock.systemUTC()) : null;
+    }
+
+    /**
+     * This node's {@link ResultRecorder} when TLS-RPT is enabled (the one bound for the listener; a
+     * restart after {@link #stop()} brings a new one, which the listener does not see: James never
+     * restarts an extension), else {@link ResultSink#NONE}.
+     */
+    @Override
+    public ResultSink resultSink() {
+        ResultRecorder r = recorder;
+        return r == null ? ResultSink.NONE : r;
+    }
+
+    @Override
+    public Optional<TlsRptReporting> tlsRpt() {
+        return Optional.ofNullable(tlsRpt);
     }
 
     private final PolicyProvider provider = domain -> {
@@ -111,6 +146,9 @@ final class CassandraBackend implements MtaStsBackend {
                 serverSession = serverSession().orElse(null);
                 resolver = new MtaStsResolver(conf.resolverSettings());
                 c = PolicyCache.unconnected(resolver, conf.cacheSettings(), Clock.systemUTC(), registry, node);
+                if (reportStore != null) {
+                    startTlsRpt();
+                }
             } catch (RuntimeException e) {
                 stop();
                 throw e;
@@ -119,7 +157,8 @@ final class CassandraBackend implements MtaStsBackend {
         }
         // one attempt now, so that a healthy start begins with the store connected; then the watch
         connectOnce(c);
-        StoreWatch w = new StoreWatch(c, () -> connectOnce(c));
+        StoreWatch w = new StoreWatch(c, () -> c.storeConnected() && (reportStore == null || reportStore.connected()),
+                () -> connectOnce(c));
         synchronized (this) {
             if (stopped) {
                 return;
@@ -140,6 +179,15 @@ final class CassandraBackend implements MtaStsBackend {
         } catch (RuntimeException e) {
             LOGGER.debug("MTA-STS policy store connection attempt failed", e);
             return false;
+        }
+        if (reportStore != null && !reportStore.connected()) {
+            try {
+                reportStore.connect(session()); // same session and keyspace; creates the TLS-RPT tables
+            } catch (RuntimeException e) {
+                LOGGER.warn("TLS-RPT result store not connected yet ({}); results are kept in memory meanwhile",
+                        dev.jamesmtasts.mtasts.SafeText.of(String.valueOf(e.getMessage())));
+                return false;
+            }
         }
         synchronized (this) {
             if (!stopped && refresher == null && conf.refresherEnabled()) {
@@ -197,6 +245,7 @@ final class CassandraBackend implements MtaStsBackend {
     private synchronized void stopLocked() {
         PolicyCache c = cache;
         cache = null;
+        stopTlsRpt(); // before the session closes: the recorder's last flush writes to it
         serverSession = null;
         if (refresher != null) {
             refresher.close();
@@ -212,6 +261,46 @@ final class CassandraBackend implements MtaStsBackend {
         if (ownSession != null) {
             ownSession.close();
             ownSession = null;
+        }
+    }
+
+    /**
+     * Starts the recorder's flush thread and the report scheduler (RFC 8460 §4.1: one report per policy
+     * domain and day, claimed in the store so one node sends it). The scheduler's node id is the
+     * recorder's run id: one name for this node in result rows and in claims.
+     */
+    private void startTlsRpt() {
+        TlsRptSettings t = conf.tlsRptSettings();
+        ResultRecorder r = recorder;
+        if (r == null) {
+            r = new ResultRecorder(reportStore, t, Clock.systemUTC()); // after a stop: a new one
+            recorder = r;
+        }
+        r.start();
+        reportDelivery = new TlsRptDelivery(t, conf.resolverSettings(),
+                () -> existing(injector, org.apache.mailet.MailetContext.class).orElse(null));
+        ReportScheduler s = new ReportScheduler(reportStore, new TlsRptDestinations(resolver), reportDelivery, t,
+                Clock.systemUTC(), r.runId()).start();
+        tlsRpt = new TlsRptReporting(reportStore, r, s);
+        LOGGER.info("TLS-RPT reporting started: organization {}, submitter {}, node {}", t.organizationName(),
+                t.submitter(), r.runId());
+    }
+
+    /** Stops the scheduler, flushes and closes the recorder (what it cannot write now is lost: logged). */
+    private void stopTlsRpt() {
+        TlsRptReporting t = tlsRpt;
+        tlsRpt = null;
+        if (t != null) {
+            t.scheduler().close();
+        }
+        ResultRecorder r = recorder;
+        if (r != null && t != null) {
+            r.close();
+            recorder = null;
+        }
+        if (reportDelivery != null) {
+            reportDelivery.close();
+            reportDelivery = null;
         }
     }
 

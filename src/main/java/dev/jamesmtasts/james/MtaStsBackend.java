@@ -30,7 +30,8 @@ public interface MtaStsBackend {
 
     /**
      * Where this backend counts TLS-RPT session results (RFC 8460) when {@code tlsrpt.enabled=true}.
-     * {@link ResultSink#NONE} until a result store is wired here (the reporting package's store).
+     * The Cassandra backend returns its {@code ResultRecorder} (created with the backend, so the mailet may
+     * be built before {@link #start()}); {@link ResultSink#NONE} when TLS-RPT is off or there is no store.
      */
     default ResultSink resultSink() {
         return ResultSink.NONE;
@@ -38,7 +39,8 @@ public interface MtaStsBackend {
 
     /**
      * The running TLS-RPT parts (store, recorder, scheduler) when {@code tlsrpt.enabled=true} and the
-     * backend has a store; empty otherwise. Admin surfaces read them from here.
+     * backend has a store, between {@link #start()} and {@link #stop()}; empty otherwise. Admin surfaces
+     * read them from here.
      */
     default java.util.Optional<TlsRptReporting> tlsRpt() {
         return java.util.Optional.empty();

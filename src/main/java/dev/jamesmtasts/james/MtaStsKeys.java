@@ -243,24 +243,44 @@ final class MtaStsKeys {
                     "Days the recorded results are kept (for bin/mta-sts tlsrpt show and resends)."),
             bool("tlsrpt.sendSuccessOnlyReports", TLSRPT.sendSuccessOnlyReports(),
                     (v, b) -> v.tlsRpt.sendSuccessOnlyReports(b),
-                    "Also report days without any failure. Off by default, as in mox: such a report tells the "
-                    + "domain nothing it can act on, and one per sender per domain per day is mostly noise."),
+                    "Also report days without any failure. On by default: a domain owner in mode testing learns "
+                    + "from a success-only report that enforce would be safe, and silence cannot be told from a "
+                    + "sender that does not report."),
             duration("tlsrpt.httpTimeout", TLSRPT.httpTimeout(), TlsRptSettings.HTTP_TIMEOUT,
                     (v, d) -> v.tlsRpt.httpTimeout(d),
                     "Bound on one POST of a report to an https: rua (connect, TLS, request, answer)."),
             integer("tlsrpt.maxReportSize", TLSRPT.maxReportSize(), TlsRptSettings.MAX_REPORT_SIZE,
                     (v, n) -> v.tlsRpt.maxReportSize(n),
                     "Largest gzip-compressed report sent, in bytes; a larger one is not sent (logged)."),
-            integer("tlsrpt.ruaMaxAttempts", TLSRPT.ruaMaxAttempts(), TlsRptSettings.RUA_MAX_ATTEMPTS,
-                    (v, n) -> v.tlsRpt.ruaMaxAttempts(n),
-                    "Sends of one report to one rua before giving up (RFC 8460 §5.5)."),
+            integer("tlsrpt.maxAttempts", TLSRPT.maxAttempts(), TlsRptSettings.MAX_ATTEMPTS,
+                    (v, n) -> v.tlsRpt.maxAttempts(n),
+                    "Sending attempts of one report (its rua URIs all failing) before it is given up (RFC 8460 §5.5)."),
+            duration("tlsrpt.retryDelay", TLSRPT.retryDelay(), TlsRptSettings.RETRY_DELAY,
+                    (v, d) -> v.tlsRpt.retryDelay(d),
+                    "Time between two attempts of one report."),
+            integer("tlsrpt.ruaMaxFailures", TLSRPT.ruaMaxFailures(), TlsRptSettings.RUA_MAX_FAILURES,
+                    (v, n) -> v.tlsRpt.ruaMaxFailures(n),
+                    "Consecutive failures of one rua URI before it is suppressed for tlsrpt.suppressFor."),
             duration("tlsrpt.suppressFor", TLSRPT.suppressFor(), TlsRptSettings.SUPPRESS_FOR,
                     (v, d) -> v.tlsRpt.suppressFor(d),
-                    "A rua that failed every attempt gets no report for this long; 0s = never suppressed."),
+                    "How long a suppressed rua URI gets no report; 0s = never suppressed."),
             duration("tlsrpt.flushInterval", TLSRPT.flushInterval(), TlsRptSettings.FLUSH_INTERVAL,
                     (v, d) -> v.tlsRpt.flushInterval(d),
                     "How often the results counted in memory on this node are written to Cassandra (a node that "
-                    + "dies loses at most this much of its counts)."));
+                    + "dies loses at most this much of its counts)."),
+            integer("tlsrpt.maxKeys", TLSRPT.maxKeys(), TlsRptSettings.MAX_KEYS,
+                    (v, n) -> v.tlsRpt.maxKeys(n),
+                    "Distinct (day, policy, failure detail) counters one node holds in memory between two writes; "
+                    + "beyond it results are dropped (counted, logged). Bounds memory against receivers varying "
+                    + "their names and addresses."),
+            integer("tlsrpt.maxKeysPerDomain", TLSRPT.maxKeysPerDomain(), TlsRptSettings.MAX_KEYS_PER_DOMAIN,
+                    (v, n) -> v.tlsRpt.maxKeysPerDomain(n),
+                    "Of tlsrpt.maxKeys, the counters of one policy domain and day: one hostile domain cannot "
+                    + "crowd out the others."),
+            duration("tlsrpt.leaseTtl", TLSRPT.leaseTtl(), TlsRptSettings.LEASE_TTL,
+                    (v, d) -> v.tlsRpt.leaseTtl(d),
+                    "A node's claim to send one report; a claim older than this (its node died mid-send) is "
+                    + "taken over by another node. Longer than the slowest send (tlsrpt.httpTimeout per rua)."));
 
     private MtaStsKeys() {
     }

@@ -28,12 +28,18 @@ final class StoreWatch implements AutoCloseable {
     }
 
     private final PolicyCache cache;
+    private final java.util.function.BooleanSupplier connected;
     private final Connect connect;
     private final Thread thread;
     private volatile boolean closed;
 
-    StoreWatch(PolicyCache cache, Connect connect) {
+    /**
+     * @param connected whether everything {@code connect} connects is connected (the policy store, and the
+     *                  TLS-RPT store on the same session when enabled): until then, attempts go on
+     */
+    StoreWatch(PolicyCache cache, java.util.function.BooleanSupplier connected, Connect connect) {
         this.cache = cache;
+        this.connected = connected;
         this.connect = connect;
         this.thread = new Thread(this::run, "mta-sts-store-watch");
         thread.setDaemon(true);
@@ -46,7 +52,7 @@ final class StoreWatch implements AutoCloseable {
     private void run() {
         long retry = FIRST_RETRY.toMillis();
         while (!closed) {
-            boolean ok = cache.storeConnected() ? cache.probeStore() : connect.attempt();
+            boolean ok = connected.getAsBoolean() ? cache.probeStore() : connect.attempt();
             long wait;
             if (ok) {
                 wait = PROBE_INTERVAL.toMillis();

@@ -21,21 +21,23 @@ import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.cache.StoreException;
 import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.tlsrpt.TlsReport;
 
 /**
  * Sends the daily TLS-RPT reports (RFC 8460 §4, §5): once the previous UTC day is over plus a random
- * delay (drawn per node and day in [{@link ReportSettings#sendDelayMin()}, {@link ReportSettings#sendDelayMax()}]),
+ * delay (drawn per node and day in [{@link TlsRptSettings#sendDelayMin()}, {@link TlsRptSettings#sendDelayMax()}]),
  * for each policy domain with results that day: decide whether to report it (a day without failure only
- * with {@link ReportSettings#sendSuccessOnlyReports()}), claim it in the store (one node sends it however
+ * with {@link TlsRptSettings#sendSuccessOnlyReports()}), claim it in the store (one node sends it however
  * many run, {@link ReportSendTable}), look up its rua URIs, deliver to each one that is not suppressed, and
- * record the outcome. A failed attempt is retried every {@link ReportSettings#retryDelay()} up to
- * {@link ReportSettings#maxAttempts()}; a rua failing {@link ReportSettings#ruaMaxFailures()} times in a row
- * is suppressed for {@link ReportSettings#ruaSuppression()}.
+ * record the outcome. A failed attempt is retried every {@link TlsRptSettings#retryDelay()} up to
+ * {@link TlsRptSettings#maxAttempts()}; a rua failing {@link TlsRptSettings#ruaMaxFailures()} times in a row
+ * is suppressed for {@link TlsRptSettings#suppressFor()}.
  *
- * <p>The scheduler checks every {@link ReportSettings#tick()} whether work is due (two partition reads when
+ * <p>The scheduler checks every {@link TlsRptSettings#tick()} whether work is due (two partition reads when
  * there is none). Store failures end a pass early and are retried by the next; nothing is thrown.
  */
 public final class ReportScheduler implements AutoCloseable {
@@ -44,7 +46,7 @@ public final class ReportScheduler implements AutoCloseable {
     private final ReportStore store;
     private final ReportDestinations destinations;
     private final ReportDelivery delivery;
-    private final ReportSettings settings;
+    private final TlsRptSettings settings;
     private final Clock clock;
     private final String nodeId;
     private final long delaySeed;
@@ -58,7 +60,7 @@ public final class ReportScheduler implements AutoCloseable {
      * @param nodeId names this node in claims (the recorder's run id does; any unique text)
      */
     public ReportScheduler(ReportStore store, ReportDestinations destinations, ReportDelivery delivery,
-                           ReportSettings settings, Clock clock, String nodeId) {
+                           TlsRptSettings settings, Clock clock, String nodeId) {
         this.store = Objects.requireNonNull(store);
         this.destinations = Objects.requireNonNull(destinations);
         this.delivery = Objects.requireNonNull(delivery);
@@ -68,7 +70,7 @@ public final class ReportScheduler implements AutoCloseable {
         this.delaySeed = UUID.randomUUID().getLeastSignificantBits();
     }
 
-    /** Checks for due work every {@link ReportSettings#tick()} on a daemon thread of its own. */
+    /** Checks for due work every {@link TlsRptSettings#tick()} on a daemon thread of its own. */
     public synchronized ReportScheduler start() {
         if (timer == null && !closed) {
             timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -93,7 +95,7 @@ public final class ReportScheduler implements AutoCloseable {
         long lo = settings.sendDelayMin().toMillis();
         long hi = settings.sendDelayMax().toMillis();
         long delay = lo + (hi > lo ? new SplittableRandom(delaySeed ^ day.toEpochDay()).nextLong(hi - lo + 1) : 0);
-        return ReportIds.start(day.plusDays(1)).plusMillis(delay);
+        return ReportId.start(day.plusDays(1)).plusMillis(delay);
     }
 
     /**
@@ -102,7 +104,7 @@ public final class ReportScheduler implements AutoCloseable {
      */
     public List<SendOutcome> runDue() {
         Instant now = clock.instant();
-        LocalDate day = ReportIds.day(now).minusDays(1);
+        LocalDate day = ReportId.day(now).minusDays(1);
         if (closed || now.isBefore(sendTime(day))) {
             return List.of();
         }
@@ -221,7 +223,7 @@ public final class ReportScheduler implements AutoCloseable {
                 errors.add(why);
                 try {
                     RuaStateTable.RuaState after = t.ruas.failed(key, rs, now, SafeText.display(r.reason()),
-                            settings.ruaMaxFailures(), settings.ruaSuppression());
+                            settings.ruaMaxFailures(), settings.suppressFor());
                     if (after.suppressedUntil != null) {
                         LOG.warn("TLS-RPT: rua {} failed {} times in a row; suppressed until {}", SafeText.of(key),
                                 settings.ruaMaxFailures(), after.suppressedUntil);

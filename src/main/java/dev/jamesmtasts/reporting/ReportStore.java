@@ -10,6 +10,7 @@ import java.util.Optional;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.cache.CqlCalls;
 import dev.jamesmtasts.cache.StoreException;
@@ -103,7 +104,7 @@ public final class ReportStore {
 
     /**
      * The report of {@code day} for {@code policyDomain} (RFC 8460 §4.4), or empty when there are no
-     * results. The id and date range come from {@link ReportIds}.
+     * results. The id and date range come from {@link ReportId}.
      */
     public Optional<TlsReport> report(LocalDate day, String policyDomain, String organizationName, String contactInfo,
                                       String submitter) {
@@ -113,8 +114,8 @@ public final class ReportStore {
 
     static TlsReport report(LocalDate day, String policyDomain, List<TlsReport.PolicyResults> results,
                             String organizationName, String contactInfo, String submitter) {
-        return new TlsReport(organizationName, ReportIds.start(day), ReportIds.end(day), contactInfo,
-                ReportIds.reportId(day, policyDomain, submitter), results);
+        return new TlsReport(organizationName, ReportId.start(day), ReportId.end(day), contactInfo,
+                ReportId.of(day, policyDomain, submitter), results);
     }
 
     /** Where the report of (day, domain) stands, read serially; empty when no node touched it. */
@@ -137,7 +138,7 @@ public final class ReportStore {
      * end of its day, whenever it is written (so a late rewrite does not extend it); 0 when already past.
      */
     static int ttlSeconds(LocalDate day, Instant now, Duration retention) {
-        long s = Duration.between(now, ReportIds.start(day.plusDays(1)).plus(retention)).getSeconds();
+        long s = Duration.between(now, ReportId.start(day.plusDays(1)).plus(retention)).getSeconds();
         return (int) Math.max(0, Math.min(Integer.MAX_VALUE, s));
     }
 }

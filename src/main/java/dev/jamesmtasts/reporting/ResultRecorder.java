@@ -23,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 import dev.jamesmtasts.tlsrpt.AppliedPolicy;
 import dev.jamesmtasts.tlsrpt.FailureDetail;
 import dev.jamesmtasts.tlsrpt.ResultSink;
@@ -30,12 +31,12 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
 
 /**
  * Counts TLS-RPT session results (RFC 8460 §4.4) in memory per (UTC day, applied policy, failure detail),
- * and writes this node's totals to Cassandra every {@link ReportSettings#flushInterval()} and on
+ * and writes this node's totals to Cassandra every {@link TlsRptSettings#flushInterval()} and on
  * {@link #close()}.
  *
  * <p>The hot path ({@link #record}) runs on the delivery thread: no I/O, no lock, no allocation once a
  * key exists (two hash lookups and a {@link LongAdder} increment). Bounded: at most
- * {@link ReportSettings#maxKeys()} counters, {@link ReportSettings#maxKeysPerDomain()} per (day,
+ * {@link TlsRptSettings#maxKeys()} counters, {@link TlsRptSettings#maxKeysPerDomain()} per (day,
  * domain); a result that would need a counter beyond them, or whose day is neither yesterday, today nor
  * tomorrow (UTC), is dropped and counted in {@link #dropped()}. Nothing is ever thrown to the caller.
  *
@@ -114,7 +115,7 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
     }
 
     private final ReportStore store;
-    private final ReportSettings settings;
+    private final TlsRptSettings settings;
     private final Clock clock;
     private final String runId;
     private final ConcurrentHashMap<Long, DayBucket> days = new ConcurrentHashMap<>();
@@ -128,14 +129,14 @@ public final class ResultRecorder implements ResultSink, AutoCloseable {
     private volatile boolean closed;
     private ScheduledExecutorService flusher;
 
-    public ResultRecorder(ReportStore store, ReportSettings settings, Clock clock) {
+    public ResultRecorder(ReportStore store, TlsRptSettings settings, Clock clock) {
         this.store = Objects.requireNonNull(store);
         this.settings = Objects.requireNonNull(settings);
         this.clock = Objects.requireNonNull(clock);
         this.runId = UUID.randomUUID().toString();
     }
 
-    /** Starts flushing every {@link ReportSettings#flushInterval()} on a daemon thread of its own. */
+    /** Starts flushing every {@link TlsRptSettings#flushInterval()} on a daemon thread of its own. */
     public synchronized ResultRecorder start() {
         if (flusher == null && !closed) {
             flusher = Executors.newSingleThreadScheduledExecutor(r -> {

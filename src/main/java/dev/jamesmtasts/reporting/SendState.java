@@ -17,7 +17,7 @@ public final class SendState {
         SENT,
         /** The last attempt failed; retried from {@code retryAt}. */
         FAILED,
-        /** {@link ReportSettings#maxAttempts()} attempts failed, or every rua is suppressed: not sent. */
+        /** {@link TlsRptSettings#maxAttempts()} attempts failed, or every rua is suppressed: not sent. */
         GAVE_UP,
         /** The policy domain publishes no TLS-RPT record (RFC 8460 §3): nothing to send. */
         NO_RECORD,

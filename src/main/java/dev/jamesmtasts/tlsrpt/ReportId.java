@@ -1,6 +1,8 @@
 package dev.jamesmtasts.tlsrpt;
 
+import java.time.Instant;
 import java.time.LocalDate;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
 import dev.jamesmtasts.mtasts.Domains;
@@ -55,5 +57,20 @@ public final class ReportId {
         }
         String id = DAY.format(day) + (sequence == 1 ? "" : "-" + sequence);
         return id + '.' + Domains.normalize(policyDomain) + '@' + Domains.normalize(submitterDomain);
+    }
+
+    /** RFC 8460 §4.4 {@code date-range.start-datetime} of the report about {@code day}: 00:00:00Z. */
+    public static Instant start(LocalDate day) {
+        return day.atStartOfDay(ZoneOffset.UTC).toInstant();
+    }
+
+    /** RFC 8460 §4.4 {@code date-range.end-datetime}: the last second of the UTC day (the RFC's example form). */
+    public static Instant end(LocalDate day) {
+        return start(day.plusDays(1)).minusSeconds(1);
+    }
+
+    /** The UTC day of {@code t}: the day whose report counts a session at {@code t}. */
+    public static LocalDate day(Instant t) {
+        return LocalDate.ofEpochDay(Math.floorDiv(t.getEpochSecond(), 86_400L));
     }
 }

@@ -29,15 +29,23 @@ import dev.jamesmtasts.mtasts.SettingException;
  *       UTC plus a random delay between them, so that receivers are not hit by every sender at midnight
  *       (RFC 8460 §4.1: "after some delay, perhaps several hours")</td></tr>
  *   <tr><td>retentionDays</td><td>30</td><td>days of results kept for the admin commands and resends</td></tr>
- *   <tr><td>sendSuccessOnlyReports</td><td>false</td><td>as mox: a report about a day without a failure
- *       tells the domain nothing it can act on, and one per sender per day per domain is mostly noise;
- *       turn on to let domains see their success counts</td></tr>
+ *   <tr><td>sendSuccessOnlyReports</td><td>true</td><td>a domain owner in mode testing learns from a
+ *       success-only report that enforce would be safe; silence cannot be told from a sender that does
+ *       not report</td></tr>
  *   <tr><td>httpTimeout</td><td>30 s</td><td>bound on one https: report POST</td></tr>
  *   <tr><td>maxReportSize</td><td>5 MiB</td><td>the gzip-compressed report is not sent beyond it (as
  *       Stalwart)</td></tr>
- *   <tr><td>ruaMaxAttempts</td><td>4</td><td>sends of one report to one rua before giving up</td></tr>
- *   <tr><td>suppressFor</td><td>7 days</td><td>a rua that failed every attempt gets no report for this long</td></tr>
+ *   <tr><td>maxAttempts</td><td>4</td><td>sending attempts of one report before it is given up (RFC 8460 §5.5)</td></tr>
+ *   <tr><td>retryDelay</td><td>1 h</td><td>between two attempts of one report</td></tr>
+ *   <tr><td>ruaMaxFailures</td><td>3</td><td>consecutive failures of one rua before it is suppressed</td></tr>
+ *   <tr><td>suppressFor</td><td>7 days</td><td>how long a suppressed rua gets no report</td></tr>
  *   <tr><td>flushInterval</td><td>30 s</td><td>how often results counted in memory are written to the store</td></tr>
+ *   <tr><td>maxKeys, maxKeysPerDomain</td><td>100,000, 1,000</td><td>distinct (day, policy, failure
+ *       detail) counters a node holds in memory, in all and per (day, policy domain): bounds memory under
+ *       hostile receivers that vary their names and addresses</td></tr>
+ *   <tr><td>leaseTtl</td><td>15 min</td><td>a claim of (day, domain) older than this is taken over (its
+ *       node died mid-send)</td></tr>
+ *   <tr><td>tick</td><td>5 min</td><td>how often the scheduler checks for due work (not a key: tests)</td></tr>
  * </table>
  */
 public final class TlsRptSettings {
@@ -51,9 +59,15 @@ public final class TlsRptSettings {
     public static final DurationRange HTTP_TIMEOUT = DurationRange.positive();
     /** maxReportSize in bytes: 1 KiB to 64 MiB. */
     public static final IntRange MAX_REPORT_SIZE = IntRange.between(1024, 64 * 1024 * 1024);
-    public static final IntRange RUA_MAX_ATTEMPTS = IntRange.between(1, 100);
+    public static final IntRange MAX_ATTEMPTS = IntRange.between(1, 100);
+    public static final DurationRange RETRY_DELAY = DurationRange.nonNegative();
+    public static final IntRange RUA_MAX_FAILURES = IntRange.between(1, 100);
     public static final DurationRange SUPPRESS_FOR = DurationRange.nonNegative();
     public static final DurationRange FLUSH_INTERVAL = DurationRange.positive();
+    public static final IntRange MAX_KEYS = IntRange.between(1, 10_000_000);
+    public static final IntRange MAX_KEYS_PER_DOMAIN = IntRange.between(1, 10_000_000);
+    public static final DurationRange LEASE_TTL = DurationRange.atLeast(Duration.ofSeconds(1));
+    public static final DurationRange TICK = DurationRange.positive();
     /** What {@link Builder#organizationName} and {@link Builder#contactInfo} accept. */
     public static final String TEXT_RULE = "text of at most 200 characters without control characters";
     /** What {@link Builder#submitter} accepts. */
@@ -73,9 +87,15 @@ public final class TlsRptSettings {
     private final boolean sendSuccessOnlyReports;
     private final Duration httpTimeout;
     private final int maxReportSize;
-    private final int ruaMaxAttempts;
+    private final int maxAttempts;
+    private final Duration retryDelay;
+    private final int ruaMaxFailures;
     private final Duration suppressFor;
     private final Duration flushInterval;
+    private final int maxKeys;
+    private final int maxKeysPerDomain;
+    private final Duration leaseTtl;
+    private final Duration tick;
 
     private TlsRptSettings(Builder b) {
         enabled = b.enabled;
@@ -89,9 +109,15 @@ public final class TlsRptSettings {
         sendSuccessOnlyReports = b.sendSuccessOnlyReports;
         httpTimeout = b.httpTimeout;
         maxReportSize = b.maxReportSize;
-        ruaMaxAttempts = b.ruaMaxAttempts;
+        maxAttempts = b.maxAttempts;
+        retryDelay = b.retryDelay;
+        ruaMaxFailures = b.ruaMaxFailures;
         suppressFor = b.suppressFor;
         flushInterval = b.flushInterval;
+        maxKeys = b.maxKeys;
+        maxKeysPerDomain = b.maxKeysPerDomain;
+        leaseTtl = b.leaseTtl;
+        tick = b.tick;
     }
 
     public static Builder builder() {
@@ -140,6 +166,11 @@ public final class TlsRptSettings {
         return retentionDays;
     }
 
+    /** {@link #retentionDays()} as a duration: rows expire this long after the end of their UTC day. */
+    public Duration retention() {
+        return Duration.ofDays(retentionDays);
+    }
+
     /** Whether a day without any failure is reported too. */
     public boolean sendSuccessOnlyReports() {
         return sendSuccessOnlyReports;
@@ -154,8 +185,19 @@ public final class TlsRptSettings {
         return maxReportSize;
     }
 
-    public int ruaMaxAttempts() {
-        return ruaMaxAttempts;
+    /** Sending attempts of one report before it is given up. */
+    public int maxAttempts() {
+        return maxAttempts;
+    }
+
+    /** Between two attempts of one report. */
+    public Duration retryDelay() {
+        return retryDelay;
+    }
+
+    /** Consecutive failures of one rua before it is suppressed for {@link #suppressFor()}. */
+    public int ruaMaxFailures() {
+        return ruaMaxFailures;
     }
 
     public Duration suppressFor() {
@@ -166,14 +208,35 @@ public final class TlsRptSettings {
         return flushInterval;
     }
 
+    /** Distinct counters one node holds in memory. */
+    public int maxKeys() {
+        return maxKeys;
+    }
+
+    /** Of {@link #maxKeys()}, per (day, policy domain). */
+    public int maxKeysPerDomain() {
+        return maxKeysPerDomain;
+    }
+
+    /** A claim of (day, domain) older than this is taken over by another node. */
+    public Duration leaseTtl() {
+        return leaseTtl;
+    }
+
+    /** How often the scheduler checks for due work. */
+    public Duration tick() {
+        return tick;
+    }
+
     @Override
     public String toString() {
         return "TlsRptSettings{enabled=" + enabled + ", organizationName=" + organizationName + ", contactInfo="
                 + contactInfo + ", submitter=" + submitter + ", sender=" + sender + ", sendDelay=" + sendDelayMin
                 + ".." + sendDelayMax + ", retentionDays=" + retentionDays + ", sendSuccessOnlyReports="
                 + sendSuccessOnlyReports + ", httpTimeout=" + httpTimeout + ", maxReportSize=" + maxReportSize
-                + ", ruaMaxAttempts=" + ruaMaxAttempts + ", suppressFor=" + suppressFor + ", flushInterval="
-                + flushInterval + '}';
+                + ", maxAttempts=" + maxAttempts + ", retryDelay=" + retryDelay + ", ruaMaxFailures=" + ruaMaxFailures
+                + ", suppressFor=" + suppressFor + ", flushInterval=" + flushInterval + ", maxKeys=" + maxKeys
+                + ", maxKeysPerDomain=" + maxKeysPerDomain + ", leaseTtl=" + leaseTtl + ", tick=" + tick + '}';
     }
 
     /** Builds {@link TlsRptSettings}; not thread-safe. */
@@ -186,12 +249,18 @@ public final class TlsRptSettings {
         private Duration sendDelayMin = Duration.ofMinutes(15);
         private Duration sendDelayMax = Duration.ofHours(4);
         private int retentionDays = 30;
-        private boolean sendSuccessOnlyReports;
+        private boolean sendSuccessOnlyReports = true;
         private Duration httpTimeout = Duration.ofSeconds(30);
         private int maxReportSize = 5 * 1024 * 1024;
-        private int ruaMaxAttempts = 4;
+        private int maxAttempts = 4;
+        private Duration retryDelay = Duration.ofHours(1);
+        private int ruaMaxFailures = 3;
         private Duration suppressFor = Duration.ofDays(7);
         private Duration flushInterval = Duration.ofSeconds(30);
+        private int maxKeys = 100_000;
+        private int maxKeysPerDomain = 1_000;
+        private Duration leaseTtl = Duration.ofMinutes(15);
+        private Duration tick = Duration.ofMinutes(5);
 
         private Builder() {
         }
@@ -267,8 +336,38 @@ public final class TlsRptSettings {
             return this;
         }
 
-        public Builder ruaMaxAttempts(int n) {
-            this.ruaMaxAttempts = RUA_MAX_ATTEMPTS.check("ruaMaxAttempts", n);
+        public Builder maxAttempts(int n) {
+            this.maxAttempts = MAX_ATTEMPTS.check("maxAttempts", n);
+            return this;
+        }
+
+        public Builder retryDelay(Duration d) {
+            this.retryDelay = RETRY_DELAY.check("retryDelay", d);
+            return this;
+        }
+
+        public Builder ruaMaxFailures(int n) {
+            this.ruaMaxFailures = RUA_MAX_FAILURES.check("ruaMaxFailures", n);
+            return this;
+        }
+
+        public Builder maxKeys(int n) {
+            this.maxKeys = MAX_KEYS.check("maxKeys", n);
+            return this;
+        }
+
+        public Builder maxKeysPerDomain(int n) {
+            this.maxKeysPerDomain = MAX_KEYS_PER_DOMAIN.check("maxKeysPerDomain", n);
+            return this;
+        }
+
+        public Builder leaseTtl(Duration d) {
+            this.leaseTtl = LEASE_TTL.check("leaseTtl", d);
+            return this;
+        }
+
+        public Builder tick(Duration d) {
+            this.tick = TICK.check("tick", d);
             return this;
         }
 

@@ -129,12 +129,17 @@ class MtaStsKeysTest {
         m.put("tlsrpt.sendDelayMin", new Reaches("1m", c -> c.tlsRptSettings().sendDelayMin(), Duration.ofMinutes(1)));
         m.put("tlsrpt.sendDelayMax", new Reaches("23h", c -> c.tlsRptSettings().sendDelayMax(), Duration.ofHours(23)));
         m.put("tlsrpt.retentionDays", new Reaches("7", c -> c.tlsRptSettings().retentionDays(), 7));
-        m.put("tlsrpt.sendSuccessOnlyReports", new Reaches("true", c -> c.tlsRptSettings().sendSuccessOnlyReports(), true));
+        m.put("tlsrpt.sendSuccessOnlyReports", new Reaches("false", c -> c.tlsRptSettings().sendSuccessOnlyReports(), false));
         m.put("tlsrpt.httpTimeout", new Reaches("10s", c -> c.tlsRptSettings().httpTimeout(), Duration.ofSeconds(10)));
         m.put("tlsrpt.maxReportSize", new Reaches("1048576", c -> c.tlsRptSettings().maxReportSize(), 1048576));
-        m.put("tlsrpt.ruaMaxAttempts", new Reaches("2", c -> c.tlsRptSettings().ruaMaxAttempts(), 2));
+        m.put("tlsrpt.maxAttempts", new Reaches("2", c -> c.tlsRptSettings().maxAttempts(), 2));
+        m.put("tlsrpt.retryDelay", new Reaches("10m", c -> c.tlsRptSettings().retryDelay(), Duration.ofMinutes(10)));
+        m.put("tlsrpt.ruaMaxFailures", new Reaches("5", c -> c.tlsRptSettings().ruaMaxFailures(), 5));
         m.put("tlsrpt.suppressFor", new Reaches("1d", c -> c.tlsRptSettings().suppressFor(), Duration.ofDays(1)));
         m.put("tlsrpt.flushInterval", new Reaches("5s", c -> c.tlsRptSettings().flushInterval(), Duration.ofSeconds(5)));
+        m.put("tlsrpt.maxKeys", new Reaches("5000", c -> c.tlsRptSettings().maxKeys(), 5000));
+        m.put("tlsrpt.maxKeysPerDomain", new Reaches("50", c -> c.tlsRptSettings().maxKeysPerDomain(), 50));
+        m.put("tlsrpt.leaseTtl", new Reaches("2m", c -> c.tlsRptSettings().leaseTtl(), Duration.ofMinutes(2)));
         return m;
     }
 
@@ -191,7 +196,12 @@ class MtaStsKeysTest {
         m.put("tlsrpt.sendSuccessOnlyReports", List.of("sometimes"));
         m.put("tlsrpt.httpTimeout", List.of("0s"));
         m.put("tlsrpt.maxReportSize", List.of("1023", "67108865", "5MB"));
-        m.put("tlsrpt.ruaMaxAttempts", List.of("0", "101"));
+        m.put("tlsrpt.maxAttempts", List.of("0", "101"));
+        m.put("tlsrpt.retryDelay", List.of("PT-1S", "later"));
+        m.put("tlsrpt.ruaMaxFailures", List.of("0", "101"));
+        m.put("tlsrpt.maxKeys", List.of("0", "10000001"));
+        m.put("tlsrpt.maxKeysPerDomain", List.of("0", "many"));
+        m.put("tlsrpt.leaseTtl", List.of("0s", "PT0.5S"));
         m.put("tlsrpt.suppressFor", List.of("PT-1S"));
         m.put("tlsrpt.flushInterval", List.of("0s"));
         return m;
@@ -220,7 +230,9 @@ class MtaStsKeysTest {
         m.put("tlsrpt.sendDelayMax", List.of("PT23H59M59S"));
         m.put("tlsrpt.retentionDays", List.of("2", "3650"));
         m.put("tlsrpt.maxReportSize", List.of("1024", "67108864"));
-        m.put("tlsrpt.ruaMaxAttempts", List.of("1", "100"));
+        m.put("tlsrpt.maxAttempts", List.of("1", "100"));
+        m.put("tlsrpt.ruaMaxFailures", List.of("1", "100"));
+        m.put("tlsrpt.leaseTtl", List.of("1s"));
         m.put("tlsrpt.suppressFor", List.of("0s"));
         m.put("tlsrpt.organizationName", List.of("x".repeat(200)));
         return m;

@@ -32,6 +32,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.reporting.Results.TestClock;
 import dev.jamesmtasts.testing.CassandraExtension;
@@ -60,8 +62,8 @@ class ReportSchedulerTest {
     @BeforeEach
     void setUp() {
         // a recent day (real time), so that rows written with RETENTION keep a positive TTL
-        day = ReportIds.day(Instant.now()).minusDays(DAYS_BACK.getAndIncrement());
-        clock = new TestClock(ReportIds.start(day).plus(Duration.ofHours(12)));
+        day = ReportId.day(Instant.now()).minusDays(DAYS_BACK.getAndIncrement());
+        clock = new TestClock(ReportId.start(day).plus(Duration.ofHours(12)));
         suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     }
 
@@ -77,8 +79,8 @@ class ReportSchedulerTest {
         return "s" + i + "-" + suffix + ".example";
     }
 
-    private static ReportSettings.Builder settings() {
-        return ReportSettings.builder().retention(RETENTION).sendDelay(Duration.ofMinutes(5), Duration.ofMinutes(30))
+    private static TlsRptSettings.Builder settings() {
+        return TlsRptSettings.builder().retentionDays((int) RETENTION.toDays()).sendDelayMin(Duration.ofMinutes(5)).sendDelayMax(Duration.ofMinutes(30))
                 .organizationName("Org").contactInfo("mailto:tlsrpt@org.example").submitter("org.example");
     }
 
@@ -87,8 +89,8 @@ class ReportSchedulerTest {
      * {@code bad} failures for each domain, and flushes.
      */
     private void record(ReportStore store, List<String> domains, int ok, int bad) {
-        Instant noon = ReportIds.start(day).plus(Duration.ofHours(12));
-        ReportSettings s = ReportSettings.builder().retention(RETENTION).build();
+        Instant noon = ReportId.start(day).plus(Duration.ofHours(12));
+        TlsRptSettings s = TlsRptSettings.builder().retentionDays((int) RETENTION.toDays()).build();
         try (ResultRecorder rec = new ResultRecorder(store, s, Clock.fixed(noon, ZoneOffset.UTC))) {
             for (String d : domains) {
                 for (int i = 0; i < ok; i++) {
@@ -160,15 +162,15 @@ class ReportSchedulerTest {
                 schedulers.add(new ReportScheduler(ReportStore.create(s, cacheSettings()), everyDomain(rua), delivery,
                         settings().build(), clock, "node-" + n));
             }
-            clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofMinutes(4)));
+            clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofMinutes(4)));
             for (ReportScheduler s : schedulers) {
-                assertThat(s.sendTime(day)).isBetween(ReportIds.start(day.plusDays(1)).plus(Duration.ofMinutes(5)),
-                        ReportIds.start(day.plusDays(1)).plus(Duration.ofMinutes(30)));
+                assertThat(s.sendTime(day)).isBetween(ReportId.start(day.plusDays(1)).plus(Duration.ofMinutes(5)),
+                        ReportId.start(day.plusDays(1)).plus(Duration.ofMinutes(30)));
                 assertThat(s.runDue()).isEmpty(); // before any node's send time: nothing
             }
             assertThat(delivery.calls).isEmpty();
 
-            clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofMinutes(31)));
+            clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofMinutes(31)));
             ExecutorService pool = Executors.newFixedThreadPool(nodes);
             CountDownLatch go = new CountDownLatch(1);
             List<Future<List<SendOutcome>>> runs = new ArrayList<>();
@@ -193,7 +195,7 @@ class ReportSchedulerTest {
             pool.shutdown();
             assertThat(delivery.calls).hasSize(domains.size());
             for (String d : domains) {
-                String id = ReportIds.reportId(day, d, "org.example");
+                String id = ReportId.of(day, d, "org.example");
                 assertThat(delivery.callsFor(id)).as(d).isEqualTo(1);
                 assertThat(sentBy.get(d).get()).isEqualTo(1);
                 SendState st = shared.sendState(day, d).orElseThrow();
@@ -214,7 +216,7 @@ class ReportSchedulerTest {
             // with force, the admin re-sends one report (same report-id), once
             List<SendOutcome> forced = schedulers.get(1).sendNow(day, domain(0), true);
             assertThat(forced.get(0).kind()).isEqualTo(SendOutcome.Kind.SENT);
-            assertThat(delivery.callsFor(ReportIds.reportId(day, domain(0), "org.example"))).isEqualTo(2);
+            assertThat(delivery.callsFor(ReportId.of(day, domain(0), "org.example"))).isEqualTo(2);
         } finally {
             for (ReportScheduler s : schedulers) {
                 s.close();
@@ -234,10 +236,10 @@ class ReportSchedulerTest {
         URI bad = URI.create("https://down-" + suffix + ".example/tlsrpt");
         RecordingDelivery delivery = new RecordingDelivery();
         delivery.failing.add(bad);
-        ReportSettings s = settings().maxAttempts(5).retryDelay(Duration.ofHours(1)).ruaMaxFailures(2)
-                .ruaSuppression(Duration.ofDays(2)).build();
+        TlsRptSettings s = settings().maxAttempts(5).retryDelay(Duration.ofHours(1)).ruaMaxFailures(2)
+                .suppressFor(Duration.ofDays(2)).build();
         ReportScheduler sched = new ReportScheduler(store, everyDomain(bad), delivery, s, clock, "n1");
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
 
         SendOutcome first = sched.runDue().get(0);
         assertThat(first.kind()).isEqualTo(SendOutcome.Kind.FAILED);
@@ -283,9 +285,9 @@ class ReportSchedulerTest {
         URI bad = URI.create("mailto:tlsrpt@down-" + suffix + ".example");
         RecordingDelivery delivery = new RecordingDelivery();
         delivery.failing.add(bad);
-        ReportSettings s = settings().maxAttempts(3).retryDelay(Duration.ofMinutes(10)).ruaMaxFailures(100).build();
+        TlsRptSettings s = settings().maxAttempts(3).retryDelay(Duration.ofMinutes(10)).ruaMaxFailures(100).build();
         ReportScheduler sched = new ReportScheduler(store, everyDomain(bad), delivery, s, clock, "n1");
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
         List<SendOutcome.Kind> seen = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             seen.add(sched.runDue().get(0).kind());
@@ -304,7 +306,7 @@ class ReportSchedulerTest {
         String a = domain(0);
         ReportStore store = store();
         record(store, List.of(a), 2, 0);
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
         Instant now = clock.instant();
         // node "dead" claimed it, then died before recording any outcome
         SendState dead = store.tables().sends.claim(day, a, "dead", now, now.plus(Duration.ofMinutes(15)), false,
@@ -338,8 +340,8 @@ class ReportSchedulerTest {
         record(store, List.of(noisy), 5, 1);
         RecordingDelivery delivery = new RecordingDelivery();
         ReportDestinations dest = everyDomain(URI.create("https://r.example/"));
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
-        assertThat(ReportSettings.defaults().sendSuccessOnlyReports()).isTrue();
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        assertThat(TlsRptSettings.defaults().sendSuccessOnlyReports()).isTrue();
 
         ReportScheduler off = new ReportScheduler(store, dest, delivery,
                 settings().sendSuccessOnlyReports(false).build(), clock, "n1");
@@ -372,7 +374,7 @@ class ReportSchedulerTest {
         RecordingDelivery delivery = new RecordingDelivery();
         ReportScheduler sched = new ReportScheduler(store, dest, delivery, settings().retryDelay(Duration.ofMinutes(5)).build(),
                 clock, "n1");
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
         Map<String, SendOutcome.Kind> k = kinds(sched.runDue());
         assertThat(k).containsEntry(none, SendOutcome.Kind.NO_RECORD).containsEntry(flaky, SendOutcome.Kind.FAILED);
         assertThat(store.sendState(day, none).orElseThrow().state()).isEqualTo(SendState.State.NO_RECORD);
@@ -391,7 +393,7 @@ class ReportSchedulerTest {
         ReportDelivery hostile = (rua, report) -> ReportDelivery.Result.failed("550 no\r\nX-Injected: yes\u001b[31m");
         ReportScheduler sched = new ReportScheduler(store, everyDomain(URI.create("https://r.example/")), hostile,
                 settings().build(), clock, "n1");
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(1)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(1)));
         SendOutcome o = sched.runDue().get(0);
         assertThat(o.kind()).isEqualTo(SendOutcome.Kind.FAILED);
         for (String text : List.of(o.reason(), store.sendState(day, a).orElseThrow().lastError())) {
@@ -406,7 +408,7 @@ class ReportSchedulerTest {
         ReportStore store = store();
         record(store, List.of(a), 1, 0);
         RecordingDelivery delivery = new RecordingDelivery();
-        clock.set(ReportIds.start(day.plusDays(1)).plus(Duration.ofHours(2)));
+        clock.set(ReportId.start(day.plusDays(1)).plus(Duration.ofHours(2)));
         try (ReportScheduler sched = new ReportScheduler(store, everyDomain(URI.create("https://r.example/")), delivery,
                 settings().tick(Duration.ofMillis(100)).build(), clock, "n1").start()) {
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> delivery.calls.size() == 1);

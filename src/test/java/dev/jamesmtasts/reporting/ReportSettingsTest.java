@@ -10,6 +10,8 @@ import java.util.Arrays;
 
 import org.junit.jupiter.api.Test;
 
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.mtasts.SettingException;
 import dev.jamesmtasts.tlsrpt.AppliedPolicy;
 import dev.jamesmtasts.tlsrpt.FailureDetail;
@@ -20,43 +22,48 @@ import dev.jamesmtasts.tlsrpt.ResultType;
 class ReportSettingsTest {
 
     @Test
-    void defaultsAreTheDocumentedOnes() {
-        ReportSettings s = ReportSettings.defaults();
-        assertThat(s.retention()).isEqualTo(Duration.ofDays(8));
+    void reportingDefaultsAreTheDocumentedOnes() {
+        TlsRptSettings s = TlsRptSettings.defaults();
+        assertThat(s.retention()).isEqualTo(Duration.ofDays(30));
         assertThat(s.flushInterval()).isEqualTo(Duration.ofSeconds(30));
+        // the lead's decision: a success-only report tells a domain in mode testing that enforce is safe
         assertThat(s.sendSuccessOnlyReports()).isTrue();
-        assertThat(s.sendDelayMin()).isEqualTo(Duration.ofMinutes(5));
-        assertThat(s.sendDelayMax()).isEqualTo(Duration.ofMinutes(60));
         assertThat(s.maxAttempts()).isEqualTo(4);
+        assertThat(s.retryDelay()).isEqualTo(Duration.ofHours(1));
         assertThat(s.ruaMaxFailures()).isEqualTo(3);
+        assertThat(s.maxKeys()).isEqualTo(100_000);
+        assertThat(s.maxKeysPerDomain()).isEqualTo(1_000);
+        assertThat(s.leaseTtl()).isEqualTo(Duration.ofMinutes(15));
+        assertThat(s.tick()).isEqualTo(Duration.ofMinutes(5));
     }
 
     @Test
     void badValuesFailNamingTheSetting() {
-        assertThatThrownBy(() -> ReportSettings.builder().retention(Duration.ofDays(1)))
-                .isInstanceOf(SettingException.class).hasMessageContaining("retention").hasMessageContaining("at least");
-        assertThatThrownBy(() -> ReportSettings.builder().maxKeys(0))
+        assertThatThrownBy(() -> TlsRptSettings.builder().retentionDays(1))
+                .isInstanceOf(SettingException.class).hasMessageContaining("retentionDays");
+        assertThatThrownBy(() -> TlsRptSettings.builder().maxKeys(0))
                 .isInstanceOf(SettingException.class).hasMessageContaining("maxKeys");
-        assertThatThrownBy(() -> ReportSettings.builder().sendDelay(Duration.ofMinutes(10), Duration.ofMinutes(5)))
-                .isInstanceOf(SettingException.class).hasMessageContaining("sendDelayMax");
-        assertThatThrownBy(() -> ReportSettings.builder().sendDelay(Duration.ZERO, Duration.ofHours(13)))
-                .isInstanceOf(SettingException.class).hasMessageContaining("sendDelayMax");
-        assertThatThrownBy(() -> ReportSettings.builder().flushInterval(null))
+        assertThatThrownBy(() -> TlsRptSettings.builder().sendDelayMin(Duration.ofMinutes(10))
+                .sendDelayMax(Duration.ofMinutes(5)).build())
+                .isInstanceOf(SettingException.class).hasMessageContaining("sendDelayMin");
+        assertThatThrownBy(() -> TlsRptSettings.builder().flushInterval(null))
                 .isInstanceOf(SettingException.class).hasMessageContaining("flushInterval");
-        assertThatThrownBy(() -> ReportSettings.builder().submitter(" "))
+        assertThatThrownBy(() -> TlsRptSettings.builder().submitter("not a domain"))
                 .isInstanceOf(SettingException.class).hasMessageContaining("submitter");
-        assertThatThrownBy(() -> ReportSettings.builder().maxAttempts(101))
+        assertThatThrownBy(() -> TlsRptSettings.builder().maxAttempts(101))
                 .isInstanceOf(SettingException.class).hasMessageContaining("maxAttempts");
+        assertThatThrownBy(() -> TlsRptSettings.builder().leaseTtl(Duration.ZERO))
+                .isInstanceOf(SettingException.class).hasMessageContaining("leaseTtl");
     }
 
     @Test
     void reportIdAndDateRangeOfADay() {
         LocalDate d = LocalDate.of(2026, 3, 9);
-        assertThat(ReportIds.reportId(d, "example.com", "mail.example.org")).isEqualTo("20260309.example.com@mail.example.org");
-        assertThat(ReportIds.start(d)).isEqualTo(Instant.parse("2026-03-09T00:00:00Z"));
-        assertThat(ReportIds.end(d)).isEqualTo(Instant.parse("2026-03-09T23:59:59Z"));
-        assertThat(ReportIds.day(Instant.parse("2026-03-09T23:59:59.999Z"))).isEqualTo(d);
-        assertThat(ReportIds.day(Instant.parse("1969-12-31T23:00:00Z"))).isEqualTo(LocalDate.of(1969, 12, 31));
+        assertThat(ReportId.of(d, "example.com", "mail.example.org")).isEqualTo("20260309.example.com@mail.example.org");
+        assertThat(ReportId.start(d)).isEqualTo(Instant.parse("2026-03-09T00:00:00Z"));
+        assertThat(ReportId.end(d)).isEqualTo(Instant.parse("2026-03-09T23:59:59Z"));
+        assertThat(ReportId.day(Instant.parse("2026-03-09T23:59:59.999Z"))).isEqualTo(d);
+        assertThat(ReportId.day(Instant.parse("1969-12-31T23:00:00Z"))).isEqualTo(LocalDate.of(1969, 12, 31));
     }
 
     @Test

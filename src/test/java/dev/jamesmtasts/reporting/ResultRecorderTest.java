@@ -25,6 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.reporting.Results.TestClock;
 import dev.jamesmtasts.testing.CassandraExtension;
@@ -50,8 +52,8 @@ class ResultRecorderTest {
     @BeforeEach
     void setUp() {
         // midday of the real current UTC day: TTLs are counted by Cassandra in real time
-        day = ReportIds.day(Instant.now());
-        clock = new TestClock(ReportIds.start(day).plus(Duration.ofHours(12)));
+        day = ReportId.day(Instant.now());
+        clock = new TestClock(ReportId.start(day).plus(Duration.ofHours(12)));
         suffix = Long.toString(ThreadLocalRandom.current().nextLong(1L << 40), 36);
     }
 
@@ -78,7 +80,7 @@ class ResultRecorderTest {
         int threads = 8;
         int perThread = 25_000;
         int domains = 5;
-        try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.defaults(), clock)) {
+        try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
             ExecutorService pool = Executors.newFixedThreadPool(threads);
             CountDownLatch go = new CountDownLatch(1);
             List<Future<?>> fs = new ArrayList<>();
@@ -132,8 +134,8 @@ class ResultRecorderTest {
         try (CqlSession second = dev.jamesmtasts.testing.CassandraNode.shared().newSession()) {
             ReportStore storeA = store();
             ReportStore storeB = ReportStore.create(second, cacheSettings());
-            try (ResultRecorder a = new ResultRecorder(storeA, ReportSettings.defaults(), clock);
-                 ResultRecorder b = new ResultRecorder(storeB, ReportSettings.defaults(), clock)) {
+            try (ResultRecorder a = new ResultRecorder(storeA, TlsRptSettings.defaults(), clock);
+                 ResultRecorder b = new ResultRecorder(storeB, TlsRptSettings.defaults(), clock)) {
                 assertThat(a.runId()).isNotEqualTo(b.runId());
                 Instant now = clock.instant();
                 for (int i = 0; i < 7; i++) {
@@ -152,8 +154,8 @@ class ResultRecorderTest {
             }
             TlsReport report = storeB.report(day, d, "Org", "mailto:tlsrpt@org.example", "org.example").orElseThrow();
             assertThat(report.reportId()).isEqualTo(day.toString().replace("-", "") + "." + d + "@org.example");
-            assertThat(report.start()).isEqualTo(ReportIds.start(day));
-            assertThat(report.end()).isEqualTo(ReportIds.start(day.plusDays(1)).minusSeconds(1));
+            assertThat(report.start()).isEqualTo(ReportId.start(day));
+            assertThat(report.end()).isEqualTo(ReportId.start(day.plusDays(1)).minusSeconds(1));
             assertThat(report.organizationName()).isEqualTo("Org");
             assertThat(report.contactInfo()).isEqualTo("mailto:tlsrpt@org.example");
             assertThat(report.policies()).hasSize(2);
@@ -178,7 +180,7 @@ class ResultRecorderTest {
         ReportStore store = store();
         String d = domain(0);
         AppliedPolicy p = sts(d);
-        try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.defaults(), clock)) {
+        try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
             Instant now = clock.instant();
             for (int i = 0; i < 10; i++) {
                 rec.record(now, ok(p));
@@ -204,7 +206,7 @@ class ResultRecorderTest {
     @Test
     void beyondTheCapsResultsAreDroppedAndCountedNeverThrown() {
         ReportStore store = store();
-        ReportSettings s = ReportSettings.builder().maxKeys(4).maxKeysPerDomain(2).build();
+        TlsRptSettings s = TlsRptSettings.builder().maxKeys(4).maxKeysPerDomain(2).build();
         try (ResultRecorder rec = new ResultRecorder(store, s, clock)) {
             Instant now = clock.instant();
             AppliedPolicy a = sts(domain(0));
@@ -232,7 +234,7 @@ class ResultRecorderTest {
         ReportStore store = store();
         Duration retention = Duration.ofDays(3);
         String d = domain(0);
-        try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.builder().retention(retention).build(), clock)) {
+        try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.builder().retentionDays((int) retention.toDays()).build(), clock)) {
             rec.record(clock.instant(), ok(sts(d)));
             assertThat(rec.flush().failed()).isZero();
         }
@@ -240,7 +242,7 @@ class ResultRecorderTest {
         long expected = Duration.ofHours(12).plus(retention).getSeconds();
         int ttl = store.resultTtl(day, d).orElseThrow();
         assertThat((long) ttl).isBetween(expected - 120, expected);
-        assertThat(ReportStore.ttlSeconds(day, ReportIds.start(day.plusDays(1)).plus(retention), retention)).isZero();
+        assertThat(ReportStore.ttlSeconds(day, ReportId.start(day.plusDays(1)).plus(retention), retention)).isZero();
     }
 
     @Test
@@ -251,7 +253,7 @@ class ResultRecorderTest {
         try (TcpProxy proxy = TcpProxy.toSharedCassandra(); CqlSession viaProxy = proxy.newCassandraSession()) {
             ReportStore store = ReportStore.create(viaProxy,
                     cacheSettings().toBuilder().storeTimeout(Duration.ofSeconds(2)).build());
-            try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.defaults(), clock)) {
+            try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
                 Instant now = clock.instant();
                 for (int i = 0; i < 100; i++) {
                     rec.record(now, ok(p));
@@ -285,7 +287,7 @@ class ResultRecorderTest {
     void resultsRecordedBeforeTheStoreIsConnectedAreWrittenOnceItIs() {
         String d = domain(0);
         ReportStore store = ReportStore.unconnected(cacheSettings());
-        try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.defaults(), clock)) {
+        try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
             rec.record(clock.instant(), ok(sts(d)));
             rec.record(clock.instant(), failed(sts(d), ResultType.STS_POLICY_INVALID));
             ResultRecorder.FlushResult r = rec.flush();
@@ -304,7 +306,7 @@ class ResultRecorderTest {
     void closeWritesWhatIsPendingAndLaterResultsAreDropped() {
         ReportStore store = store();
         String d = domain(0);
-        ResultRecorder rec = new ResultRecorder(store, ReportSettings.builder().flushInterval(Duration.ofHours(1)).build(), clock)
+        ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.builder().flushInterval(Duration.ofHours(1)).build(), clock)
                 .start();
         rec.record(clock.instant(), ok(sts(d)));
         rec.close();
@@ -318,7 +320,7 @@ class ResultRecorderTest {
         ReportStore store = store();
         String d = domain(0);
         try (ResultRecorder rec = new ResultRecorder(store,
-                ReportSettings.builder().flushInterval(Duration.ofMillis(200)).build(), clock).start()) {
+                TlsRptSettings.builder().flushInterval(Duration.ofMillis(200)).build(), clock).start()) {
             rec.record(clock.instant(), ok(sts(d)));
             await().atMost(Duration.ofSeconds(30)).until(() -> !store.results(day, d).isEmpty());
             assertThat(only(store.results(day, d)).successfulSessions()).isEqualTo(1);
@@ -329,13 +331,13 @@ class ResultRecorderTest {
     void aDayOverIsWrittenOnceMoreThenForgotten() {
         ReportStore store = store();
         String d = domain(0);
-        try (ResultRecorder rec = new ResultRecorder(store, ReportSettings.defaults(), clock)) {
+        try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
             rec.record(clock.instant(), ok(sts(d)));
             assertThat(rec.counters()).isEqualTo(1);
             clock.advance(Duration.ofDays(2)); // the day is now older than yesterday
             assertThat(rec.flush().failed()).isZero();
             assertThat(rec.counters()).isZero();
-            rec.record(ReportIds.start(day).plusSeconds(1), ok(sts(d))); // too late for that day
+            rec.record(ReportId.start(day).plusSeconds(1), ok(sts(d))); // too late for that day
             assertThat(rec.dropped()).isEqualTo(1);
         }
         assertThat(only(store.results(day, d)).successfulSessions()).isEqualTo(1);
