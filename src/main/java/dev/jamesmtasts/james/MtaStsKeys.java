@@ -232,11 +232,11 @@ final class MtaStsKeys {
                     + "Sign these mails with James's DKIMSign mailet for receivers that check it."),
             duration("tlsrpt.sendDelayMin", TLSRPT.sendDelayMin(), TlsRptSettings.SEND_DELAY,
                     (v, d) -> v.tlsRpt.sendDelayMin(d),
-                    "A day's reports are sent after 00:00 UTC plus a random delay of at least this (less than 1 "
-                    + "day, at most tlsrpt.sendDelayMax)."),
+                    "A day's reports are sent after 00:00 UTC plus a random delay of at least this (less than 12h, "
+                    + "at most tlsrpt.sendDelayMax)."),
             duration("tlsrpt.sendDelayMax", TLSRPT.sendDelayMax(), TlsRptSettings.SEND_DELAY,
                     (v, d) -> v.tlsRpt.sendDelayMax(d),
-                    "The largest random delay after 00:00 UTC (less than 1 day): spreads the sending over time, "
+                    "The largest random delay after 00:00 UTC (less than 12h, so that retries of a report fall on the same day): spreads the sending over time, "
                     + "so that receivers are not hit by every sender at midnight (RFC 8460 §4.1)."),
             integer("tlsrpt.retentionDays", TLSRPT.retentionDays(), TlsRptSettings.RETENTION_DAYS,
                     (v, n) -> v.tlsRpt.retentionDays(n),

@@ -12,7 +12,7 @@ import dev.jamesmtasts.mtasts.SafeText;
 /**
  * The one reading of a report day given by an administrator (MBean, WebAdmin {@code ?day=}, CLI
  * {@code --day}): {@code YYYY-MM-DD}, {@code today} or {@code yesterday}, all in UTC because a report
- * covers one UTC day (RFC 8460 §4.1 {@code date-range}, {@link ReportIds}). Absent or blank means
+ * covers one UTC day (RFC 8460 §4.1 {@code date-range}, {@link dev.jamesmtasts.tlsrpt.ReportId}). Absent or blank means
  * {@code yesterday}: the day whose reports go out today.
  */
 public final class ReportDay {
@@ -29,7 +29,7 @@ public final class ReportDay {
      * @throws IllegalArgumentException naming {@value #PARAMETER} and the accepted forms
      */
     public static LocalDate parse(String text, Clock clock) {
-        LocalDate today = ReportIds.day(clock.instant());
+        LocalDate today = dev.jamesmtasts.tlsrpt.ReportId.day(clock.instant());
         if (text == null || text.trim().isEmpty()) {
             return today.minusDays(1);
         }

@@ -50,10 +50,14 @@ import dev.jamesmtasts.mtasts.SettingException;
  */
 public final class TlsRptSettings {
     // The allowed ranges, declared once: the builder checks them, the configuration reader documents them.
-    /** sendDelayMin/sendDelayMax: 0 up to (not including) a day, so that a day's report goes out the next day. */
+    /**
+     * sendDelayMin/sendDelayMax: 0 up to (not including) 12 hours. The scheduler sends yesterday's reports
+     * only, so a report must go out early enough that its retries ({@code retryDelay}, {@code maxAttempts})
+     * still fall on the same day.
+     */
     public static final DurationRange SEND_DELAY = DurationRange.nonNegative();
     /** The exclusive upper bound of the send delays. */
-    public static final Duration SEND_DELAY_LIMIT = Duration.ofDays(1);
+    public static final Duration SEND_DELAY_LIMIT = Duration.ofHours(12);
     /** retentionDays: at least 2 (yesterday's results must outlive their sending), at most 10 years. */
     public static final IntRange RETENTION_DAYS = IntRange.between(2, 3650);
     public static final DurationRange HTTP_TIMEOUT = DurationRange.positive();
@@ -304,13 +308,13 @@ public final class TlsRptSettings {
             return this;
         }
 
-        /** {@link #SEND_DELAY}, less than a day. */
+        /** {@link #SEND_DELAY}, less than 12 hours. */
         public Builder sendDelayMin(Duration d) {
             this.sendDelayMin = delay("sendDelayMin", d);
             return this;
         }
 
-        /** {@link #SEND_DELAY}, less than a day. */
+        /** {@link #SEND_DELAY}, less than 12 hours. */
         public Builder sendDelayMax(Duration d) {
             this.sendDelayMax = delay("sendDelayMax", d);
             return this;
@@ -406,7 +410,7 @@ public final class TlsRptSettings {
         private static Duration delay(String setting, Duration d) {
             SEND_DELAY.check(setting, d);
             if (d.compareTo(SEND_DELAY_LIMIT) >= 0) {
-                throw new SettingException(setting, "must be " + SEND_DELAY.describe() + " and less than 1 day");
+                throw new SettingException(setting, "must be " + SEND_DELAY.describe() + " and less than 12h (retries of a day's report must fall on the same day)");
             }
             return d;
         }

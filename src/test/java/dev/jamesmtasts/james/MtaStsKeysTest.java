@@ -127,7 +127,7 @@ class MtaStsKeysTest {
         m.put("tlsrpt.sender", new Reaches("noreply-tlsrpt@Example.NET", c -> c.tlsRptSettings().sender(),
                 "noreply-tlsrpt@example.net"));
         m.put("tlsrpt.sendDelayMin", new Reaches("1m", c -> c.tlsRptSettings().sendDelayMin(), Duration.ofMinutes(1)));
-        m.put("tlsrpt.sendDelayMax", new Reaches("23h", c -> c.tlsRptSettings().sendDelayMax(), Duration.ofHours(23)));
+        m.put("tlsrpt.sendDelayMax", new Reaches("11h", c -> c.tlsRptSettings().sendDelayMax(), Duration.ofHours(11)));
         m.put("tlsrpt.retentionDays", new Reaches("7", c -> c.tlsRptSettings().retentionDays(), 7));
         m.put("tlsrpt.sendSuccessOnlyReports", new Reaches("false", c -> c.tlsRptSettings().sendSuccessOnlyReports(), false));
         m.put("tlsrpt.httpTimeout", new Reaches("10s", c -> c.tlsRptSettings().httpTimeout(), Duration.ofSeconds(10)));
@@ -190,8 +190,8 @@ class MtaStsKeysTest {
         m.put("tlsrpt.submitter", List.of("not a domain", "localhost", "-bad-.example"));
         m.put("tlsrpt.sender", List.of("no-at-sign", "@example.net", "a b@example.net", "x@not_a domain",
                 "a(comment)@example.net"));
-        m.put("tlsrpt.sendDelayMin", List.of("PT-1S", "1d", "25h"));
-        m.put("tlsrpt.sendDelayMax", List.of("24h", "soon"));
+        m.put("tlsrpt.sendDelayMin", List.of("PT-1S", "1d", "25h", "12h"));
+        m.put("tlsrpt.sendDelayMax", List.of("24h", "12h", "soon"));
         m.put("tlsrpt.retentionDays", List.of("1", "3651", "month"));
         m.put("tlsrpt.sendSuccessOnlyReports", List.of("sometimes"));
         m.put("tlsrpt.httpTimeout", List.of("0s"));
@@ -227,7 +227,7 @@ class MtaStsKeysTest {
         m.put("refresher.concurrency", List.of("1", "1024"));
         m.put("refresher.window", List.of("0s"));
         m.put("tlsrpt.sendDelayMin", List.of("0s"));
-        m.put("tlsrpt.sendDelayMax", List.of("PT23H59M59S"));
+        m.put("tlsrpt.sendDelayMax", List.of("PT11H59M59S"));
         m.put("tlsrpt.retentionDays", List.of("2", "3650"));
         m.put("tlsrpt.maxReportSize", List.of("1024", "67108864"));
         m.put("tlsrpt.maxAttempts", List.of("1", "100"));

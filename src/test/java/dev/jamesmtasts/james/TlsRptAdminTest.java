@@ -44,9 +44,9 @@ import dev.jamesmtasts.cache.PolicyProvider;
 import dev.jamesmtasts.cli.MtaStsCli;
 import dev.jamesmtasts.reporting.ReportDelivery;
 import dev.jamesmtasts.reporting.ReportDestinations;
-import dev.jamesmtasts.reporting.ReportIds;
+import dev.jamesmtasts.tlsrpt.ReportId;
 import dev.jamesmtasts.reporting.ReportScheduler;
-import dev.jamesmtasts.reporting.ReportSettings;
+import dev.jamesmtasts.tlsrpt.TlsRptSettings;
 import dev.jamesmtasts.reporting.ReportStore;
 import dev.jamesmtasts.reporting.ResultRecorder;
 import dev.jamesmtasts.testing.CassandraExtension;
@@ -123,10 +123,10 @@ class TlsRptAdminTest {
     @BeforeAll
     static void start() throws Exception {
         InMemoryPolicies.reset();
-        day = ReportIds.day(Instant.now()).minusDays(1);
+        day = ReportId.day(Instant.now()).minusDays(1);
         dayText = day.toString();
         ReportStore store = ReportStore.create(CASSANDRA.session(), CacheSettings.builder().keyspace(CASSANDRA.keyspace()).build());
-        ReportSettings settings = ReportSettings.builder().retention(Duration.ofDays(40))
+        TlsRptSettings settings = TlsRptSettings.builder().retentionDays(40)
                 .organizationName("Admin Test Org").contactInfo("mailto:tlsrpt@james.local").submitter("james.local").build();
         ResultRecorder recorder = new ResultRecorder(store, settings, Clock.systemUTC());
         ReportDelivery delivery = (rua, report) -> {
@@ -135,7 +135,7 @@ class TlsRptAdminTest {
         };
         ReportScheduler scheduler = new ReportScheduler(store, d -> ReportDestinations.Lookup.found(List.of(RUA)), delivery,
                 settings, Clock.systemUTC(), "admin-test-node");
-        Instant noon = ReportIds.start(day).plus(Duration.ofHours(12));
+        Instant noon = ReportId.start(day).plus(Duration.ofHours(12));
         record(recorder, noon, sts("mbean.test"), 3, 2);
         record(recorder, noon, sts("routes.test"), 4, 1);
         record(recorder, noon, sts("cli.test"), 5, 0);
@@ -202,7 +202,7 @@ class TlsRptAdminTest {
         // the report as it would be sent: the exact RFC 8460 JSON the scheduler posts
         TlsReport report = ReportJson.read(shown.get("report").getBytes(StandardCharsets.UTF_8));
         assertThat(report.organizationName()).isEqualTo("Admin Test Org");
-        assertThat(report.reportId()).isEqualTo(ReportIds.reportId(day, "mbean.test", "james.local"));
+        assertThat(report.reportId()).isEqualTo(ReportId.of(day, "mbean.test", "james.local"));
         assertThat(report.policies()).hasSize(1);
         assertThat(report.policies().get(0).successfulSessions()).isEqualTo(3);
         assertThat(report.policies().get(0).failedSessions()).isEqualTo(2);
@@ -350,7 +350,7 @@ class TlsRptAdminTest {
             assertThat(json[0]).isEqualTo("0");
             JsonNode shown = JSON.readTree(json[1]);
             assertThat(shown.get("successful").asLong()).isEqualTo(5);
-            assertThat(shown.get("report").get("report-id").asText()).isEqualTo(ReportIds.reportId(day, "cli.test", "james.local"));
+            assertThat(shown.get("report").get("report-id").asText()).isEqualTo(ReportId.of(day, "cli.test", "james.local"));
 
             // the policy text a hostile policy host served: escaped on the terminal, as text and as JSON
             String[] hostile = cli("tlsrpt", "--jmx", target, "show", "hostile.test", "--day", dayText);
