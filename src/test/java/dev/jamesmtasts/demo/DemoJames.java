@@ -236,6 +236,24 @@ final class DemoJames {
         }
     }
 
+    /**
+     * POST to a WebAdmin path (no body): the status and the body, or status -1 and the error when
+     * WebAdmin does not answer.
+     */
+    Map.Entry<Integer, String> webAdminPost(String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + WEBADMIN_PORT + path)).timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            return Map.entry(r.statusCode(), r.body());
+        } catch (IOException e) {
+            return Map.entry(-1, String.valueOf(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Map.entry(-1, "interrupted");
+        }
+    }
+
     /** The recipients of the mails waiting in James's outgoing queue (WebAdmin /mailQueues/outgoing/mails). */
     List<String> queuedRecipients() {
         String body = webAdmin("/mailQueues/outgoing/mails");
