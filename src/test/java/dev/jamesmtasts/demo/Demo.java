@@ -417,11 +417,28 @@ public final class Demo {
         i.james.add("$ curl -s -X POST 'http://127.0.0.1:" + DemoJames.WEBADMIN_PORT + path + "'");
         Map.Entry<Integer, String> answer = james.webAdminPost(path);
         i.james.addAll(sendNowLines(answer.getKey(), answer.getValue()));
+        i.james.addAll(logExcerpt(james, "TLS-RPT report ")); // "report <id> sent to [...]", not "reporting started"
+        if (sendNowRows(answer.getKey(), answer.getValue()).stream().noneMatch(r -> "sent".equals(r.path("outcome").asText()))) {
+            step("i) James sent no report");
+            return;
+        }
         TestSmtpReceiver reports = net.receiver(REPORT_MX);
         boolean arrived = await(30, () -> net.httpsRequests(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS) > 0 && reports.count() > 0);
-        i.james.addAll(logExcerpt(james, "TLS-RPT report ")); // "report <id> sent to [...]", not "reporting started"
         step(arrived ? "i) both report receivers got a report"
                 : "i) time-out after 30 s waiting for the report receivers (reported below)");
+    }
+
+    /** The rows of WebAdmin's send-now answer; empty when it did not answer 200 with a JSON array. */
+    static List<JsonNode> sendNowRows(int status, String body) {
+        List<JsonNode> rows = new ArrayList<>();
+        if (status == 200) {
+            try {
+                JSON.readTree(body).forEach(rows::add);
+            } catch (IOException e) {
+                // not JSON: no rows (sendNowLines says so)
+            }
+        }
+        return rows;
     }
 
     /**
@@ -435,20 +452,17 @@ public final class Demo {
             return out;
         }
         List<String> noRecord = new ArrayList<>();
-        try {
-            JsonNode rows = JSON.readTree(body);
-            for (JsonNode row : rows) {
-                if ("no_record".equals(row.path("outcome").asText())) {
-                    noRecord.add(SafeText.of(row.path("domain").asText()));
-                } else {
-                    out.add(SafeText.display(JSON.writeValueAsString(row), 300));
-                }
+        List<JsonNode> rows = sendNowRows(status, body);
+        for (JsonNode row : rows) {
+            if ("no_record".equals(row.path("outcome").asText())) {
+                noRecord.add(SafeText.of(row.path("domain").asText()));
+            } else {
+                out.add(SafeText.display(row.toString(), 300));
             }
-            if (rows.size() == 0) {
-                out.add("[] (no report of that day: nothing was recorded)");
-            }
-        } catch (IOException e) {
-            out.add("unreadable answer: " + SafeText.of(body, 200));
+        }
+        if (rows.isEmpty()) {
+            out.add("[]".equals(body.trim()) ? "[] (no report of that day: nothing was recorded)"
+                    : "unreadable answer: " + SafeText.of(body, 200));
         }
         if (!noRecord.isEmpty()) {
             out.add("no_record (no _smtp._tls TXT record, nothing to send): " + String.join(", ", noRecord));

@@ -195,6 +195,10 @@ class DemoTlsRptTest {
                 "{\"domain\":\"x.example\",\"day\":\"2026-12-03\",\"outcome\":\"failed\",\"rua\":[],\"detail\":\"\\u001B[31mred\"}",
                 "no_record (no _smtp._tls TXT record, nothing to send): good.example, plain.example");
         assertThat(Demo.sendNowLines(200, "[]")).containsExactly("[] (no report of that day: nothing was recorded)");
+        assertThat(Demo.sendNowLines(200, "<html>\u001b")).containsExactly("unreadable answer: <html>\\x1B");
+        assertThat(Demo.sendNowRows(200, body)).extracting(r -> r.path("outcome").asText())
+                .containsExactly("no_record", "sent", "no_record", "failed");
+        assertThat(Demo.sendNowRows(404, body)).isEmpty();
         assertThat(Demo.sendNowLines(404, "{\"message\":\"TLS-RPT reporting is not enabled\"}"))
                 .containsExactly("HTTP 404: {\"message\":\"TLS-RPT reporting is not enabled\"}");
         assertThat(Demo.sendNowLines(-1, "java.net.ConnectException: refused\r\nX"))
