@@ -66,11 +66,11 @@ public final class DemoFaults {
     private static final String FORGED_STAMP = "00:00:00.000";
     private static final String FORGED = FORGED_STAMP + " [FORGED]";
     private static final String BOUNCES = "memory://var/mail/bounces/";
+    private static final String ERRORS = "memory://var/mail/error/";
     /** Row 5's bound on James's start with the store down (bin/james-mta-sts's wait for /healthcheck). */
     private static final int STORE_DOWN_START_SECONDS = 240;
     /** The one value of DEMO_FAULTS_SELF_CHECK. */
     private static final String LOSE_ONE = "lose-one";
-    private static final String ERRORS = "memory://var/mail/error/";
 
     private final Path root;
     private final Path work;
