@@ -57,6 +57,11 @@ public final class DaneDomain {
         return new DaneDomain(domain, Status.OFF, true, Set.of(), why);
     }
 
+    /** Whether DANE applies to {@code domain} could not be decided ({@code why}): deferred, as a lookup without answer. */
+    public static DaneDomain undecided(String domain, String why) {
+        return new DaneDomain(domain, Status.TEMPORARY, false, Set.of(), why);
+    }
+
     /** The recipient domain, as asked. */
     public String domain() {
         return domain;
