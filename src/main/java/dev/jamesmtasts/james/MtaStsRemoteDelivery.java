@@ -35,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.dane.DaneDomain;
 
 /**
  * A drop-in replacement for James's {@code RemoteDelivery} that enforces outbound MTA-STS
@@ -97,6 +98,16 @@ import dev.jamesmtasts.cache.PolicyProvider;
  *     Empty: the JVM's default trust store ({@code javax.net.ssl.trustStore} or cacerts). Shared by
  *     every instance of this mailet in the JVM.</li>
  * </ul>
+ *
+ * <h3>DANE parameters (RFC 7672, see docs/dane.md)</h3>
+ * <ul>
+ * <li><b>dane</b>: {@code follow} (default): an MX host with DNSSEC-signed usable TLSA records gets
+ *     STARTTLS and is authenticated by them (RFC 8461 §2: before MTA-STS, for that host); bogus or
+ *     unanswered lookups defer; {@code off}: never. The first mailet with DANE runs a DNSSEC self-check
+ *     ({@link DaneService}): DANE stays off, logged as an error, while validation does not work.</li>
+ * <li><b>daneOverrides</b>: {@code domain=off; domain=follow; domain=require} ({@code require}: no MX host
+ *     without usable TLSA records is used).</li>
+ * </ul>
  * A wrong value fails the mailet's init with a message naming the parameter.
  *
  * <h3>What happens on each attempt (checklist §6)</h3>
@@ -155,6 +166,11 @@ public class MtaStsRemoteDelivery extends GenericMailet {
      * adds to an attempt before the first connection. {@code bin/demo --bench} reads its quantiles.
      */
     static final String POLICY_CHECK = "mtaSts.policyCheck";
+    /**
+     * Timer of each attempt's DANE decision for the domain (the validated MX lookup, from memory when
+     * cached); the per-host address and TLSA lookups run in the MX walk.
+     */
+    static final String DANE_CHECK = "mtaSts.daneCheck";
     static final String NAME_JUNCTION = "-to-";
 
     private final DNSService dnsService;
@@ -164,6 +180,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private final PolicyProvider policyProvider;
     private final MtaStsMetrics metrics;
     private final Set<DeliveryAttemptListener> listeners;
+    private final DaneService daneService;
+    private DaneDecider daneDecider;
 
     private MtaStsMailetSettings settings;
     private RemoteDeliveryConfiguration configuration;
@@ -177,7 +195,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     @Inject
     public MtaStsRemoteDelivery(DNSService dnsService, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, PolicyProvider policyProvider, MtaStsMetrics metrics,
-                                Set<DeliveryAttemptListener> listeners) {
+                                Set<DeliveryAttemptListener> listeners, DaneService daneService) {
+        this.daneService = daneService;
         this.dnsService = dnsService;
         this.domainList = domainList;
         this.queueFactory = queueFactory;
@@ -199,24 +218,31 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         configuration = new RemoteDeliveryConfiguration(DeliverySessions.usualView(getMailetConfig()), domainList);
         RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(
                 DeliverySessions.strictView(getMailetConfig()), domainList);
+        RemoteDeliveryConfiguration daneSessions = new RemoteDeliveryConfiguration(
+                DeliverySessions.daneView(getMailetConfig()), domainList);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         Bouncer bouncer = new Bouncer(configuration, getMailetContext());
         retryOrBounce = new RetryOrBounce(configuration, queue, bouncer);
         decider = PolicyDecider.of(settings, !configuration.getGatewayServer().isEmpty());
+        daneDecider = DaneDecider.of(settings, !configuration.getGatewayServer().isEmpty(), daneService);
+        if (daneDecider.used()) {
+            daneService.activate(); // the first DNSSEC self-check, bounded by dane.lookupTimeout
+        }
         if (!configuration.getGatewayServer().isEmpty() && GATEWAY_LOGGED.compareAndSet(false, true)) {
             LOGGER.warn("MtaStsRemoteDelivery delivers through gateway {}: a smarthost delivery is not an MX "
                     + "delivery, MTA-STS (RFC 8461) policies are not applied", configuration.getGatewayServer());
         }
         delivrer = new MailDelivrer(configuration,
-                new PolicyAwareMailDelivrerToHost(configuration, strict, getMailetContext(), observed),
+                new PolicyAwareMailDelivrerToHost(configuration, strict, daneSessions, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();
         loop = DeliveryLoop.start(queue.deQueue(), item -> process(item, loader), concurrency, "MtaStsRemoteDelivery");
-        LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={}",
-                configuration.getOutGoingQueueName().asString(), settings.mode, settings.overrides.keySet(),
-                settings.onLookupError);
+        LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={} dane={} "
+                + "daneOverrides={} ({})", configuration.getOutGoingQueueName().asString(), settings.mode,
+                settings.overrides.keySet(), settings.onLookupError, settings.dane.name().toLowerCase(java.util.Locale.ROOT),
+                settings.daneOverrides, daneDecider.used() ? "DANE " + daneService.state() : "DANE not used");
     }
 
     private static int parseConcurrency(String v) throws MessagingException {
@@ -301,11 +327,23 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         } finally {
             policyCheck.stopAndPublish();
         }
-        AttemptContext context = new AttemptContext(decision.application, decision.policy);
+        TimeMetric daneCheck = metricFactory.timer(DANE_CHECK);
+        DaneDomain dane;
+        try {
+            dane = daneDecider.decide(domain);
+        } finally {
+            daneCheck.stopAndPublish();
+        }
+        AttemptContext context = new AttemptContext(decision.application, decision.policy, dane, daneService.policy());
         ExecutionResult result;
         if (decision.defer) {
             result = ExecutionResult.temporaryFailure(new MessagingException("The MTA-STS policy of " + domain
                     + " could not be looked up (" + decision.reason() + ")"));
+        } else if (dane.defer()) {
+            // RFC 7672 §2.1.1, §2.2.1: whether DANE applies cannot be known (bogus or unanswered MX lookup),
+            // or DANE is required and missing: deferred, never delivered as if the domain had no DANE.
+            result = ExecutionResult.temporaryFailure(new MessagingException("DANE (RFC 7672) for " + domain
+                    + ": " + dane.detail() + "; deferred"));
         } else {
             context.enter();
             try {
@@ -320,6 +358,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
             LOGGER.info(report.toLogLine());
         }
         metrics.record(report.verdict());
+        metrics.record(report.daneVerdict());
         for (DeliveryAttemptListener l : listeners) {
             try {
                 l.onAttempt(report);
