@@ -71,6 +71,14 @@ final class AttemptDecision {
                 reasonTail, what, failure);
     }
 
+    /**
+     * True when the attempt is made without MTA-STS or DANE enforcement because the mail is a TLS-RPT report
+     * of this server ({@link Verdict#TLS_NOT_REQUIRED}): the DANE decision is not taken either.
+     */
+    boolean tlsNotRequired() {
+        return fixedVerdict == Verdict.TLS_NOT_REQUIRED;
+    }
+
     /** Why, in words (the report's reason): the head alone when there is no tail, else head + detail + tail. */
     String reason() {
         return reasonTail == null ? reasonHead : reasonHead + reasonDetail + reasonTail;

@@ -35,22 +35,28 @@ import dev.jamesmtasts.mtasts.DnssecResolver;
  * (some home routers, some filtering resolvers) makes every signed zone look bogus, and RFC 7672 §2.1.1
  * then defers all mail to every signed domain. So before DANE is used, the DNSKEY RRset of the trust
  * anchor's zone (the root) is looked up and validated ({@link DnssecResolver#anchorCheck()}): secure =
- * DANE active; bogus or insecure = DANE off for every mailet with {@code dane=follow} (an ERROR in the log
- * with the fix, gauge {@value #ACTIVE_GAUGE} = 0; domains with a {@code require} override are deferred);
- * no answer = off until a check answers (retried every {@value #RETRY_SECONDS} s). The first check runs
- * when the first mailet with DANE starts (bounded by {@code dane.lookupTimeout}), then every
- * {@code dane.selfCheckInterval}, switching DANE on or off when the verdict changes.
+ * DANE active; bogus or insecure before any check succeeded = DANE off for every mailet with
+ * {@code dane=follow} (an ERROR in the log with the fix, gauge {@value #ACTIVE_GAUGE} = 0; domains with a
+ * {@code require} override are deferred); no answer = off until a check answers (retried every
+ * {@value #RETRY_SECONDS} s). The first check runs when the first mailet with DANE starts (bounded by
+ * {@code dane.lookupTimeout}), then every {@code dane.selfCheckInterval}.
  *
- * <p>The trade-off: someone who can make the check fail (strip the root's signatures between James and its
- * resolver) switches DANE off, as such a resolver would anyway. A node whose validation once worked and then
- * fails is logged at ERROR: look at it. Nothing is looked up, and no thread started, until a mailet needs
- * DANE ({@link #activate()}).
+ * <p><b>No downgrade switch.</b> Once a check has succeeded in this JVM, DANE is never turned off again
+ * by a failing check: someone on the path between James and its resolver who can make a later check fail
+ * (strip the root's signatures) must not be able to switch DANE off and then strip STARTTLS (RFC 7672 §1.3
+ * is about exactly that downgrade). Such a failure is logged at ERROR, gauge {@value #SELF_CHECK_GAUGE} = 0,
+ * and DANE stays on: the validated lookups of signed domains then come back bogus or unanswered and their
+ * mail is deferred (RFC 7672 §2.1.1), which is safe and visible. Only a node whose validation never worked
+ * runs with DANE off. Nothing is looked up, and no thread started, until a mailet needs DANE
+ * ({@link #activate()}).
  */
 @Singleton
 public class DaneService {
     private static final Logger LOGGER = LoggerFactory.getLogger(DaneService.class);
     /** Gauge: 1 while DANE is active on this node, 0 otherwise. */
     public static final String ACTIVE_GAUGE = "mtaSts.dane.active";
+    /** Gauge: 1 while the last self-check that got an answer passed, 0 otherwise (DANE may still be active). */
+    public static final String SELF_CHECK_GAUGE = "mtaSts.dane.selfCheckOk";
     static final long RETRY_SECONDS = 30;
 
     private final DaneSettings settings;
@@ -59,6 +65,10 @@ public class DaneService {
     private volatile DnssecCache cache;
     private volatile DanePolicy policy;
     private volatile boolean active;
+    /** True once a self-check succeeded in this JVM: from then on, a failing check never turns DANE off. */
+    private volatile boolean everValidated;
+    /** The last self-check that got an answer passed. */
+    private volatile boolean selfCheckOk;
     private volatile String state = "not started: no delivery mailet uses DANE";
     private String lastLoggedOff;
     private ScheduledExecutorService checks;
@@ -71,6 +81,8 @@ public class DaneService {
             MetricRegistry registry = b.getProvider().get();
             registry.remove(ACTIVE_GAUGE);
             registry.register(ACTIVE_GAUGE, (Gauge<Integer>) () -> active ? 1 : 0);
+            registry.remove(SELF_CHECK_GAUGE);
+            registry.register(SELF_CHECK_GAUGE, (Gauge<Integer>) () -> selfCheckOk ? 1 : 0);
         }
     }
 
@@ -121,8 +133,15 @@ public class DaneService {
         String servers = resolversText();
         switch (a.status()) {
             case SECURE:
+                boolean wasFailing = everValidated && !selfCheckOk;
                 active = true;
+                everValidated = true;
+                selfCheckOk = true;
                 state = "active: DNSSEC validation works (" + a.detail() + ")";
+                if (wasFailing) {
+                    LOGGER.info("DANE (RFC 7672) self-check passes again: DNSSEC validation through {} works ({})",
+                            servers, a.detail());
+                }
                 if (!was) {
                     LOGGER.info("DANE (RFC 7672) is active: DNSSEC validation through {} works ({})", servers, a.detail());
                 }
@@ -140,6 +159,18 @@ public class DaneService {
                 }
                 return RETRY_SECONDS;
             default:
+                selfCheckOk = false;
+                if (everValidated) {
+                    // RFC 7672 §1.3: a failing check must not be a downgrade switch. DANE stays on; lookups of
+                    // signed domains come back bogus or unanswered and their mail is deferred until fixed.
+                    state = "active, but the DNSSEC self-check fails (" + a.detail() + "): mail to DNSSEC-signed "
+                            + "domains is deferred";
+                    LOGGER.error("DANE (RFC 7672) self-check FAILS after it passed: DNSSEC validation through {} fails "
+                            + "({}). DANE stays ON (a failing check is no switch to turn it off, an on-path attacker "
+                            + "could use it): mail to DNSSEC-signed domains is deferred until validation works again. "
+                            + "Check the path to dane.resolvers and the resolvers themselves", servers, a.detail());
+                    break;
+                }
                 active = false;
                 state = "off: DNSSEC validation does not work (" + a.detail() + ")";
                 if (was || !state.equals(lastLoggedOff)) {
@@ -167,6 +198,11 @@ public class DaneService {
         return active;
     }
 
+    /** Whether the last self-check that got an answer passed (gauge {@value #SELF_CHECK_GAUGE}). */
+    boolean selfCheckOk() {
+        return selfCheckOk;
+    }
+
     /** What the self-check found, in words (for logs, the report of an attempt, the MBean). */
     public String state() {
         return state;
@@ -189,6 +225,7 @@ public class DaneService {
             checks = null;
         }
         active = false;
+        selfCheckOk = false;
         state = "stopped";
     }
 }

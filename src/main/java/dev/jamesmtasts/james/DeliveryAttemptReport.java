@@ -36,7 +36,13 @@ public final class DeliveryAttemptReport {
         /** the policy lookup failed with nothing cached (RFC 8461 §5.1 has nothing to apply). */
         LOOKUP_ERROR("lookup-error"),
         /** a gateway/smarthost delivery: not an MX delivery, MTA-STS does not apply (§6 checklist). */
-        GATEWAY("gateway");
+        GATEWAY("gateway"),
+        /**
+         * a TLS-RPT report mail of this server (RFC 8460 §3, {@code TLS-Required: No} RFC 8689 §4.2.2): delivered
+         * without MTA-STS or DANE enforcement, STARTTLS opportunistic, so that a report gets through the TLS
+         * failures it reports.
+         */
+        TLS_NOT_REQUIRED("tls-not-required");
 
         private final String label;
 

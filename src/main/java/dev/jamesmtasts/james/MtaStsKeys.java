@@ -218,9 +218,10 @@ final class MtaStsKeys {
                     + "through (any validating or plain recursive resolver does; some home routers and "
                     + "filtering resolvers strip them). Empty = the servers of dns.resolvers, and when that is "
                     + "empty too, the system's. At the first start of a delivery mailet with dane=follow a "
-                    + "self-check validates the root's DNSKEY records through them: when it fails, DANE is "
-                    + "switched off (logged as an error, gauge mtaSts.dane.active = 0) and mail flows as without "
-                    + "DANE, rather than every signed domain's mail being deferred as bogus."),
+                    + "self-check validates the root's DNSKEY records through them: when it fails before any "
+                    + "check passed, DANE is switched off (logged as an error, gauge mtaSts.dane.active = 0) and "
+                    + "mail flows as without DANE, rather than every signed domain's mail being deferred as "
+                    + "bogus."),
             duration("dane.timeout", DANE.queryTimeout(), DaneSettings.QUERY_TIMEOUT,
                     (v, d) -> v.dane.queryTimeout(d),
                     "Time-out of one query to one server."),
@@ -253,9 +254,11 @@ final class MtaStsKeys {
                     + "again (RFC 4035 §4.7). Mail to the domain is deferred meanwhile either way."),
             duration("dane.selfCheckInterval", DANE.selfCheckInterval(), DaneSettings.SELF_CHECK_INTERVAL,
                     (v, d) -> v.dane.selfCheckInterval(d),
-                    "Time between two self-checks of DNSSEC validation after the first (a failing check "
-                    + "switches DANE off, a passing one on again; a check that gets no answer is retried "
-                    + "every 30s); 0s = only at start."),
+                    "Time between two self-checks of DNSSEC validation after the first (a passing check "
+                    + "switches DANE on; a failing one switches it off only while no check ever passed in this "
+                    + "JVM, otherwise it logs an error, gauge mtaSts.dane.selfCheckOk = 0, and DANE stays on: "
+                    + "no downgrade switch, RFC 7672 §1.3; a check that gets no answer is retried every 30s); "
+                    + "0s = only at start."),
 
             // ---- tlsrpt: TLS-RPT (RFC 8460), daily reports to the domains mail is delivered to ----
             bool("tlsrpt.enabled", TLSRPT.enabled(),

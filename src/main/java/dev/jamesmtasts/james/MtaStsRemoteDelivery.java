@@ -104,7 +104,8 @@ import dev.jamesmtasts.dane.DaneDomain;
  * <li><b>dane</b>: {@code follow} (default): an MX host with DNSSEC-signed usable TLSA records gets
  *     STARTTLS and is authenticated by them (RFC 8461 §2: before MTA-STS, for that host); bogus or
  *     unanswered lookups defer; {@code off}: never. The first mailet with DANE runs a DNSSEC self-check
- *     ({@link DaneService}): DANE stays off, logged as an error, while validation does not work.</li>
+ *     ({@link DaneService}): DANE stays off, logged as an error, while validation never worked (a check failing
+ *     after one passed does not turn it off).</li>
  * <li><b>daneOverrides</b>: {@code domain=off; domain=follow; domain=require} ({@code require}: no MX host
  *     without usable TLSA records is used).</li>
  * </ul>
@@ -126,6 +127,9 @@ import dev.jamesmtasts.dane.DaneDomain;
  *     so every testing delivery is counted as would-fail (STARTTLS unknown): enable startTLS for
  *     meaningful testing reports.</li>
  * <li>{@code none}, no policy, fetch backoff, or gateway delivery: as RemoteDelivery.</li>
+ * <li>a TLS-RPT report mail of this server (the {@code ReportMail.ATTRIBUTE} attribute, never a header): as
+ *     RemoteDelivery, without MTA-STS or DANE (RFC 8460 §3, RFC 8689 {@code TLS-Required: No}), verdict
+ *     {@code tls-not-required}.</li>
  * </ul>
  * Each attempt produces one {@link DeliveryAttemptReport}, logged at INFO in one line, counted in
  * {@link MtaStsMetrics} and handed to every bound {@link DeliveryAttemptListener}.
@@ -172,6 +176,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
      */
     static final String DANE_CHECK = "mtaSts.daneCheck";
     static final String NAME_JUNCTION = "-to-";
+    /** Why DANE is off for a TLS-RPT report mail (RFC 8460 §3, RFC 8689 §4.2.2), see {@link PolicyDecider}. */
+    private static final String TLS_NOT_REQUIRED_DANE = "TLS-RPT report mail: TLS-Required: No";
 
     private final DNSService dnsService;
     private final DomainList domainList;
@@ -320,19 +326,24 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         }
         String domain = mail.getRecipients().iterator().next().getDomain().asString();
         int attemptNumber = DeliveryRetriesHelper.retrieveRetries(mail) + 1;
+        boolean tlsReport = TlsRptListener.isTlsReport(mail);
         TimeMetric policyCheck = metricFactory.timer(POLICY_CHECK);
         AttemptDecision decision;
         try {
-            decision = decider.decide(domain, policyProvider);
+            decision = decider.decide(domain, policyProvider, tlsReport);
         } finally {
             policyCheck.stopAndPublish();
         }
-        TimeMetric daneCheck = metricFactory.timer(DANE_CHECK);
         DaneDomain dane;
-        try {
-            dane = daneDecider.decide(domain);
-        } finally {
-            daneCheck.stopAndPublish();
+        if (decision.tlsNotRequired()) {
+            dane = DaneDomain.off(domain, TLS_NOT_REQUIRED_DANE);
+        } else {
+            TimeMetric daneCheck = metricFactory.timer(DANE_CHECK);
+            try {
+                dane = daneDecider.decide(domain);
+            } finally {
+                daneCheck.stopAndPublish();
+            }
         }
         AttemptContext context = new AttemptContext(decision.application, decision.policy, dane, daneService.policy());
         ExecutionResult result;
@@ -353,7 +364,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
             }
         }
         DeliveryAttemptReport report = AttemptReports.build(mail.getName(), domain, attemptNumber, decision, context,
-                result, TlsRptListener.isTlsReport(mail));
+                result, tlsReport);
         if (LOGGER.isInfoEnabled()) {
             LOGGER.info(report.toLogLine());
         }
@@ -379,7 +390,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 break;
             case TEMPORARY_FAILURE:
                 retryOrBounce.temporaryFailure(mail, result, report, decision, context,
-                        () -> policyChange(domain, decision));
+                        () -> policyChange(domain, decision, tlsReport));
                 break;
             case PERMANENT_FAILURE:
             default:
@@ -392,8 +403,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
      * What changed in the policy of {@code domain} since {@code before} was decided, asking the cache
      * again (null: the same policy still applies the same way).
      */
-    String policyChange(String domain, AttemptDecision before) {
-        AttemptDecision now = decider.decide(domain, policyProvider);
+    String policyChange(String domain, AttemptDecision before, boolean tlsReport) {
+        AttemptDecision now = decider.decide(domain, policyProvider, tlsReport);
         if (now.application != before.application) {
             return "now " + now.application.name().toLowerCase(java.util.Locale.ROOT) + ": " + now.reason();
         }

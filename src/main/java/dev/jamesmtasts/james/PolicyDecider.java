@@ -22,6 +22,10 @@ import dev.jamesmtasts.mtasts.StsPolicy;
  * {@code mtaStsOnLookupError}) and the policy cache's answer for the recipient domain:
  * <ul>
  *   <li>gateway delivery: MTA-STS does not apply (a smarthost is not an MX, RFC 8461 §4);</li>
+ *   <li>a TLS-RPT report mail of this server (marked by {@link TlsRptListener#isTlsReport}, the attribute our
+ *       own pipeline sets, never a header a user could forge): delivered without MTA-STS or DANE enforcement,
+ *       STARTTLS opportunistic as RemoteDelivery does (RFC 8460 §3: reports must not be blocked by the TLS
+ *       failures they report; RFC 8689 §4.2.2 {@code TLS-Required: No}), whatever the mode and overrides;</li>
  *   <li>{@code mtaStsMode=off} or a {@code domain=off} override: no policy;</li>
  *   <li>a local policy override: applied instead of the published one (as testing under
  *       {@code mtaStsMode=report});</li>
@@ -39,6 +43,9 @@ import dev.jamesmtasts.mtasts.StsPolicy;
 final class PolicyDecider {
     private static final AttemptDecision GATEWAY = AttemptDecision.none(Verdict.GATEWAY,
             "gateway delivery, MTA-STS does not apply", null);
+    private static final AttemptDecision TLS_NOT_REQUIRED = AttemptDecision.none(Verdict.TLS_NOT_REQUIRED,
+            "TLS-RPT report mail (RFC 8460 §3, TLS-Required: No): MTA-STS and DANE not enforced, STARTTLS "
+                    + "opportunistic", null);
     private static final String BOUND_TAIL = ", deferred (a local bound, whatever mtaStsOnLookupError says)";
     private static final AttemptDecision MODE_OFF = AttemptDecision.none(Verdict.NO_POLICY, "mtaStsMode=off", null);
 
@@ -91,10 +98,21 @@ final class PolicyDecider {
         return new PolicyDecider(settings.mode, settings.onLookupError, settings.overrides, gateway);
     }
 
-    /** The decision for one attempt to deliver to {@code domain} (as written in the recipient address). */
+    /** The decision for one attempt to deliver an ordinary mail (not a TLS-RPT report) to {@code domain}. */
     AttemptDecision decide(String domain, PolicyProvider provider) {
+        return decide(domain, provider, false);
+    }
+
+    /**
+     * The decision for one attempt to deliver to {@code domain} (as written in the recipient address);
+     * {@code tlsReport}: the mail is a TLS-RPT report of this server ({@link TlsRptListener#isTlsReport}).
+     */
+    AttemptDecision decide(String domain, PolicyProvider provider, boolean tlsReport) {
         if (gateway) {
             return GATEWAY;
+        }
+        if (tlsReport) {
+            return TLS_NOT_REQUIRED;
         }
         if (mode == Mode.OFF) {
             return MODE_OFF;

@@ -62,19 +62,13 @@ public final class TlsRptListener implements DeliveryAttemptListener {
     }
 
     /**
-     * True when {@code mail} is a TLS-RPT report: it carries the {@link ReportMail#ATTRIBUTE} attribute or
-     * the {@link ReportMail#REPORT_DOMAIN_HEADER} header (RFC 8460 §5.3 requires it on every report mail, so
-     * reports of other senders relayed through this server are recognised too). Never throws: a message
-     * that cannot be read counts as no report.
+     * True when {@code mail} is a TLS-RPT report of this server: it carries the {@link ReportMail#ATTRIBUTE}
+     * attribute, which only our own pipeline sets ({@link TlsRptDelivery}). The RFC 8460 §5.3 headers
+     * ({@code TLS-Report-Domain}, {@code TLS-Required: No}) are not a mark: anyone relaying through James can
+     * write them, and would then keep their mail out of the reports and out of MTA-STS/DANE enforcement
+     * ({@link PolicyDecider}). Never throws.
      */
     static boolean isTlsReport(Mail mail) {
-        if (mail.getAttribute(REPORT_ATTRIBUTE).isPresent()) {
-            return true;
-        }
-        try {
-            return mail.getMessage() != null && mail.getMessage().getHeader(ReportMail.REPORT_DOMAIN_HEADER) != null;
-        } catch (javax.mail.MessagingException | RuntimeException e) {
-            return false;
-        }
+        return mail.getAttribute(REPORT_ATTRIBUTE).isPresent();
     }
 }

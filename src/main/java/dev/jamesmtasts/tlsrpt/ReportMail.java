@@ -63,10 +63,12 @@ public final class ReportMail {
     public static final String REPORT_SUBMITTER_HEADER = "TLS-Report-Submitter";
     /**
      * The James mail attribute set on a report mail when it enters the mail pipeline (value: the policy
-     * domain). The delivery side ({@code james.TlsRptListener}) checks it first, the
-     * {@link #REPORT_DOMAIN_HEADER} header second, and never records the sessions of delivering a report,
-     * so that a report about a failing domain cannot feed the next report about it (no report loops,
-     * as mox does; loops were seen in Stalwart, issue 923).
+     * domain). It is the only mark of a report on the delivery side ({@code james.TlsRptListener}): the
+     * headers above could be written by anyone relaying through James. A mail carrying it is delivered
+     * without MTA-STS or DANE enforcement (RFC 8460 §3, {@code TLS-Required: No} RFC 8689 §4.2.2) and the
+     * sessions of delivering it are never recorded, so that a report about a failing domain gets through
+     * and cannot feed the next report about it (no report loops, as mox does; loops were seen in
+     * Stalwart, issue 923).
      */
     public static final String ATTRIBUTE = "dev.jamesmtasts.tlsrpt.report";
 

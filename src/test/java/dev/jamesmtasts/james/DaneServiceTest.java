@@ -84,4 +84,41 @@ class DaneServiceTest {
             }
         }
     }
+
+    @Test
+    void aCheckFailingAfterOneSucceededIsNoDowngradeSwitchDaneStaysOnAndSignedMailDefers() throws Exception {
+        try (TestDnsServer dns = TestDnsServer.start()) {
+            dns.signedZone(".").mx("example.test.", 10, "mx.example.test.");
+            DaneService service = new DaneService(settings(dns.trustAnchor("."), Duration.ofHours(1)),
+                    List.of(dns.address()));
+            try {
+                service.activate();
+                assertThat(service.active()).as(service.state()).isTrue();
+                assertThat(service.selfCheckOk()).isTrue();
+                DaneDecider decider = DaneDecider.of(MtaStsMailetSettings.parse(MtaStsMailetSettingsTest.config()),
+                        false, service);
+
+                // an on-path attacker strips the root's signatures: the next check fails (RFC 7672 §1.3 downgrade)
+                dns.signatureFault(".", Type.DNSKEY, TestDnsServer.SignatureFault.MISSING)
+                        .signatureFault("example.test.", Type.MX, TestDnsServer.SignatureFault.MISSING);
+                service.cache().clear();
+                assertThat(service.check()).isEqualTo(3600);
+
+                assertThat(service.active()).as("a failing check never turns DANE off once it worked").isTrue();
+                assertThat(service.selfCheckOk()).isFalse();
+                assertThat(service.state()).contains("self-check fails");
+                DaneDomain d = decider.decide("example.test");
+                assertThat(d.status()).as(d.detail()).isNotEqualTo(DaneDomain.Status.OFF);
+                assertThat(d.defer()).as("bogus: deferred, never delivered as without DANE: " + d.status() + " "
+                        + d.detail()).isTrue();
+
+                dns.signatureFault(".", Type.DNSKEY, null).signatureFault("example.test.", Type.MX, null);
+                service.check();
+                assertThat(service.selfCheckOk()).isTrue();
+                assertThat(service.active()).isTrue();
+            } finally {
+                service.stop();
+            }
+        }
+    }
 }

@@ -65,6 +65,28 @@ class PolicyDeciderTest {
     }
 
     @Test
+    void aTlsRptReportMailIsDeliveredWithoutEnforcementWhateverThePolicyAndNeverAsksTheCache() throws Exception {
+        Answer cache = policy(ENFORCE);
+        for (String domain : List.of("d.example", "le.example", "t.example")) {
+            AttemptDecision d = follow().decide(domain, cache, true);
+            assertThat(d.application).isEqualTo(Application.NONE);
+            assertThat(d.fixedVerdict).isEqualTo(Verdict.TLS_NOT_REQUIRED);
+            assertThat(d.tlsNotRequired()).isTrue();
+            assertThat(d.defer).isFalse();
+            assertThat(d.policy).isNull();
+            assertThat(d.reason()).contains("RFC 8460 §3").contains("TLS-Required: No");
+        }
+        assertThat(cache.asked).isEmpty();
+        assertThat(Verdict.TLS_NOT_REQUIRED.label()).isEqualTo("tls-not-required");
+        // an ordinary mail to the same domain is enforced, and the lookup error case still defers
+        AttemptDecision ordinary = follow().decide("d.example", cache, false);
+        assertThat(ordinary.application).isEqualTo(Application.ENFORCE);
+        assertThat(ordinary.tlsNotRequired()).isFalse();
+        AttemptDecision failed = follow().decide("d.example", new Answer(CacheResult.error("dns down")), false);
+        assertThat(failed.defer).isTrue();
+    }
+
+    @Test
     void modeOffNeverAsksTheCacheAndDisablesLocalOverrides() throws Exception {
         PolicyDecider off = decider(Mode.OFF, OnLookupError.DEFER, false);
         Answer cache = policy(ENFORCE);

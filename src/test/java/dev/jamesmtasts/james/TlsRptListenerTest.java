@@ -79,16 +79,17 @@ class TlsRptListenerTest {
     }
 
     @Test
-    void aReportMailIsRecognisedByItsAttributeOrItsTlsReportDomainHeader() throws MessagingException {
+    void aReportMailIsRecognisedByItsAttributeOnlyNeverByHeadersAUserCanWrite() throws MessagingException {
         MimeMessage plain = MimeMessageBuilder.mimeMessageBuilder().setSubject("hello").setText("hi").build();
         MimeMessage report = MimeMessageBuilder.mimeMessageBuilder().setSubject("Report Domain: d.example")
-                .addHeader(ReportMail.REPORT_DOMAIN_HEADER, "d.example").setText("report").build();
+                .addHeader(ReportMail.REPORT_DOMAIN_HEADER, "d.example").addHeader("TLS-Required", "No")
+                .setText("report").build();
         Mail withAttribute = MailImpl.builder().name("a").sender("alice@sender.test").addRecipient("bob@d.example")
                 .mimeMessage(plain).addAttribute(new Attribute(org.apache.mailet.AttributeName.of(ReportMail.ATTRIBUTE),
                         AttributeValue.of("d.example"))).build();
 
         assertThat(TlsRptListener.isTlsReport(mail("p", plain))).isFalse();
-        assertThat(TlsRptListener.isTlsReport(mail("r", report))).isTrue();
+        assertThat(TlsRptListener.isTlsReport(mail("r", report))).as("forged headers are no mark").isFalse();
         assertThat(TlsRptListener.isTlsReport(withAttribute)).isTrue();
     }
 

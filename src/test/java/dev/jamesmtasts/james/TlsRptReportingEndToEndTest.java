@@ -265,6 +265,53 @@ class TlsRptReportingEndToEndTest {
         }
     }
 
+    /**
+     * RFC 8460 §3, RFC 8689 §4.2.2: a report about a domain whose only MX fails its enforce policy (STARTTLS
+     * stripped) is delivered to that MX, without MTA-STS, verdict tls-not-required, and not counted; an ordinary
+     * mail with forged report headers to the same domain is still held (only our attribute marks a report).
+     */
+    @Test
+    void aReportMailGetsThroughTheTlsFailureItReportsAForgedOneIsHeld() throws Exception {
+        String domain = "strippedrpt.test";
+        bed.publish(domain, "s1", "version: STSv1\nmode: enforce\nmx: mx.strippedrpt.test\nmax_age: 86400\n");
+        bed.dns().txt("_smtp._tls." + domain, "v=TLSRPTv1; rua=mailto:tls-reports@" + domain);
+        TlsRptReporting t = tlsRpt();
+        LocalDate today = ReportId.day(Instant.now());
+        try (TestSmtpReceiver stripped = new TestSmtpReceiver("mx.strippedrpt.test", null)) {
+            james.mx(domain, "mx.strippedrpt.test:" + stripped.port());
+            RecordingListener.REPORTS.clear();
+
+            // a user's mail with the headers of a report: held under enforce like any mail
+            TlsRptEndToEndTest.sendWithReportHeaders(james.smtpPort(), "bob@" + domain, domain);
+            await().atMost(WAIT).until(() -> RecordingListener.forDomain(domain).stream()
+                    .anyMatch(r -> r.verdict() == DeliveryAttemptReport.Verdict.ENFORCED_DEFERRED));
+            assertThat(RecordingListener.forDomain(domain)).noneMatch(DeliveryAttemptReport::tlsReport);
+            assertThat(stripped.count()).isZero();
+            t.recorder().flush();
+            assertThat(t.store().results(today, domain).get(0).failedSessions()).isPositive();
+
+            // our report about it, to the same broken MX: delivered, opportunistic, not counted
+            List<SendOutcome> outcomes = t.scheduler().sendNow(today, domain, false);
+            assertThat(outcomes.get(0).kind()).as(outcomes.toString()).isEqualTo(SendOutcome.Kind.SENT);
+            await().atMost(WAIT).until(() -> stripped.count() == 1);
+            TestSmtpReceiver.Received r = stripped.received().get(0);
+            assertThat(r.recipients).containsExactly("tls-reports@" + domain);
+            assertThat(r.data).contains("TLS-Required: No").contains("report-type=\"tlsrpt\"");
+            assertThat(r.tls).as("STARTTLS stripped: delivered without TLS").isFalse();
+            await().atMost(WAIT).until(() -> RecordingListener.forDomain(domain).stream()
+                    .anyMatch(DeliveryAttemptReport::tlsReport));
+            List<DeliveryAttemptReport> reportAttempts = RecordingListener.forDomain(domain).stream()
+                    .filter(DeliveryAttemptReport::tlsReport).collect(java.util.stream.Collectors.toList());
+            assertThat(reportAttempts).hasSize(1);
+            assertThat(reportAttempts.get(0).verdict()).isEqualTo(DeliveryAttemptReport.Verdict.TLS_NOT_REQUIRED);
+            assertThat(reportAttempts.get(0).toLogLine()).contains("tls-not-required");
+
+            // the forged one is still held: the MX got the report only
+            Thread.sleep(3000);
+            assertThat(stripped.count()).isEqualTo(1);
+        }
+    }
+
     private static FailureDetail only(Map<FailureDetail, Long> failures, ResultType type) {
         List<FailureDetail> of = new java.util.ArrayList<>();
         for (FailureDetail f : failures.keySet()) {
