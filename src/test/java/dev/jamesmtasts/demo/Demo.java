@@ -21,6 +21,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.jamesmtasts.demo.SimulatedInternet.Tls;
 import dev.jamesmtasts.mtasts.SafeJson;
 import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestDnsServer;
 import dev.jamesmtasts.testing.TestSmtpReceiver;
 import dev.jamesmtasts.tlsrpt.PolicyType;
 import dev.jamesmtasts.tlsrpt.ReportId;
@@ -51,6 +53,11 @@ public final class Demo {
     static final String REPORT_MAILBOX = "tlsrpt@reports.example";
     static final String REPORT_MX = "mx.reports.example";
     static final String REPORT_MX_ADDRESS = "127.0.0.18";
+    /** The DNSSEC-signed top-level zone of scenarios j-l (RFC 7672); {@code example.} stays unsigned. */
+    static final String SIGNED_TLD = "net.";
+    static final String DANE_EE_MX = "mx.dane-ee.net";
+    static final String DANE_MISMATCH_MX = "mx.tlsa-mismatch.net";
+    static final String DANE_BOGUS_MX = "mx.bogus-sig.net";
 
     /** WebAdmin's JSON read back and written again, one report a line, escaped as WebAdmin escapes it. */
     private static final ObjectMapper JSON = SafeJson.newMapper();
@@ -125,9 +132,19 @@ public final class Demo {
                     "failures reported to each domain's rua");
             i.rfc = "RFC 8460";
             i.label = "TLS-RPT: failures reported";
+            Scenario j = scenario("j", "DANE-EE: TLSA matches, cert not Web PKI", "delivered by DANE, whatever CA/name");
+            Scenario k = scenario("k", "DANE: TLSA mismatch", "not delivered (queued)");
+            Scenario l = scenario("l", "DANE: bogus DNSSEC signature on TLSA", "deferred, not delivered (queued)");
+            j.rfc = k.rfc = l.rfc = "RFC 7672";
+            l.label = "DANE: bogus DNSSEC signature";
+            j.label = "DANE-EE match, cert not Web PKI";
 
+            // RFC 7672 needs DNSSEC: the root and net. are signed under a test root key, given to James as
+            // its trust anchor (dane.trustAnchors); example. is an unsigned delegation, so a-i are insecure.
+            Path anchors = Files.writeString(work.resolve("dane-trust-anchor.txt"), net.signZones(SIGNED_TLD) + "\n");
             publishAll(net, a, b, c, d, e, f, g);
             publishTlsRpt(net, i);
+            publishDane(net, j, k, l);
 
             Path overlay = work.resolve("conf-overlay");
             Path trust = net.writeTrustStore(Files.createDirectories(work).resolve("demo-ca.p12"));
@@ -142,12 +159,17 @@ public final class Demo {
                             "tlsrpt.organizationName", "james-mta-sts demo",
                             "tlsrpt.contactInfo", "postmaster@sender.example",
                             "tlsrpt.submitter", "sender.example",
-                            "tlsrpt.sender", "tlsrpt@sender.example"));
+                            "tlsrpt.sender", "tlsrpt@sender.example",
+                            // Scenarios j-l: DANE (dane=follow is the mailet's default) validates from the
+                            // demo's root key, and every attempt validates afresh (no cached answer).
+                            "dane.trustAnchors", anchors.toString(),
+                            "dane.cacheMaxTtl", "0s",
+                            "dane.bogusTtl", "0s"));
             step("starting James 3.8.1 (" + (stock ? "stock RemoteDelivery: the contrast run" : "mailet "
                     + DemoJames.MTA_STS_MAILET) + ") with bin/james-mta-sts start --conf " + root.relativize(overlay));
             james.start(overlay);
             try {
-                runScenarios(net, james, a, b, c, d, e, f, g, h, i);
+                runScenarios(net, james, a, b, c, d, e, f, g, h, i, j, k, l);
             } finally {
                 step("stopping James");
                 james.stop();
@@ -162,7 +184,8 @@ public final class Demo {
         out.println("  DNS      127.0.0.1:53 (James's dnsservice.xml and the extension's dns.resolvers point here)");
         out.println("  HTTPS    policy hosts on " + POLICY_HOST_ADDRESS + ":443 and " + DARK_POLICY_HOST_ADDRESS
                 + ":443, a TLS-RPT report receiver on " + REPORT_HTTPS_ADDRESS + ":443; certificates from a demo CA made just now");
-        out.println("  SMTP     receivers on port 25 of 127.0.0.11-18 and 127.0.0.66 (the attacker), STARTTLS with demo-CA certificates");
+        out.println("  SMTP     receivers on port 25 of 127.0.0.11-21 and 127.0.0.66 (the attacker), STARTTLS with demo-CA certificates");
+        out.println("  DNSSEC   the root and net. signed under a test root key (James's dane.trustAnchors); example. unsigned");
         out.println("  James    SMTP 127.0.0.1:2525, WebAdmin 127.0.0.1:8000, JMX 127.0.0.1:9999; Cassandra 127.0.0.1:9042");
         out.println("Note: policy hosts are on loopback, so the demo sets fetch.allowPrivateAddresses=true;");
         out.println("      a production configuration keeps the default (false).");
@@ -229,6 +252,39 @@ public final class Demo {
     }
 
     /**
+     * Scenarios j-l (RFC 7672), each domain in the signed zone net. with one MX and a TLSA record 3 1 1
+     * for port 25 of it: j) the MX presents a certificate from a CA James does not trust, for another
+     * name, and the TLSA record matches its key (DANE-EE ignores both, RFC 7672 §3.1.1); k) the MX
+     * presents a certificate PKIX would accept (demo CA, its own name), but the TLSA record is another
+     * key's; l) as k with a matching TLSA record whose RRSIG does not verify (bogus, RFC 4035 §5.3.3).
+     */
+    private static void publishDane(SimulatedInternet net, Scenario j, Scenario k, Scenario l) throws Exception {
+        TestCa untrusted = TestCa.create("CA that James does not trust");
+        TestCa.Issued eeCert = untrusted.issue("some-other-name.example");
+        net.receiver(DANE_EE_MX, "127.0.0.19", eeCert);
+        net.mx("dane-ee.net", DANE_EE_MX);
+        j.published.add("dane-ee.net MX " + DANE_EE_MX + " (127.0.0.19, certificate for some-other-name.example"
+                + " from a CA James does not trust); zone signed");
+        j.published.add(net.publishDaneEe(DANE_EE_MX, eeCert.certificate()) + "  (its key)");
+
+        net.receiver(DANE_MISMATCH_MX, "127.0.0.20", Tls.OWN_NAME);
+        net.mx("tlsa-mismatch.net", DANE_MISMATCH_MX);
+        k.published.add("tlsa-mismatch.net MX " + DANE_MISMATCH_MX + " (127.0.0.20, valid demo-CA certificate for "
+                + DANE_MISMATCH_MX + "); zone signed");
+        k.published.add(net.publishDaneEe(DANE_MISMATCH_MX, untrusted.issue(DANE_MISMATCH_MX).certificate())
+                + "  (ANOTHER key's)");
+
+        TestCa.Issued bogusCert = net.ca().issue(DANE_BOGUS_MX);
+        net.receiver(DANE_BOGUS_MX, "127.0.0.21", bogusCert);
+        net.mx("bogus-sig.net", DANE_BOGUS_MX);
+        l.published.add("bogus-sig.net MX " + DANE_BOGUS_MX + " (127.0.0.21, valid demo-CA certificate for "
+                + DANE_BOGUS_MX + "); zone signed");
+        l.published.add(net.publishDaneEe(DANE_BOGUS_MX, bogusCert.certificate()) + "  (its key)");
+        net.dns().signatureFault("_25._tcp." + DANE_BOGUS_MX, Type.TLSA, TestDnsServer.SignatureFault.BAD_SIGNATURE);
+        l.published.add("its RRSIG altered: the signature does not verify (bogus)");
+    }
+
+    /**
      * Publishes {@code domain}: its MX (a receiver on its own address) and, when {@code id} is given,
      * an MTA-STS policy of {@code mode} with {@code mx: policyMx}, served from {@code policyAddress}.
      */
@@ -249,7 +305,8 @@ public final class Demo {
     }
 
     private void runScenarios(SimulatedInternet net, DemoJames james, Scenario a, Scenario b, Scenario c,
-                              Scenario d, Scenario e, Scenario f, Scenario g, Scenario h, Scenario i)
+                              Scenario d, Scenario e, Scenario f, Scenario g, Scenario h, Scenario i,
+                              Scenario j, Scenario k, Scenario l)
             throws Exception {
         TestSmtpReceiver good = net.receiver("mx.good.example");
         TestSmtpReceiver hijackReal = net.receiver("mx.hijack.example");
@@ -262,7 +319,7 @@ public final class Demo {
 
         // The UTC day of these deliveries: the day whose TLS-RPT reports scenario i sends (RFC 8460 §4.1).
         LocalDate reportDay = ReportId.day(Instant.now());
-        step("sending 7 mails into James over SMTP (127.0.0.1:2525), one per scenario a-g");
+        step("sending 10 mails into James over SMTP (127.0.0.1:2525), one per scenario a-g and j-l");
         try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
             smtp.send(SENDER, "alice@good.example", "[a] enforce, good MX");
             smtp.send(SENDER, "bob@hijack.example", "[b] enforce, impostor MX");
@@ -271,13 +328,17 @@ public final class Demo {
             smtp.send(SENDER, "erin@testing.example", "[e] testing, unlisted MX");
             smtp.send(SENDER, "frank@plain.example", "[f] no policy");
             smtp.send(SENDER, "grace@dark.example", "[g1] enforce, before the policy host goes dark");
+            smtp.send(SENDER, "judy@dane-ee.net", "[j] DANE-EE, TLSA matches");
+            smtp.send(SENDER, "ken@tlsa-mismatch.net", "[k] DANE, TLSA mismatch");
+            smtp.send(SENDER, "lee@bogus-sig.net", "[l] DANE, bogus signature");
         }
         // Each domain settles once its mail was delivered somewhere, or once James made at least 3
         // attempts (each asks DNS for the MX, James's DNS cache being off): two retries after a refusal.
         boolean settled = await(60, () -> settled(net, "good.example", "[a]") && settled(net, "hijack.example", "[b]")
                 && settled(net, "wrongcert.example", "[c]") && settled(net, "stripped.example", "[d]")
                 && settled(net, "testing.example", "[e]") && settled(net, "plain.example", "[f]")
-                && settled(net, "dark.example", "[g1]"));
+                && settled(net, "dark.example", "[g1]") && settled(net, "dane-ee.net", "[j]")
+                && settled(net, "tlsa-mismatch.net", "[k]") && settled(net, "bogus-sig.net", "[l]"));
         step(settled ? "first round settled (delivered, or held and retried at least twice)"
                 : "first round: time-out after 60 s waiting for deliveries/retries (reported below)");
         int impostorBefore = impostor.messages("[b]").size();
@@ -315,7 +376,8 @@ public final class Demo {
         // looks once, when nothing is left to deliver.
         step("reading the outgoing queue through WebAdmin (GET /mailQueues/outgoing/mails)");
         List<String> queued = new ArrayList<>(james.queuedRecipients());
-        if (!queued.containsAll(List.of("carol@wrongcert.example", "dave@stripped.example"))) {
+        if (!queued.containsAll(List.of("carol@wrongcert.example", "dave@stripped.example", "grace@dark.example",
+                "ken@tlsa-mismatch.net", "lee@bogus-sig.net"))) {
             // A held mail that is being retried at this very moment is out of the queue until its attempt
             // ends; the first read stopped dequeuing, so a second read a moment later finds it back.
             Thread.sleep(2_000);
@@ -369,7 +431,7 @@ public final class Demo {
         List<String> mtaStsMetrics = metricLines(metrics);
         List<TestSmtpReceiver.Received> re = unlisted.messages("[e]");
         e.james.addAll(logExcerpt(james, "testing.example"));
-        List<String> testingCounters = mtaStsMetrics.stream().filter(l -> l.toLowerCase(Locale.ROOT).contains("testing"))
+        List<String> testingCounters = mtaStsMetrics.stream().filter(line -> line.toLowerCase(Locale.ROOT).contains("testing"))
                 .collect(Collectors.toList());
         e.james.add("metrics mentioning testing: " + (testingCounters.isEmpty() ? "none" : String.join("; ", testingCounters)));
         e.receivers.add(got(unlisted, "[e]"));
@@ -402,6 +464,42 @@ public final class Demo {
 
         inspect(james, h, mtaStsMetrics, metrics != null);
         judgeReports(net, i);
+        judgeDane(net, james, j, k, l, queued);
+    }
+
+    /** Scenarios j-l: what the DANE receivers got, and whether the refused mails are still queued. */
+    private static void judgeDane(SimulatedInternet net, DemoJames james, Scenario j, Scenario k, Scenario l,
+                                  List<String> queued) {
+        List<String> state = logExcerpt(james, "DANE (RFC 7672) is ");
+        TestSmtpReceiver ee = net.receiver(DANE_EE_MX);
+        List<TestSmtpReceiver.Received> rj = ee.messages("[j]");
+        j.james.addAll(state);
+        j.james.addAll(logExcerpt(james, "dane-ee.net"));
+        j.receivers.add(got(ee, "[j]"));
+        j.pass = rj.size() == 1 && rj.get(0).overTls();
+        j.observed = rj.isEmpty() ? "not delivered" : "delivered, " + (rj.get(0).overTls() ? rj.get(0).tlsProtocol
+                + ", untrusted CA, other name" : "CLEAR TEXT");
+
+        held(net, james, k, DANE_MISMATCH_MX, "[k]", "ken@tlsa-mismatch.net", "tlsa-mismatch.net", queued,
+                attempts(net, "tlsa-mismatch.net") + " MX lookups (delivery attempts)", "not delivered", "the mismatch");
+        held(net, james, l, DANE_BOGUS_MX, "[l]", "lee@bogus-sig.net", "bogus-sig.net", queued,
+                net.dns().queries("_25._tcp." + DANE_BOGUS_MX, Type.TLSA) + " TLSA queries (each answer bogus)",
+                "deferred", "the bogus signature");
+    }
+
+    /** A DANE scenario whose mail must stay queued: what {@code mxHost} got, and the queue's answer. */
+    private static void held(SimulatedInternet net, DemoJames james, Scenario s, String mxHost, String tag,
+                             String recipient, String domain, List<String> queued, String attempts, String held,
+                             String fault) {
+        TestSmtpReceiver mx = net.receiver(mxHost);
+        boolean inQueue = queued.contains(recipient);
+        s.james.add(attempts + "; " + (inQueue ? "mail kept in the outgoing queue [" + recipient + "]"
+                : "mail NOT in the outgoing queue"));
+        s.james.addAll(logExcerpt(james, domain));
+        s.receivers.add(got(mx, tag) + "; " + mx.transactions() + " MAIL FROM");
+        s.pass = mx.messages(tag).isEmpty() && inQueue;
+        s.observed = mx.messages(tag).isEmpty() ? held + (inQueue ? ", queued" : ", NOT queued")
+                : "DELIVERED despite " + fault;
     }
 
     /**
@@ -587,7 +685,7 @@ public final class Demo {
                     .replaceAll("Mail \\(Mail[^)]*\\) ", "mail ")
                     .replaceAll("Mail\\d+-[0-9a-f-]{36}", "mail")
                     .replaceAll(" with messageId <[^>]*>", "").trim();
-            out.add("log: " + (l.length() > 160 ? l.substring(0, 157) + "..." : l));
+            out.add("log: " + SafeText.display(l, 160));
         }
         return out;
     }
@@ -626,7 +724,7 @@ public final class Demo {
         out.println();
         String mailet = stock ? "stock RemoteDelivery (contrast run)" : "MtaStsRemoteDelivery";
         out.println("=== Summary (" + mailet + ") " + "=".repeat(60 - mailet.length()));
-        out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", "scenario", "RFC 8461 / RFC 8460 require", "observed", "verdict");
+        out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", "scenario", "RFC 8461 / 8460 / 7672 require", "observed", "verdict");
         int failed = 0;
         for (Scenario s : scenarios) {
             out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", s.key + ") " + s.label, s.requirement,
@@ -635,7 +733,7 @@ public final class Demo {
                 failed++;
             }
         }
-        out.printf(Locale.ROOT, "%d of %d scenarios behaved as RFC 8461 and RFC 8460 require (%.0f s)%n",
+        out.printf(Locale.ROOT, "%d of %d scenarios behaved as RFC 8461, RFC 8460 and RFC 7672 require (%.0f s)%n",
                 scenarios.size() - failed, scenarios.size(), (System.nanoTime() - t0) / 1e9);
         out.flush();
         return failed == 0 ? 0 : 1;

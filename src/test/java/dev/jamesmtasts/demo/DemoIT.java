@@ -21,7 +21,7 @@ class DemoIT {
     private static final Path ROOT = Path.of(System.getProperty("project.basedir", ".")).toAbsolutePath().normalize();
 
     @Test
-    void everyScenarioBehavesAsRfc8461AndRfc8460Require() throws Exception {
+    void everyScenarioBehavesAsRfc8461Rfc8460AndRfc7672Require() throws Exception {
         assumeTrue(namespacesAvailable(), "unshare -rn is not available here (no user namespaces): bin/demo cannot run");
         Path work = ROOT.resolve("target/demo-it");
         Path log = ROOT.resolve("target/demo-it.log");
@@ -40,15 +40,18 @@ class DemoIT {
         for (String scenario : new String[] {"a) enforce, good MX", "b) impostor MX injected in DNS",
             "c) certificate names another host", "d) STARTTLS stripped", "e) testing mode, MX not in policy",
             "f) no policy published", "g) policy host dark after caching", "h) inspection: JMX + /metrics",
-            "i) TLS-RPT: failures reported"}) {
+            "i) TLS-RPT: failures reported", "j) DANE-EE match, cert not Web PKI", "k) DANE: TLSA mismatch",
+            "l) DANE: bogus DNSSEC signature"}) {
             assertThat(out).as("summary line of %s", scenario).containsPattern("(?m)^" + java.util.regex.Pattern.quote(scenario)
                     + ".*PASS$");
         }
-        assertThat(out).contains("9 of 9 scenarios behaved as RFC 8461 and RFC 8460 require");
+        assertThat(out).contains("12 of 12 scenarios behaved as RFC 8461, RFC 8460 and RFC 7672 require");
         // Scenario i's evidence: each report receiver got a report naming the failure it is about.
         assertThat(out).containsPattern("policy-type sts  policy-domain hijack\\.example .*")
                 .containsPattern("result-type validation-failure  receiving-mx-hostname mx\\.attacker\\.example")
                 .containsPattern("result-type starttls-not-supported  receiving-mx-hostname mx\\.stripped\\.example");
+        // DANE was on: the DNSSEC self-check passed under the demo's trust anchor.
+        assertThat(out).contains("DANE (RFC 7672) is active").doesNotContain("DANE (RFC 7672) is OFF");
         // Everything it started is gone: the namespace died with its processes.
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                 .filter(c -> c.contains(work.toString())))

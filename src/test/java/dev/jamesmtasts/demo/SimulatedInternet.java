@@ -89,6 +89,30 @@ final class SimulatedInternet implements AutoCloseable {
         return ca.writeTrustStore(file);
     }
 
+    /**
+     * Signs the simulated DNS (RFC 4033-4035) under a test root whose key is the demo's trust anchor:
+     * the root and {@code signedTld} are signed zones, {@code example.} an unsigned delegation, so the
+     * domains under {@code example.} stay insecure (MTA-STS as without DANE, RFC 7672 §2.2) and those
+     * under {@code signedTld} are secure, where TLSA records count. Returns the root's DS record in
+     * zone-file form, for {@code dane.trustAnchors}.
+     */
+    String signZones(String signedTld) {
+        dns.signedZone(".").unsignedZone("example.").signedZone(signedTld);
+        return dns.trustAnchor(".");
+    }
+
+    /**
+     * Starts an SMTP receiver for {@code host} on {@code address} presenting {@code cert} (any CA, any
+     * name), and publishes its A record.
+     */
+    synchronized TestSmtpReceiver receiver(String host, String address, TestCa.Issued cert) throws IOException {
+        TestSmtpReceiver r = new TestSmtpReceiver(host,
+                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), cert.serverContext());
+        receivers.put(host, r);
+        dns.clear(host).a(host, address);
+        return r;
+    }
+
     /** Starts an SMTP receiver for {@code host} on {@code address}, and publishes its A record. */
     synchronized TestSmtpReceiver receiver(String host, String address, Tls tls) throws IOException {
         TestCa.Issued cert;
@@ -103,8 +127,11 @@ final class SimulatedInternet implements AutoCloseable {
                 cert = null;
                 break;
         }
+        if (cert != null) {
+            return receiver(host, address, cert);
+        }
         TestSmtpReceiver r = new TestSmtpReceiver(host,
-                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), cert == null ? null : cert.serverContext());
+                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), null);
         receivers.put(host, r);
         dns.clear(host).a(host, address);
         return r;
@@ -334,6 +361,26 @@ final class SimulatedInternet implements AutoCloseable {
     /** Every receiver by the host name it serves (one receiver may serve several names). */
     synchronized Map<String, TestSmtpReceiver> receivers() {
         return new LinkedHashMap<>(receivers);
+    }
+
+    /**
+     * Publishes the TLSA record 3 1 1 (DANE-EE, SubjectPublicKeyInfo, SHA2-256; RFC 7672 §3.1.1) of
+     * {@code cert} for port 25 of {@code mxHost}; returns the record in presentation form.
+     */
+    String publishDaneEe(String mxHost, java.security.cert.X509Certificate cert) {
+        byte[] digest;
+        try {
+            digest = java.security.MessageDigest.getInstance("SHA-256").digest(cert.getPublicKey().getEncoded());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is in every JDK", e);
+        }
+        String owner = "_25._tcp." + mxHost;
+        dns.clear(owner).tlsa(owner, 3, 1, 1, digest);
+        StringBuilder hex = new StringBuilder();
+        for (byte b : digest) {
+            hex.append(String.format(java.util.Locale.ROOT, "%02x", b));
+        }
+        return owner + " TLSA 3 1 1 " + hex;
     }
 
     /** Removes the {@code _mta-sts} TXT record of {@code domain}. */
