@@ -164,6 +164,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private final PolicyProvider policyProvider;
     private final MtaStsMetrics metrics;
     private final Set<DeliveryAttemptListener> listeners;
+    private final DeliveryProfile profile;
 
     private MtaStsMailetSettings settings;
     private RemoteDeliveryConfiguration configuration;
@@ -177,7 +178,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     @Inject
     public MtaStsRemoteDelivery(DNSService dnsService, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, PolicyProvider policyProvider, MtaStsMetrics metrics,
-                                Set<DeliveryAttemptListener> listeners) {
+                                Set<DeliveryAttemptListener> listeners, DeliveryProfile profile) {
         this.dnsService = dnsService;
         this.domainList = domainList;
         this.queueFactory = queueFactory;
@@ -185,6 +186,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         this.policyProvider = policyProvider;
         this.metrics = metrics;
         this.listeners = listeners;
+        this.profile = profile;
     }
 
     @Override
@@ -210,6 +212,9 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         delivrer = new MailDelivrer(configuration,
                 new PolicyAwareMailDelivrerToHost(configuration, strict, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
+        // what `mta-sts check` and WebAdmin's check route ask this node's delivery about (DomainChecks)
+        profile.register(decider, new JamesMxTargets(dnsService, configuration), settings.trustStore,
+                configuration.getHeloNameProvider().getHeloName());
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();
