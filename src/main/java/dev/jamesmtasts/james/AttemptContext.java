@@ -3,6 +3,9 @@ package dev.jamesmtasts.james;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.jamesmtasts.dane.DaneDomain;
+import dev.jamesmtasts.dane.DaneHost;
+import dev.jamesmtasts.dane.DanePolicy;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.mtasts.StsPolicy;
@@ -30,11 +33,33 @@ final class AttemptContext {
 
     final Application application;
     final StsPolicy policy;
+    /** The DANE rules of the attempt (RFC 7672): what the domain's MX lookup said, or off. */
+    final DaneDomain dane;
+    private final DanePolicy danePolicy;
     final List<MxResult> results = new ArrayList<>(2);
 
     AttemptContext(Application application, StsPolicy policy) {
+        this(application, policy, DaneDomain.off("-", "dane=off"), null);
+    }
+
+    /** @param danePolicy the decision for each MX host; null when DANE is not used by this mailet */
+    AttemptContext(Application application, StsPolicy policy, DaneDomain dane, DanePolicy danePolicy) {
         this.application = application;
         this.policy = policy;
+        this.dane = dane;
+        this.danePolicy = danePolicy;
+    }
+
+    /**
+     * What DANE asks of the session with {@code host} (RFC 7672 §2.2): looked up only when the domain's MX
+     * RRset is secure or DANE is required; otherwise not applicable, at no cost.
+     */
+    DaneHost daneHost(String host) {
+        if (danePolicy == null || (dane.status() != DaneDomain.Status.SECURE && !dane.required())) {
+            return null;
+        }
+        DaneHost h = danePolicy.host(dane, host);
+        return h.status() == DaneHost.Status.NOT_APPLICABLE ? null : h;
     }
 
     static AttemptContext current() {

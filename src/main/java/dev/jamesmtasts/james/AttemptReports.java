@@ -7,7 +7,10 @@ import java.util.Locale;
 
 import org.apache.james.transport.mailets.remote.delivery.ExecutionResult;
 
+import dev.jamesmtasts.dane.DaneDomain;
+import dev.jamesmtasts.dane.DaneHost;
 import dev.jamesmtasts.james.AttemptContext.Application;
+import dev.jamesmtasts.james.DeliveryAttemptReport.DaneVerdict;
 import dev.jamesmtasts.james.DeliveryAttemptReport.DeliveryOutcome;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
@@ -48,13 +51,50 @@ final class AttemptReports {
                 reason = reason + "; would fail under enforce: " + wouldFailSummary(context);
             }
         }
+        DaneVerdict dane = daneVerdict(context, outcome);
+        if (dane == DaneVerdict.DEFERRED) {
+            reason = reason + "; DANE: " + (context.dane.defer() ? context.dane.detail() : context.failureSummary());
+        }
         // Every network part of the reason was escaped and capped where it was built (cache reasons in
         // mtasts/cache, per-MX reasons in the hook); this only holds the whole to one cap (a scan,
         // the string itself is returned when it is safe and fits).
         return new DeliveryAttemptReport(Instant.now(), mailName, domain, attemptNumber, verdict, d.origin,
                 d.policy == null ? null : d.policy.mode().text(), d.policyId,
                 d.policy == null ? null : d.policy.text(), SafeText.display(reason), outcome, context.results,
-                mxPatterns(d), d.published, d.fetchFailure, tlsReport);
+                mxPatterns(d), d.published, d.fetchFailure, tlsReport, dane, context.dane.status(),
+                context.dane.required(), context.dane.detail());
+    }
+
+    /**
+     * What DANE did for the attempt (RFC 7672): deferred when the domain's DANE decision deferred it or
+     * a host with TLSA records (or required to have them) failed and nothing was delivered; authenticated or
+     * TLS only by the host that took the mail; failed when a DANE host refused it permanently.
+     */
+    static DaneVerdict daneVerdict(AttemptContext context, DeliveryOutcome outcome) {
+        if (context.dane.defer()) {
+            return DaneVerdict.DEFERRED;
+        }
+        if (context.dane.status() == DaneDomain.Status.OFF) {
+            return DaneVerdict.OFF;
+        }
+        MxResult last = context.results.isEmpty() ? null : context.results.get(context.results.size() - 1);
+        switch (outcome) {
+            case DELIVERED:
+                if (last != null && last.delivered() && last.dane() != null) {
+                    return last.dane().status() == DaneHost.Status.USABLE ? DaneVerdict.AUTHENTICATED : DaneVerdict.TLS_ONLY;
+                }
+                return DaneVerdict.NOT_APPLICABLE;
+            case PERMANENT_FAILURE:
+                return last != null && last.dane() != null ? DaneVerdict.FAILED : DaneVerdict.NOT_APPLICABLE;
+            case TEMPORARY_FAILURE:
+            default:
+                for (MxResult r : context.results) {
+                    if (r.dane() != null && !r.delivered()) {
+                        return DaneVerdict.DEFERRED;
+                    }
+                }
+                return DaneVerdict.NOT_APPLICABLE;
+        }
     }
 
     private static List<String> mxPatterns(AttemptDecision d) {

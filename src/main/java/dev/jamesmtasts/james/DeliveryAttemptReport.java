@@ -4,6 +4,9 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 
+import dev.jamesmtasts.dane.DaneDomain;
+import dev.jamesmtasts.dane.DaneHost;
+import dev.jamesmtasts.dane.TlsaVerification;
 import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.SafeText;
 
@@ -72,6 +75,119 @@ public final class DeliveryAttemptReport {
         UNKNOWN
     }
 
+    /**
+     * What DANE (RFC 7672) did for the attempt as a whole; the lower-case names with '-' are the metric
+     * labels ({@code mtaSts.dane.<label>}).
+     */
+    public enum DaneVerdict {
+        /** DANE not used: {@code dane=off}, an off override, a gateway, or DNSSEC validation unavailable. */
+        OFF("off"),
+        /** DANE used, but no host tried had secure TLSA records (or the domain's MX RRset is not signed). */
+        NOT_APPLICABLE("not-applicable"),
+        /** Delivered to an MX host authenticated by its usable TLSA records. */
+        AUTHENTICATED("authenticated"),
+        /** Delivered over TLS to an MX host whose secure TLSA records are all unusable (RFC 7672 §3.1.3). */
+        TLS_ONLY("tls-only"),
+        /**
+         * Deferred for DANE: the MX lookup was bogus or unanswered, or a host with TLSA records failed
+         * (mismatch, no STARTTLS, bogus or unanswered TLSA lookup), or DANE is required and missing.
+         */
+        DEFERRED("deferred"),
+        /** A host under DANE refused the mail permanently (after TLS). */
+        FAILED("failed");
+
+        private final String label;
+
+        DaneVerdict(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /**
+     * The DANE part of one MX host's result: what {@link dev.jamesmtasts.dane.DanePolicy} decided for the
+     * host and, when the session was authenticated by TLSA records, what the check found. Null in
+     * {@link MxResult#dane()} when DANE did not apply to the host.
+     */
+    public static final class DaneMx {
+        private final DaneHost.Status status;
+        private final DaneHost.Failure failure;
+        private final String tlsaBase;
+        private final List<String> policyStrings;
+        private final TlsaVerification.Outcome verification;
+        private final String detail;
+
+        public DaneMx(DaneHost.Status status, DaneHost.Failure failure, String tlsaBase, List<String> policyStrings,
+                      TlsaVerification.Outcome verification, String detail) {
+            this.status = Objects.requireNonNull(status);
+            this.failure = failure;
+            this.tlsaBase = tlsaBase;
+            this.policyStrings = List.copyOf(policyStrings);
+            this.verification = verification;
+            this.detail = detail;
+        }
+
+        /** The host's decision and, when a check ran, its outcome (null: no handshake got that far). */
+        static DaneMx of(DaneHost host, TlsaVerification.Outcome verification) {
+            return new DaneMx(host.status(), host.failure(), host.tlsaBase(), host.policyStrings(), verification,
+                    host.detail());
+        }
+
+        /** USABLE, UNUSABLE or FAILED (NOT_APPLICABLE hosts carry no DaneMx). */
+        public DaneHost.Status status() {
+            return status;
+        }
+
+        /** Why a FAILED host was not used; null otherwise. */
+        public DaneHost.Failure failure() {
+            return failure;
+        }
+
+        /** The TLSA base domain (RFC 8460 policy-domain of a {@code tlsa} policy), or null. */
+        public String tlsaBase() {
+            return tlsaBase;
+        }
+
+        /** The TLSA records in presentation form (RFC 8460 policy-string), empty for FAILED hosts. */
+        public List<String> policyStrings() {
+            return policyStrings;
+        }
+
+        /** What the TLSA check found (USABLE hosts whose handshake completed), or null. */
+        public TlsaVerification.Outcome verification() {
+            return verification;
+        }
+
+        public String detail() {
+            return detail;
+        }
+
+        @Override
+        public String toString() {
+            return status.name().toLowerCase(java.util.Locale.ROOT)
+                    + (failure == null ? "" : "(" + failure.name().toLowerCase(java.util.Locale.ROOT) + ")")
+                    + (verification == null ? "" : " " + verification.name().toLowerCase(java.util.Locale.ROOT));
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            if (!(o instanceof DaneMx)) {
+                return false;
+            }
+            DaneMx d = (DaneMx) o;
+            return status == d.status && failure == d.failure && Objects.equals(tlsaBase, d.tlsaBase)
+                    && policyStrings.equals(d.policyStrings) && verification == d.verification;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(status, failure, tlsaBase, verification);
+        }
+    }
+
     /** What the attempt as a whole came to (James's ExecutionResult state, in words). */
     public enum DeliveryOutcome { DELIVERED, TEMPORARY_FAILURE, PERMANENT_FAILURE }
 
@@ -94,6 +210,11 @@ public final class DeliveryAttemptReport {
         UNTRUSTED,
         /** TLS below 1.2 negotiated. */
         PROTOCOL_TOO_OLD,
+        /**
+         * DANE (RFC 7672 §3): the chain matches none of the host's usable TLSA records (or the chain from a
+         * matching DANE-TA does not validate, or the certificate names neither the MX host nor the TLSA base).
+         */
+        DANE_MISMATCH,
         /** validation-failure: any other handshake failure. */
         HANDSHAKE_FAILED
     }
@@ -109,18 +230,27 @@ public final class DeliveryAttemptReport {
         private final String error;
         private final String receivingIp;
         private final String sendingIp;
+        private final DaneMx dane;
 
         public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
                         String tlsProtocol, boolean delivered, String error) {
             this(host, matched, starttls, certificate, tlsProtocol, delivered, error, null, null);
         }
 
+        public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
+                        String tlsProtocol, boolean delivered, String error, String receivingIp, String sendingIp) {
+            this(host, matched, starttls, certificate, tlsProtocol, delivered, error, receivingIp, sendingIp, null);
+        }
+
         /**
          * @param receivingIp the address the session connected to, or null (no connection)
          * @param sendingIp   the local address of that connection, or null
+         * @param dane        what DANE asked of this host, or null when it did not apply
          */
         public MxResult(String host, boolean matched, Starttls starttls, CertificateVerdict certificate,
-                        String tlsProtocol, boolean delivered, String error, String receivingIp, String sendingIp) {
+                        String tlsProtocol, boolean delivered, String error, String receivingIp, String sendingIp,
+                        DaneMx dane) {
+            this.dane = dane;
             this.receivingIp = receivingIp;
             this.sendingIp = sendingIp;
             this.host = Objects.requireNonNull(host);
@@ -174,6 +304,11 @@ public final class DeliveryAttemptReport {
             return sendingIp;
         }
 
+        /** What DANE asked of this host (RFC 7672), or null when DANE did not apply to it. */
+        public DaneMx dane() {
+            return dane;
+        }
+
         /** True when this MX would fail an enforce policy (RFC 8461 §4.1, §4.2). */
         public boolean failsEnforce() {
             return !matched || starttls == Starttls.NOT_OFFERED || certificate != CertificateVerdict.VALID;
@@ -189,6 +324,9 @@ public final class DeliveryAttemptReport {
                 sb.append(", ").append(tlsProtocol);
             }
             sb.append(delivered ? ", delivered" : "");
+            if (dane != null) {
+                sb.append(", dane=").append(dane);
+            }
             if (error != null) {
                 sb.append(", error=").append(error);
             }
@@ -204,7 +342,8 @@ public final class DeliveryAttemptReport {
             return host.equals(m.host) && matched == m.matched && starttls == m.starttls
                     && certificate == m.certificate && Objects.equals(tlsProtocol, m.tlsProtocol)
                     && delivered == m.delivered && Objects.equals(error, m.error)
-                    && Objects.equals(receivingIp, m.receivingIp) && Objects.equals(sendingIp, m.sendingIp);
+                    && Objects.equals(receivingIp, m.receivingIp) && Objects.equals(sendingIp, m.sendingIp)
+                    && Objects.equals(dane, m.dane);
         }
 
         @Override
@@ -229,6 +368,10 @@ public final class DeliveryAttemptReport {
     private final PublishedPolicy published;
     private final FetchFailure fetchFailure;
     private final boolean tlsReport;
+    private final DaneVerdict daneVerdict;
+    private final DaneDomain.Status daneStatus;
+    private final boolean daneRequired;
+    private final String daneDetail;
 
     public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
                                  PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
@@ -247,6 +390,26 @@ public final class DeliveryAttemptReport {
                                  PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
                                  String reason, DeliveryOutcome outcome, List<MxResult> mx, List<String> policyMx,
                                  PublishedPolicy published, FetchFailure fetchFailure, boolean tlsReport) {
+        this(time, mailName, domain, attempt, verdict, policyOrigin, policyMode, policyId, policyText, reason, outcome,
+                mx, policyMx, published, fetchFailure, tlsReport, DaneVerdict.OFF, DaneDomain.Status.OFF, false, null);
+    }
+
+    /**
+     * @param daneVerdict  what DANE did for the attempt
+     * @param daneStatus   what DANE said of the domain (its MX lookup)
+     * @param daneRequired DANE required for the domain by a {@code daneOverrides} entry
+     * @param daneDetail   the DANE decision for the domain, in words (escaped), or null
+     */
+    public DeliveryAttemptReport(Instant time, String mailName, String domain, int attempt, Verdict verdict,
+                                 PolicyOrigin policyOrigin, String policyMode, String policyId, String policyText,
+                                 String reason, DeliveryOutcome outcome, List<MxResult> mx, List<String> policyMx,
+                                 PublishedPolicy published, FetchFailure fetchFailure, boolean tlsReport,
+                                 DaneVerdict daneVerdict, DaneDomain.Status daneStatus, boolean daneRequired,
+                                 String daneDetail) {
+        this.daneVerdict = Objects.requireNonNull(daneVerdict);
+        this.daneStatus = Objects.requireNonNull(daneStatus);
+        this.daneRequired = daneRequired;
+        this.daneDetail = daneDetail;
         this.tlsReport = tlsReport;
         this.policyMx = List.copyOf(policyMx);
         this.published = Objects.requireNonNull(published);
@@ -347,6 +510,26 @@ public final class DeliveryAttemptReport {
         return tlsReport;
     }
 
+    /** What DANE (RFC 7672) did for this attempt. */
+    public DaneVerdict daneVerdict() {
+        return daneVerdict;
+    }
+
+    /** What DANE said of the recipient domain: its MX RRset secure, insecure, bogus, unanswered, or DANE off. */
+    public DaneDomain.Status daneStatus() {
+        return daneStatus;
+    }
+
+    /** True when a {@code daneOverrides} entry requires DANE for the domain. */
+    public boolean daneRequired() {
+        return daneRequired;
+    }
+
+    /** The DANE decision for the domain, in words (escaped), or null. */
+    public String daneDetail() {
+        return daneDetail;
+    }
+
     /** One line, for the INFO log. */
     public String toLogLine() {
         StringBuilder sb = new StringBuilder(128)
@@ -357,6 +540,7 @@ public final class DeliveryAttemptReport {
                 .append(" policy=").append(policyMode == null ? "-" : policyMode)
                 .append('(').append(policyOrigin.name().toLowerCase(java.util.Locale.ROOT))
                 .append(policyId == null ? "" : " id=" + policyId).append(')')
+                .append(" dane=").append(daneVerdict.label())
                 .append(" outcome=").append(outcome.name().toLowerCase(java.util.Locale.ROOT))
                 .append(" reason=\"").append(reason).append('"')
                 // At most a few MX hosts: one domain's MX set cannot make each attempt log kilobytes.

@@ -5,10 +5,10 @@ import org.apache.mailet.MailetConfig;
 import dev.jamesmtasts.mtasts.TlsVersions;
 
 /**
- * The two views of the administrator's mailet parameters from which {@link MtaStsRemoteDelivery}
- * builds James's two {@code RemoteDeliveryConfiguration}s: the usual session (as RemoteDelivery,
- * plus DNS pinning and TLS observation) and the strict session used for an MX under an enforce
- * policy (RFC 8461 §4.2).
+ * The three views of the administrator's mailet parameters from which {@link MtaStsRemoteDelivery}
+ * builds James's {@code RemoteDeliveryConfiguration}s: the usual session (as RemoteDelivery,
+ * plus DNS pinning and TLS observation), the strict session used for an MX under an enforce
+ * policy (RFC 8461 §4.2), and the DANE session for an MX with secure TLSA records (RFC 7672 §2.2, §3).
  */
 final class DeliverySessions {
     static final String SOCKET_FACTORY_CLASS = "mail.smtp.ssl.socketFactory.class";
@@ -59,5 +59,17 @@ final class DeliverySessions {
                 .set(PLAIN_SOCKET_FACTORY_CLASS, PinningSocketFactory.class.getName())
                 .set("mail.smtp.socketFactory.fallback", "false")
                 .remove("mail.smtp.ssl.socketFactory.port");
+    }
+
+    /**
+     * The parameters of the session with an MX host whose secure TLSA records require TLS (RFC 7672 §2.2):
+     * the strict session, except that JavaMail checks no name: the server is authenticated by its TLSA
+     * records in {@link ObservingSslSocketFactory} (DANE-EE has no name check, DANE-TA checks the names
+     * of RFC 7672 §3.2.2 itself), or not at all when none is usable (§3.1.3).
+     */
+    static OverlayMailetConfig daneView(MailetConfig base) {
+        return strictView(base)
+                .set("mail.smtp.ssl.checkserveridentity", "false")
+                .set("mail.smtps.ssl.checkserveridentity", "false");
     }
 }

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.apache.commons.configuration2.Configuration;
 
 import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.dane.DaneSettings;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
 import dev.jamesmtasts.mtasts.SettingException;
 import dev.jamesmtasts.tlsrpt.TlsRptSettings;
@@ -65,6 +66,7 @@ public final class MtaStsConfiguration {
         final MtaStsSettings.Builder resolver = MtaStsSettings.builder();
         final CacheSettings.Builder cache = CacheSettings.builder();
         final TlsRptSettings.Builder tlsRpt = TlsRptSettings.builder();
+        final DaneSettings.Builder dane = DaneSettings.builder();
         List<InetSocketAddress> contactPoints;
         String localDatacenter;
         SessionSource sessionSource;
@@ -77,6 +79,7 @@ public final class MtaStsConfiguration {
     private final MtaStsSettings resolverSettings;
     private final CacheSettings cacheSettings;
     private final TlsRptSettings tlsRptSettings;
+    private final DaneSettings daneSettings;
     private final List<InetSocketAddress> contactPoints;
     private final String localDatacenter;
     private final SessionSource sessionSource;
@@ -102,6 +105,7 @@ public final class MtaStsConfiguration {
         resolverSettings = v.resolver.build();
         tlsRptSettings = tlsRpt(v, given);
         cacheSettings = v.cache.build();
+        daneSettings = v.dane.build();
         contactPoints = v.contactPoints;
         localDatacenter = v.localDatacenter;
         sessionSource = v.sessionSource;
@@ -246,6 +250,11 @@ public final class MtaStsConfiguration {
     /** The TLS-RPT settings, from the {@code tlsrpt.*} keys. */
     public TlsRptSettings tlsRptSettings() {
         return tlsRptSettings;
+    }
+
+    /** The DANE lookups' settings, from the {@code dane.*} keys. */
+    public DaneSettings daneSettings() {
+        return daneSettings;
     }
 
     /** {@code refresher.enabled}. */

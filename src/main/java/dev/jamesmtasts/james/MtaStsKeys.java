@@ -18,6 +18,7 @@ import java.util.Set;
 import com.datastax.oss.driver.api.core.DefaultConsistencyLevel;
 
 import dev.jamesmtasts.cache.CacheSettings;
+import dev.jamesmtasts.dane.DaneSettings;
 import dev.jamesmtasts.james.MtaStsConfiguration.SessionSource;
 import dev.jamesmtasts.mtasts.HostPort;
 import dev.jamesmtasts.mtasts.MtaStsSettings;
@@ -36,6 +37,7 @@ final class MtaStsKeys {
     private static final CacheSettings CACHE = CacheSettings.defaults();
     private static final MtaStsSettings RESOLVER = MtaStsSettings.defaults();
     private static final TlsRptSettings TLSRPT = TlsRptSettings.defaults();
+    private static final DaneSettings DANE = DaneSettings.defaults();
 
     static final List<ConfigKey> ALL = List.of(
             // ---- cassandra: where the shared policy cache lives ----
@@ -207,6 +209,53 @@ final class MtaStsKeys {
                     (v, d) -> v.cache.refreshWindow(d),
                     "A scheduled round's work is spread over this much time, so that a round does not send its "
                     + "DNS and HTTPS requests all at once; 0s = as fast as possible."),
+
+            // ---- dane: DNSSEC-validated lookups for DANE (RFC 7672), used by mailets with dane=follow ----
+            text("dane.resolvers", "", "empty, or a comma-separated list of ip[:port] (port 53 when omitted)",
+                    (v, t) -> v.dane.resolvers(HostPort.parseList(t, 53)),
+                    "Recursive DNS servers asked for the MX, address and TLSA records DANE needs, each answer then "
+                    + "validated here from the trust anchors (DNSSEC, RFC 4035). They must pass DNSSEC records "
+                    + "through (any validating or plain recursive resolver does; some home routers and "
+                    + "filtering resolvers strip them). Empty = the servers of dns.resolvers, and when that is "
+                    + "empty too, the system's. At the first start of a delivery mailet with dane=follow a "
+                    + "self-check validates the root's DNSKEY records through them: when it fails, DANE is "
+                    + "switched off (logged as an error, gauge mtaSts.dane.active = 0) and mail flows as without "
+                    + "DANE, rather than every signed domain's mail being deferred as bogus."),
+            duration("dane.timeout", DANE.queryTimeout(), DaneSettings.QUERY_TIMEOUT,
+                    (v, d) -> v.dane.queryTimeout(d),
+                    "Time-out of one query to one server."),
+            duration("dane.lookupTimeout", DANE.lookupTimeout(), DaneSettings.LOOKUP_TIMEOUT,
+                    (v, d) -> v.dane.lookupTimeout(d),
+                    "Bound on one whole validated lookup (the record and every DS and DNSKEY query down from "
+                    + "the trust anchor). A lookup that runs out of time defers the mail (RFC 7672 §2.1.1), "
+                    + "it never delivers as if the domain had no DANE."),
+            text("dane.trustAnchors", "", "empty, or the path of a readable file of DS or DNSKEY records "
+                    + "(zone-file format)",
+                    (v, t) -> {
+                        if (!t.isEmpty()) {
+                            v.dane.trustAnchorsFile(Path.of(t));
+                        }
+                    },
+                    "DNSSEC trust anchors; empty = the root zone's (IANA KSK-2017 and KSK-2024, shipped in the "
+                    + "jar). Replace them after a root key rollover the jar does not know, or for a private "
+                    + "DNS tree."),
+            integer("dane.cacheSize", DANE.cacheSize(), DaneSettings.CACHE_SIZE,
+                    (v, n) -> v.dane.cacheSize(n),
+                    "Validated answers (MX, address, TLSA) kept in memory on this node, least recently used "
+                    + "dropped first."),
+            duration("dane.cacheMaxTtl", DANE.cacheMaxTtl(), DaneSettings.CACHE_MAX_TTL,
+                    (v, d) -> v.dane.cacheMaxTtl(d),
+                    "Longest time a validated answer is reused, whatever its TTL (each answer is reused for its "
+                    + "own TTL at most); 0s = every delivery attempt validates again."),
+            duration("dane.bogusTtl", DANE.bogusTtl(), DaneSettings.BOGUS_TTL,
+                    (v, d) -> v.dane.bogusTtl(d),
+                    "How long a bogus answer (DNSSEC validation failed) is reused before the zone is asked "
+                    + "again (RFC 4035 §4.7). Mail to the domain is deferred meanwhile either way."),
+            duration("dane.selfCheckInterval", DANE.selfCheckInterval(), DaneSettings.SELF_CHECK_INTERVAL,
+                    (v, d) -> v.dane.selfCheckInterval(d),
+                    "Time between two self-checks of DNSSEC validation after the first (a failing check "
+                    + "switches DANE off, a passing one on again; a check that gets no answer is retried "
+                    + "every 30s); 0s = only at start."),
 
             // ---- tlsrpt: TLS-RPT (RFC 8460), daily reports to the domains mail is delivered to ----
             bool("tlsrpt.enabled", TLSRPT.enabled(),

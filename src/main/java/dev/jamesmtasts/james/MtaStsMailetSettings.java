@@ -32,6 +32,8 @@ final class MtaStsMailetSettings {
     static final String TRUST_STORE = "mtaStsTrustStore";
     static final String TRUST_STORE_PASSWORD = "mtaStsTrustStorePassword";
     static final String TRUST_STORE_TYPE = "mtaStsTrustStoreType";
+    static final String DANE = "dane";
+    static final String DANE_OVERRIDES = "daneOverrides";
 
     /** Local overrides apply a policy of a year: they are configuration, not cached data. */
     private static final long LOCAL_MAX_AGE = StsPolicy.MAX_AGE_LIMIT;
@@ -48,6 +50,19 @@ final class MtaStsMailetSettings {
 
     /** What to do when the lookup ends in {@code ERROR} (nothing known, nothing cached). */
     enum OnLookupError { DEFER, DELIVER }
+
+    /** The DANE switch ({@code dane}) and the per-domain DANE overrides ({@code daneOverrides}). */
+    enum Dane {
+        /** Apply DANE (RFC 7672) where the domain's DNSSEC-signed records ask for it (default of {@code dane}). */
+        FOLLOW,
+        /** Never look TLSA records up. */
+        OFF,
+        /**
+         * Override only: every MX host must be authenticated by usable TLSA records; a domain or host
+         * without them is not delivered to (deferred, RFC 8460 {@code dane-required}).
+         */
+        REQUIRE
+    }
 
     /** One per-domain override. */
     static final class DomainOverride {
@@ -75,13 +90,23 @@ final class MtaStsMailetSettings {
     final Map<String, DomainOverride> overrides;
     final OnLookupError onLookupError;
     final KeyStore trustStore;
+    final Dane dane;
+    /** The {@code daneOverrides} by normalized domain. */
+    final Map<String, Dane> daneOverrides;
 
     private MtaStsMailetSettings(Mode mode, Map<String, DomainOverride> overrides, OnLookupError onLookupError,
-                                 KeyStore trustStore) {
+                                 KeyStore trustStore, Dane dane, Map<String, Dane> daneOverrides) {
         this.mode = mode;
         this.overrides = overrides;
         this.onLookupError = onLookupError;
         this.trustStore = trustStore;
+        this.dane = dane;
+        this.daneOverrides = daneOverrides;
+    }
+
+    /** Whether any domain may get DANE: the switch, or an override that turns it on. */
+    boolean daneUsed() {
+        return dane == Dane.FOLLOW || daneOverrides.containsValue(Dane.FOLLOW) || daneOverrides.containsValue(Dane.REQUIRE);
     }
 
     static MtaStsMailetSettings parse(MailetConfig config) throws MessagingException {
@@ -90,7 +115,65 @@ final class MtaStsMailetSettings {
         Map<String, DomainOverride> overrides = parseOverrides(config.getInitParameter(OVERRIDES));
         KeyStore trust = loadTrustStore(config.getInitParameter(TRUST_STORE),
                 config.getInitParameter(TRUST_STORE_PASSWORD), config.getInitParameter(TRUST_STORE_TYPE));
-        return new MtaStsMailetSettings(mode, Map.copyOf(overrides), onError, trust);
+        Dane dane = parseEnum(config, DANE, Dane.class, Dane.FOLLOW);
+        if (dane == Dane.REQUIRE) {
+            throw new MessagingException("mailet parameter " + DANE + ": 'require' is for single domains "
+                    + "(daneOverrides), the switch is follow|off");
+        }
+        Map<String, Dane> daneOverrides = parseDaneOverrides(config.getInitParameter(DANE_OVERRIDES));
+        return new MtaStsMailetSettings(mode, Map.copyOf(overrides), onError, trust, dane, Map.copyOf(daneOverrides));
+    }
+
+    /** {@code domain=off; domain=follow; domain=require}, entries separated by ';' or new lines. */
+    static Map<String, Dane> parseDaneOverrides(String text) throws MessagingException {
+        return parseEntries(DANE_OVERRIDES, text, "off|follow|require", (domain, spec) -> {
+            String word = spec.toUpperCase(Locale.ROOT);
+            for (Dane d : Dane.values()) {
+                if (d.name().equals(word)) {
+                    return d;
+                }
+            }
+            throw new MessagingException("mailet parameter " + DANE_OVERRIDES + ": " + domain + "='" + spec
+                    + "': expected off, follow or require");
+        });
+    }
+
+    /** Reads the value of one {@code domain=spec} entry; throws naming the parameter when it is wrong. */
+    @FunctionalInterface
+    private interface EntryParser<T> {
+        T parse(String domain, String spec) throws MessagingException;
+    }
+
+    /**
+     * The {@code domain=spec} entries of {@code parameter} (separated by ';' or new lines), by normalized
+     * domain; a missing '=', a bad domain or a domain given twice fails naming the parameter.
+     */
+    private static <T> Map<String, T> parseEntries(String parameter, String text, String syntax, EntryParser<T> parser)
+            throws MessagingException {
+        Map<String, T> result = new HashMap<>();
+        if (text == null) {
+            return result;
+        }
+        for (String entry : text.split("[;\\n]")) {
+            String e = entry.trim();
+            if (e.isEmpty()) {
+                continue;
+            }
+            int eq = e.indexOf('=');
+            if (eq < 0) {
+                throw new MessagingException("mailet parameter " + parameter + ": '" + e + "' is not domain=" + syntax);
+            }
+            String domain;
+            try {
+                domain = Domains.normalize(e.substring(0, eq).trim());
+            } catch (IllegalArgumentException ex) {
+                throw new MessagingException("mailet parameter " + parameter + ": " + ex.getMessage());
+            }
+            if (result.put(domain, parser.parse(domain, e.substring(eq + 1).trim())) != null) {
+                throw new MessagingException("mailet parameter " + parameter + ": " + domain + " appears twice");
+            }
+        }
+        return result;
     }
 
     DomainOverride overrideFor(String domain) {
@@ -98,7 +181,7 @@ final class MtaStsMailetSettings {
     }
 
     /** The override of {@code domain} (as written in the address) in a map keyed by normalized domain. */
-    static DomainOverride overrideFor(Map<String, DomainOverride> overrides, String domain) {
+    static <T> T overrideFor(Map<String, T> overrides, String domain) {
         if (overrides.isEmpty()) {
             return null;
         }
@@ -133,59 +216,32 @@ final class MtaStsMailetSettings {
      * separated by ';' or new lines, MX patterns by ',' (RFC 8461 §3.2 {@code mx} syntax).
      */
     static Map<String, DomainOverride> parseOverrides(String text) throws MessagingException {
-        Map<String, DomainOverride> result = new HashMap<>();
-        if (text == null) {
-            return result;
-        }
-        for (String entry : text.split("[;\\n]")) {
-            String e = entry.trim();
-            if (e.isEmpty()) {
-                continue;
-            }
-            int eq = e.indexOf('=');
-            if (eq < 0) {
-                throw new MessagingException("mailet parameter " + OVERRIDES + ": '" + e
-                        + "' is not domain=off|testing[:mx,...]|enforce:mx,...");
-            }
-            String domain;
-            try {
-                domain = Domains.normalize(e.substring(0, eq).trim());
-            } catch (IllegalArgumentException ex) {
-                throw new MessagingException("mailet parameter " + OVERRIDES + ": " + ex.getMessage());
-            }
-            String spec = e.substring(eq + 1).trim();
+        return parseEntries(OVERRIDES, text, "off|testing[:mx,...]|enforce:mx,...", (domain, spec) -> {
             int colon = spec.indexOf(':');
             String kind = (colon < 0 ? spec : spec.substring(0, colon)).trim().toLowerCase(Locale.ROOT);
             List<MxPattern> mx = colon < 0 ? List.of() : parseMx(domain, spec.substring(colon + 1));
-            DomainOverride o;
             switch (kind) {
                 case "off":
                     if (!mx.isEmpty()) {
                         throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain
                                 + "=off takes no mx patterns");
                     }
-                    o = new DomainOverride(domain, DomainOverride.Kind.OFF, null);
-                    break;
+                    return new DomainOverride(domain, DomainOverride.Kind.OFF, null);
                 case "testing":
-                    o = new DomainOverride(domain, DomainOverride.Kind.TESTING,
+                    return new DomainOverride(domain, DomainOverride.Kind.TESTING,
                             mx.isEmpty() ? null : StsPolicy.of(StsPolicy.Mode.TESTING, mx, LOCAL_MAX_AGE));
-                    break;
                 case "enforce":
                     if (mx.isEmpty()) {
                         throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain
                                 + "=enforce needs mx patterns, e.g. enforce:mx1." + domain + ",*.mx." + domain);
                     }
-                    o = new DomainOverride(domain, DomainOverride.Kind.ENFORCE, StsPolicy.of(StsPolicy.Mode.ENFORCE, mx, LOCAL_MAX_AGE));
-                    break;
+                    return new DomainOverride(domain, DomainOverride.Kind.ENFORCE,
+                            StsPolicy.of(StsPolicy.Mode.ENFORCE, mx, LOCAL_MAX_AGE));
                 default:
                     throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain + "='" + spec
                             + "': expected off, testing, testing:mx,... or enforce:mx,...");
             }
-            if (result.put(domain, o) != null) {
-                throw new MessagingException("mailet parameter " + OVERRIDES + ": " + domain + " appears twice");
-            }
-        }
-        return result;
+        });
     }
 
     private static List<MxPattern> parseMx(String domain, String list) throws MessagingException {

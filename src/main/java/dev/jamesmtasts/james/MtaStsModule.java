@@ -36,6 +36,7 @@ public class MtaStsModule extends AbstractModule {
         // TLS-RPT (RFC 8460): every attempt's results go to the ResultSink (NONE while tlsrpt.enabled=false)
         Multibinder.newSetBinder(binder(), DeliveryAttemptListener.class).addBinding().to(TlsRptListener.class);
         bind(MtaStsMetrics.class).in(Scopes.SINGLETON);
+        bind(DaneService.class).in(Scopes.SINGLETON);
         bind(MtaSts.class).in(Scopes.SINGLETON);
         bind(TlsRptAdmin.class).in(Scopes.SINGLETON);
         bind(TlsRptMetrics.class).in(Scopes.SINGLETON);

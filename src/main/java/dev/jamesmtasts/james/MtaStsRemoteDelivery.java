@@ -35,6 +35,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import dev.jamesmtasts.cache.PolicyProvider;
+import dev.jamesmtasts.dane.DaneDomain;
 
 /**
  * A drop-in replacement for James's {@code RemoteDelivery} that enforces outbound MTA-STS
@@ -155,6 +156,11 @@ public class MtaStsRemoteDelivery extends GenericMailet {
      * adds to an attempt before the first connection. {@code bin/demo --bench} reads its quantiles.
      */
     static final String POLICY_CHECK = "mtaSts.policyCheck";
+    /**
+     * Timer of each attempt's DANE decision for the domain (the validated MX lookup, from memory when
+     * cached); the per-host address and TLSA lookups run in the MX walk.
+     */
+    static final String DANE_CHECK = "mtaSts.daneCheck";
     static final String NAME_JUNCTION = "-to-";
 
     private final DNSService dnsService;
@@ -164,6 +170,8 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private final PolicyProvider policyProvider;
     private final MtaStsMetrics metrics;
     private final Set<DeliveryAttemptListener> listeners;
+    private final DaneService daneService;
+    private DaneDecider daneDecider;
     private final DeliveryProfile profile;
 
     private MtaStsMailetSettings settings;
@@ -178,7 +186,10 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     @Inject
     public MtaStsRemoteDelivery(DNSService dnsService, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, PolicyProvider policyProvider, MtaStsMetrics metrics,
-                                Set<DeliveryAttemptListener> listeners, DeliveryProfile profile) {
+                                Set<DeliveryAttemptListener> listeners, DaneService daneService,
+                                DeliveryProfile profile) {
+        this.daneService = daneService;
+        this.profile = profile;
         this.dnsService = dnsService;
         this.domainList = domainList;
         this.queueFactory = queueFactory;
@@ -186,7 +197,6 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         this.policyProvider = policyProvider;
         this.metrics = metrics;
         this.listeners = listeners;
-        this.profile = profile;
     }
 
     @Override
@@ -201,16 +211,22 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         configuration = new RemoteDeliveryConfiguration(DeliverySessions.usualView(getMailetConfig()), domainList);
         RemoteDeliveryConfiguration strict = new RemoteDeliveryConfiguration(
                 DeliverySessions.strictView(getMailetConfig()), domainList);
+        RemoteDeliveryConfiguration daneSessions = new RemoteDeliveryConfiguration(
+                DeliverySessions.daneView(getMailetConfig()), domainList);
         queue = queueFactory.createQueue(configuration.getOutGoingQueueName());
         Bouncer bouncer = new Bouncer(configuration, getMailetContext());
         retryOrBounce = new RetryOrBounce(configuration, queue, bouncer);
         decider = PolicyDecider.of(settings, !configuration.getGatewayServer().isEmpty());
+        daneDecider = DaneDecider.of(settings, !configuration.getGatewayServer().isEmpty(), daneService);
+        if (daneDecider.used()) {
+            daneService.activate(); // the first DNSSEC self-check, bounded by dane.lookupTimeout
+        }
         if (!configuration.getGatewayServer().isEmpty() && GATEWAY_LOGGED.compareAndSet(false, true)) {
             LOGGER.warn("MtaStsRemoteDelivery delivers through gateway {}: a smarthost delivery is not an MX "
                     + "delivery, MTA-STS (RFC 8461) policies are not applied", configuration.getGatewayServer());
         }
         delivrer = new MailDelivrer(configuration,
-                new PolicyAwareMailDelivrerToHost(configuration, strict, getMailetContext(), observed),
+                new PolicyAwareMailDelivrerToHost(configuration, strict, daneSessions, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
         // what `mta-sts check` and WebAdmin's check route ask this node's delivery about (DomainChecks)
         profile.register(decider, new JamesMxTargets(dnsService, configuration), settings.trustStore,
@@ -219,9 +235,10 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();
         loop = DeliveryLoop.start(queue.deQueue(), item -> process(item, loader), concurrency, "MtaStsRemoteDelivery");
-        LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={}",
-                configuration.getOutGoingQueueName().asString(), settings.mode, settings.overrides.keySet(),
-                settings.onLookupError);
+        LOGGER.info("MtaStsRemoteDelivery started: queue={} mtaStsMode={} overrides={} onLookupError={} dane={} "
+                + "daneOverrides={} ({})", configuration.getOutGoingQueueName().asString(), settings.mode,
+                settings.overrides.keySet(), settings.onLookupError, settings.dane.name().toLowerCase(java.util.Locale.ROOT),
+                settings.daneOverrides, daneDecider.used() ? "DANE " + daneService.state() : "DANE not used");
     }
 
     private static int parseConcurrency(String v) throws MessagingException {
@@ -306,11 +323,23 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         } finally {
             policyCheck.stopAndPublish();
         }
-        AttemptContext context = new AttemptContext(decision.application, decision.policy);
+        TimeMetric daneCheck = metricFactory.timer(DANE_CHECK);
+        DaneDomain dane;
+        try {
+            dane = daneDecider.decide(domain);
+        } finally {
+            daneCheck.stopAndPublish();
+        }
+        AttemptContext context = new AttemptContext(decision.application, decision.policy, dane, daneService.policy());
         ExecutionResult result;
         if (decision.defer) {
             result = ExecutionResult.temporaryFailure(new MessagingException("The MTA-STS policy of " + domain
                     + " could not be looked up (" + decision.reason() + ")"));
+        } else if (dane.defer()) {
+            // RFC 7672 §2.1.1, §2.2.1: whether DANE applies cannot be known (bogus or unanswered MX lookup),
+            // or DANE is required and missing: deferred, never delivered as if the domain had no DANE.
+            result = ExecutionResult.temporaryFailure(new MessagingException("DANE (RFC 7672) for " + domain
+                    + ": " + dane.detail() + "; deferred"));
         } else {
             context.enter();
             try {
@@ -325,6 +354,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
             LOGGER.info(report.toLogLine());
         }
         metrics.record(report.verdict());
+        metrics.record(report.daneVerdict());
         for (DeliveryAttemptListener l : listeners) {
             try {
                 l.onAttempt(report);

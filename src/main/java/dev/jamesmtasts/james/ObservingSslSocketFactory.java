@@ -7,13 +7,19 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.List;
 
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import dev.jamesmtasts.mtasts.TlsVersions;
 
@@ -67,8 +73,90 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
     public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
         // STARTTLS over the plain socket: its addresses, when the plain factory was not ours
         PinningSocketFactory.observe(s);
+        TlsProbe probe = TlsProbe.current();
+        if (probe != null && probe.dane != null) {
+            return daneHandshake((SSLSocket) DaneTrust.FACTORY.createSocket(s, host, port, autoClose), host, probe);
+        }
         SSLSocket ssl = (SSLSocket) delegate.createSocket(s, host, port, autoClose);
         return handshake(ssl, host);
+    }
+
+    /**
+     * The TLS context of DANE sessions: it accepts any chain during the handshake, because the chain is
+     * judged right after it by the MX host's TLSA records ({@link TlsProbe#daneChecked}), before JavaMail
+     * gets the socket and sends anything; PKIX and the CA list play no part (RFC 7672 §3.1.1, §3.1.2).
+     * Resumed sessions are checked the same way (their peer chain is the one checked at the full handshake).
+     */
+    private static final class DaneTrust extends X509ExtendedTrustManager {
+        static final SSLSocketFactory FACTORY = context();
+
+        private static SSLSocketFactory context() {
+            try {
+                SSLContext ctx = SSLContext.getInstance("TLS");
+                ctx.init(null, new TrustManager[] {new DaneTrust()}, null);
+                return ctx.getSocketFactory();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("no TLS context for DANE sessions", e);
+            }
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            // judged after the handshake by the TLSA records
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            // not used: sockets only
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            // judged after the handshake by the TLSA records
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+            throw new CertificateException("a client trust manager only");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
+            throw new CertificateException("a client trust manager only");
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("a client trust manager only");
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[0];
+        }
+    }
+
+    /**
+     * STARTTLS with an MX host whose secure TLSA records require TLS (RFC 7672 §2.2): SNI = the MX host name
+     * (RFC 7672 §8.1), TLS 1.2 or newer, then the chain checked against the TLSA records; a mismatch closes
+     * the socket before any SMTP command goes over it.
+     */
+    private static Socket daneHandshake(SSLSocket ssl, String host, TlsProbe probe) throws IOException {
+        harden(ssl, host, false);
+        startHandshake(ssl, probe);
+        List<X509Certificate> chain = new java.util.ArrayList<>();
+        for (java.security.cert.Certificate c : ssl.getSession().getPeerCertificates()) {
+            if (c instanceof X509Certificate) {
+                chain.add((X509Certificate) c);
+            }
+        }
+        probe.daneChecked(ssl.getSession().getProtocol(), chain);
+        if (probe.verdict != DeliveryAttemptReport.CertificateVerdict.VALID
+                && probe.verdict != DeliveryAttemptReport.CertificateVerdict.NOT_CHECKED) {
+            closeQuietly(ssl);
+            throw new SSLException(probe.error);
+        }
+        return ssl;
     }
 
     @Override
@@ -114,22 +202,9 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
             return ssl;
         }
         if (probe.strict) {
-            SSLParameters params = ssl.getSSLParameters();
-            // RFC 8461 §4.2: the MX host name is the reference identity; RFC 6125 rules as in HTTPS.
-            params.setEndpointIdentificationAlgorithm("HTTPS");
-            if (host != null && !host.isEmpty() && !Character.isDigit(host.charAt(host.length() - 1))) {
-                params.setServerNames(List.of(new SNIHostName(host)));
-            }
-            params.setProtocols(TlsVersions.allowed());
-            ssl.setSSLParameters(params);
+            harden(ssl, host, true);
         }
-        try {
-            ssl.startHandshake();
-        } catch (SSLException e) {
-            probe.handshakeFailed(e);
-            closeQuietly(ssl);
-            throw e;
-        }
+        startHandshake(ssl, probe);
         probe.handshakeSucceeded(ssl.getSession().getProtocol());
         if (!probe.strict) {
             java.security.cert.Certificate[] chain = ssl.getSession().getPeerCertificates();
@@ -140,6 +215,33 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
             throw new SSLException(probe.error);
         }
         return ssl;
+    }
+
+    /**
+     * SNI = the MX host name, TLS 1.2 or newer, and with {@code pkixName} the certificate checked for that
+     * name (RFC 8461 §4.2: the MX host name is the reference identity; RFC 6125 rules as in HTTPS).
+     */
+    private static void harden(SSLSocket ssl, String host, boolean pkixName) {
+        SSLParameters params = ssl.getSSLParameters();
+        if (pkixName) {
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+        }
+        if (host != null && !host.isEmpty() && !Character.isDigit(host.charAt(host.length() - 1))) {
+            params.setServerNames(List.of(new SNIHostName(host)));
+        }
+        params.setProtocols(TlsVersions.allowed());
+        ssl.setSSLParameters(params);
+    }
+
+    /** The handshake, a failure recorded in {@code probe} and the socket closed. */
+    private static void startHandshake(SSLSocket ssl, TlsProbe probe) throws IOException {
+        try {
+            ssl.startHandshake();
+        } catch (SSLException e) {
+            probe.handshakeFailed(e);
+            closeQuietly(ssl);
+            throw e;
+        }
     }
 
     private static void closeQuietly(Socket s) {

@@ -17,6 +17,7 @@ import org.apache.mailet.MailetContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.jamesmtasts.dane.DaneHost;
 import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
@@ -27,7 +28,14 @@ import dev.jamesmtasts.mtasts.SafeText;
  * calls {@link #tryDeliveryToHost} for each; this decides, from the thread's {@link AttemptContext},
  * whether the host may be used and with which session:
  * <ul>
- *   <li>enforce (RFC 8461 §4.1, §4.2, §5): a host that matches no {@code mx} pattern is skipped
+ *   <li>DANE first (RFC 8461 §2: DANE takes precedence for hosts with usable TLSA records): a host whose
+ *       DANE decision ({@link AttemptContext#daneHost}) failed (bogus or unanswered lookups, DANE required
+ *       and missing) is skipped without connecting; a host with usable TLSA records gets the DANE session
+ *       (STARTTLS required, the chain checked against the records, no PKIX, no name check for DANE-EE),
+ *       whether or not an MTA-STS policy lists it; secure but unusable TLSA records require STARTTLS
+ *       (RFC 7672 §2.2): under enforce the strict session gives it, otherwise the DANE session without a
+ *       certificate check. Any failure of a DANE host skips to the next MX, never plaintext.</li>
+ *   <li>enforce (RFC 8461 §4.1, §4.2, §5), for hosts without usable TLSA records: a host that matches no {@code mx} pattern is skipped
  *       without connecting; a matching host gets the strict session (STARTTLS required, connection by
  *       host name, certificate PKIX-valid for the MX name, TLS >= 1.2, no {@code ssl.trust}); a
  *       host that fails is skipped. Skipping = a MessagingException whose next exception is an
@@ -43,14 +51,16 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
     static final int SMTP_REPLY_MAX = 300;
 
     private final MailDelivrerToHost strict;
+    private final MailDelivrerToHost daneDelivrer;
     private final boolean startTlsConfigured;
     /** False when the usual session uses the administrator's own TLS settings: nothing observed there. */
     private final boolean usualObserved;
 
     PolicyAwareMailDelivrerToHost(RemoteDeliveryConfiguration normal, RemoteDeliveryConfiguration strictConfiguration,
-                              MailetContext context, boolean usualObserved) {
+                              RemoteDeliveryConfiguration daneConfiguration, MailetContext context, boolean usualObserved) {
         super(normal, context);
         this.strict = new MailDelivrerToHost(strictConfiguration, context);
+        this.daneDelivrer = new MailDelivrerToHost(daneConfiguration, context);
         this.startTlsConfigured = normal.isStartTLS();
         this.usualObserved = usualObserved;
     }
@@ -72,42 +82,79 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
         String name = hostName(host);
         boolean matched = attempt.policy != null && attempt.policy.matchesMx(name);
         boolean enforce = attempt.application == AttemptContext.Application.ENFORCE;
-        if (enforce && !matched) {
+        DaneHost dane;
+        try {
+            dane = attempt.daneHost(name.toLowerCase(Locale.ROOT));
+        } catch (RuntimeException e) {
+            // a bug guard: without the host's DANE decision it is not used (never as if DANE did not apply)
+            String why = "DANE: decision failed: " + SafeText.of(e.toString());
+            attempt.results.add(new MxResult(name, matched, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
+                    null, false, why));
+            throw skip(name, why, e);
+        }
+        if (dane != null && dane.status() == DaneHost.Status.FAILED) {
+            // RFC 7672 §2.1.1: bogus or unanswered TLSA/address lookups make the host unusable; with DANE
+            // required, so does the lack of usable records. Never delivered to without DANE.
+            String why = "DANE: " + dane.detail();
+            attempt.results.add(new MxResult(name, matched, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
+                    null, false, why, null, null, DeliveryAttemptReport.DaneMx.of(dane, null)));
+            throw skip(name, why, null);
+        }
+        // RFC 8461 §2: usable TLSA records authenticate this host, whatever an MTA-STS policy says of it.
+        boolean daneAuthenticates = dane != null && dane.status() == DaneHost.Status.USABLE;
+        // RFC 7672 §2.2: secure TLSA records, usable or not, require TLS.
+        boolean daneTls = dane != null && dane.requiresTls();
+        if (enforce && !matched && !daneAuthenticates) {
             String why = "not listed in the policy's mx patterns ["
                     + SafeText.list(attempt.policy.mx(), SafeText.LIST_MAX) + "]";
             attempt.results.add(new MxResult(name, false, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
-                    null, false, why));
+                    null, false, why, null, null, dane == null ? null : DeliveryAttemptReport.DaneMx.of(dane, null)));
             throw skip(name, why, null);
         }
-        TlsProbe probe = TlsProbe.begin(enforce);
+        // The session: DANE's when its TLSA records authenticate the host, or require TLS without an enforce
+        // policy to authenticate it; the strict one under enforce (STARTTLS + PKIX for the MX name); else
+        // the usual one.
+        boolean daneSession = daneAuthenticates || (daneTls && !enforce);
+        boolean failClosed = enforce || daneTls;
+        TlsProbe probe = TlsProbe.begin(enforce || daneTls);
         probe.pinnedHost = name;
         probe.pinnedAddress = address(host);
+        probe.dane = daneSession ? dane : null;
         try {
-            ExecutionResult result = enforce
-                    ? strict.tryDeliveryToHost(mail, addr, host)
+            ExecutionResult result = daneSession ? daneDelivrer.tryDeliveryToHost(mail, addr, host)
+                    : enforce || daneTls ? strict.tryDeliveryToHost(mail, addr, host)
                     : super.tryDeliveryToHost(mail, addr, host);
             attempt.results.add(new MxResult(name, matched, starttls(probe, null), verdict(probe, null),
-                    probe.protocol, true, null, receivingIp(probe, true), probe.sendingIp));
+                    probe.protocol, true, null, receivingIp(probe, true), probe.sendingIp, daneResult(dane, probe)));
             return result;
         } catch (SendFailedException e) {
             // The SMTP transaction itself failed (MAIL/RCPT/DATA): James's own rules apply.
             attempt.results.add(new MxResult(name, matched, starttls(probe, e), verdict(probe, e), probe.protocol,
                     false, "refused: " + SafeText.of(e.getMessage(), SMTP_REPLY_MAX), receivingIp(probe, true),
-                    probe.sendingIp));
+                    probe.sendingIp, daneResult(dane, probe)));
             throw e;
         } catch (MessagingException e) {
             Starttls starttls = starttls(probe, e);
             CertificateVerdict verdict = verdict(probe, e);
             String why = reason(starttls, verdict, probe, e);
-            attempt.results.add(new MxResult(name, matched, starttls, verdict, probe.protocol, false, why,
-                    receivingIp(probe, starttls != Starttls.UNKNOWN), probe.sendingIp));
-            if (enforce) {
+            attempt.results.add(new MxResult(name, matched, starttls, verdict, probe.protocol, false,
+                    daneTls ? "DANE: " + why : why, receivingIp(probe, starttls != Starttls.UNKNOWN), probe.sendingIp,
+                    daneResult(dane, probe)));
+            if (failClosed) {
                 throw skip(name, why, e);
             }
             throw e;
         } finally {
             TlsProbe.end();
         }
+    }
+
+    private static DeliveryAttemptReport.DaneMx daneResult(DaneHost dane, TlsProbe probe) {
+        if (dane == null) {
+            return null;
+        }
+        return DeliveryAttemptReport.DaneMx.of(dane, probe.daneVerification == null ? null
+                : probe.daneVerification.outcome());
     }
 
     /**
@@ -178,7 +225,7 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
 
     /** A failure that makes James's MailDelivrer go on with the next MX host. */
     private static MessagingException skip(String host, String why, Exception cause) {
-        String text = "MTA-STS: MX " + host + " skipped: " + why;
+        String text = "MX " + host + " skipped: " + why;
         return new MessagingException(text, new IOException(text, cause));
     }
 

@@ -103,6 +103,13 @@ final class RetryOrBounce {
                     + (retries + 1) + " attempts: no MX host accepted the "
                     + "mail over a verified TLS connection. Per MX host: " + context.failureSummary());
         }
+        if (report.daneVerdict() == DeliveryAttemptReport.DaneVerdict.DEFERRED) {
+            return new MessagingException("Delivery to " + domain + " was refused by this server because DANE "
+                    + "(RFC 7672) could not be satisfied after " + (retries + 1) + " attempts: "
+                    + (context.dane.defer() ? context.dane.detail()
+                            : "no MX host accepted the mail over a TLS connection its TLSA records authenticate. "
+                            + "Per MX host: " + context.failureSummary()));
+        }
         if (report.verdict() == Verdict.LOOKUP_ERROR) {
             return new MessagingException("Delivery to " + domain + " was deferred " + (retries + 1)
                     + " times because its MTA-STS policy could not be looked up: " + decision.reason());

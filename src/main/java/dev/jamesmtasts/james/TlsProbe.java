@@ -29,6 +29,14 @@ final class TlsProbe {
     CertificateVerdict verdict = CertificateVerdict.NOT_CHECKED;
     String protocol;
     String error;
+    /**
+     * The MX host's DANE decision when this session is DANE's (secure TLSA records, RFC 7672 §2.2): the
+     * certificate is then checked against the TLSA records (USABLE) or not at all (UNUSABLE), never by
+     * PKIX; null for the other sessions.
+     */
+    dev.jamesmtasts.dane.DaneHost dane;
+    /** What the TLSA check found, once the handshake completed under {@link #dane}. */
+    dev.jamesmtasts.dane.TlsaVerification daneVerification;
 
     private TlsProbe(boolean strict) {
         this.strict = strict;
@@ -66,6 +74,27 @@ final class TlsProbe {
             error = "TLS protocol " + negotiated + " is older than " + TlsVersions.MINIMUM;
         } else {
             verdict = CertificateVerdict.VALID;
+        }
+    }
+
+    /**
+     * A DANE session's handshake completed: the chain is checked against the usable TLSA records
+     * (RFC 7672 §3); with none usable, TLS was all that was required (§3.1.3) and nothing is checked.
+     */
+    void daneChecked(String negotiated, java.util.List<java.security.cert.X509Certificate> chain) {
+        handshakeSucceeded(negotiated);
+        if (verdict != CertificateVerdict.VALID) {
+            return;
+        }
+        if (dane.status() != dev.jamesmtasts.dane.DaneHost.Status.USABLE) {
+            verdict = CertificateVerdict.NOT_CHECKED;
+            return;
+        }
+        daneVerification = dane.verify(chain);
+        if (!daneVerification.matched()) {
+            verdict = daneVerification.outcome() == dev.jamesmtasts.dane.TlsaVerification.Outcome.NAME_MISMATCH
+                    ? CertificateVerdict.HOST_MISMATCH : CertificateVerdict.DANE_MISMATCH;
+            error = "DANE: " + daneVerification.reason();
         }
     }
 
@@ -157,6 +186,8 @@ final class TlsProbe {
                 return "certificate not valid for the MX host name";
             case UNTRUSTED:
                 return "certificate not issued by a trusted CA";
+            case DANE_MISMATCH:
+                return "certificate matches none of the MX host's TLSA records";
             default:
                 // The peer's alert or certificate names can be in the message: escaped, capped.
                 return "TLS handshake failed: " + (t == null ? "" : SafeText.of(t.getMessage()));

@@ -4,6 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import dev.jamesmtasts.dane.DaneDomain;
+import dev.jamesmtasts.dane.DaneHost;
+import dev.jamesmtasts.dane.TlsaVerification;
+import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
 import dev.jamesmtasts.mtasts.FetchFailure;
@@ -70,6 +74,33 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
  * session of the attempt counts as one such failure (it went out without the policy's protection);
  * an attempt that reached no MX counts one, without an MX.
  *
+ * <p><b>DANE</b> (RFC 7672; RFC 8461 §2: DANE takes precedence for MX hosts with usable TLSA records): a
+ * host whose secure TLSA records governed its session ({@link MxResult#dane()}) counts under a
+ * {@code tlsa} policy instead of the above, policy-domain = its TLSA base domain (RFC 8460 §3: the Policy
+ * Domain of DANE), policy-string = its TLSA records ({@code 3 1 1 ...}), whatever MTA-STS says of the
+ * domain (also with {@code mtaStsMode=off}):
+ * <table>
+ *   <caption>DANE rule to result type</caption>
+ *   <tr><th>what happened</th><th>result-type</th><th>failure-reason-code</th></tr>
+ *   <tr><td>the MX RRset is bogus (attempt deferred, no host tried; policy-domain = the recipient domain)</td>
+ *       <td>dnssec-invalid</td><td>the validator's reason</td></tr>
+ *   <tr><td>DANE required ({@code daneOverrides d=require}), the MX RRset not signed</td><td>dane-required</td>
+ *       <td>{@value #DANE_REQUIRED_DOMAIN}</td></tr>
+ *   <tr><td>the host's address or TLSA records are bogus</td><td>dnssec-invalid</td><td>the validator's reason</td></tr>
+ *   <tr><td>DANE required, the host has no usable TLSA records</td><td>dane-required</td><td>why</td></tr>
+ *   <tr><td>STARTTLS not offered by a host with TLSA records</td><td>starttls-not-supported</td><td>none</td></tr>
+ *   <tr><td>TLSA records, none usable (TLS required, not authenticated)</td><td>tlsa-invalid</td>
+ *       <td>{@value #NO_USABLE_TLSA}</td></tr>
+ *   <tr><td>the chain matches no usable record (or the chain from a DANE-TA does not validate)</td>
+ *       <td>tlsa-invalid</td><td>the check's reason</td></tr>
+ *   <tr><td>DANE-TA matched, the certificate names neither the MX nor the TLSA base</td>
+ *       <td>certificate-host-mismatch</td><td>the check's reason</td></tr>
+ *   <tr><td>a usable record matched the chain</td><td>success</td><td></td></tr>
+ * </table>
+ * Not counted: lookups that got no answer (ours or the network's fault, RFC 8460 §4.3.4 transient), a host
+ * James resolved that the validated DNS does not list (our resolvers disagree), required DANE while this
+ * node's validation is not available.
+ *
  * <p>A re-fetch that failed while a cached policy was still valid is not counted: that policy applied
  * (RFC 8461 §5.1) and the sessions are counted under it as usual; the report carries the failure for
  * the log ({@link DeliveryAttemptReport#fetchFailure()}).
@@ -84,6 +115,10 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
 public final class TlsRptResults {
     /** The failure-reason-code of an MX that is not listed in the policy (as mox names it). */
     static final String MX_MISMATCH = "mtasts-policy-mx-mismatch";
+    /** The failure-reason-code of a session with secure TLSA records, none usable (RFC 7672 §3.1). */
+    static final String NO_USABLE_TLSA = "dane-no-usable-tlsa-records";
+    /** The failure-reason-code of a domain DANE is required for whose MX RRset is not secure. */
+    static final String DANE_REQUIRED_DOMAIN = "dane-required-mx-not-secure";
     /** Cap of a failure-reason-code. */
     static final int REASON_CODE_MAX = 200;
 
@@ -92,6 +127,10 @@ public final class TlsRptResults {
 
     /** The session results of {@code report}, in the order the MX hosts were tried; empty when none count. */
     public static List<SessionResult> of(DeliveryAttemptReport report) {
+        List<SessionResult> dane = domainDane(report);
+        if (dane != null) {
+            return dane;
+        }
         switch (report.published()) {
             case APPLIED:
                 return sessions(report, AppliedPolicy.sts(report.domain(), report.policyText(), report.policyMx()), true);
@@ -102,13 +141,49 @@ public final class TlsRptResults {
             case NOT_CONSULTED:
             case UNKNOWN:
             default:
-                return List.of();
+                return sessions(report, null, false); // the DANE hosts only
         }
     }
 
+    /**
+     * The result of an attempt DANE deferred before any MX was tried (RFC 7672 §2.1.1, §2.2.1), or null when
+     * DANE let the MX hosts be tried: a bogus MX RRset is one {@code dnssec-invalid} failure, DANE required
+     * and the MX RRset not secure one {@code dane-required} failure, both under a {@code tlsa} policy of the
+     * recipient domain (where that RRset lives) without records; an unanswered MX lookup, nothing.
+     */
+    private static List<SessionResult> domainDane(DeliveryAttemptReport report) {
+        DaneDomain.Status status = report.daneStatus();
+        if (status == DaneDomain.Status.BOGUS) {
+            return List.of(SessionResult.failure(AppliedPolicy.tlsa(report.domain(), List.of()),
+                    new FailureDetail(ResultType.DNSSEC_INVALID, null, null, null, null, null,
+                            reasonCode(report.daneDetail()))));
+        }
+        if (report.daneRequired() && status == DaneDomain.Status.INSECURE) {
+            return List.of(SessionResult.failure(AppliedPolicy.tlsa(report.domain(), List.of()),
+                    new FailureDetail(ResultType.DANE_REQUIRED, null, null, null, null, null, DANE_REQUIRED_DOMAIN)));
+        }
+        // unanswered, or required while validation is unavailable here: our side, not reported
+        return report.daneVerdict() == DeliveryAttemptReport.DaneVerdict.DEFERRED && report.mx().isEmpty()
+                && status != DaneDomain.Status.SECURE ? List.of() : null;
+    }
+
+    /**
+     * The sessions of {@code report}: hosts DANE governed ({@link MxResult#dane()}) under their {@code tlsa}
+     * policy (RFC 8461 §2), the others under {@code policy} (none: not counted).
+     */
     private static List<SessionResult> sessions(DeliveryAttemptReport report, AppliedPolicy policy, boolean sts) {
         List<SessionResult> out = new ArrayList<>(report.mx().size());
         for (MxResult m : report.mx()) {
+            if (m.dane() != null) {
+                SessionResult r = daneSession(m);
+                if (r != null) {
+                    out.add(r);
+                }
+                continue;
+            }
+            if (policy == null) {
+                continue;
+            }
             if (sts && !m.matched()) {
                 // RFC 8461 §4.1: the MX is not one the policy allows; counted whether or not it was used
                 out.add(SessionResult.failure(policy, detail(ResultType.VALIDATION_FAILURE, m, MX_MISMATCH)));
@@ -131,6 +206,48 @@ public final class TlsRptResults {
         return out;
     }
 
+    /**
+     * One session with an MX host DANE governed (RFC 7672), under the {@code tlsa} policy of its TLSA base
+     * domain; null when not counted (an unanswered lookup or a disagreement of our resolvers: not the
+     * domain's doing; a connection that failed before STARTTLS).
+     */
+    private static SessionResult daneSession(MxResult m) {
+        DeliveryAttemptReport.DaneMx d = m.dane();
+        AppliedPolicy policy = AppliedPolicy.tlsa(d.tlsaBase() == null ? m.host() : d.tlsaBase(), d.policyStrings());
+        if (d.status() == DaneHost.Status.FAILED) {
+            if (d.failure() == DaneHost.Failure.DNSSEC_INVALID) {
+                return SessionResult.failure(policy, detail(ResultType.DNSSEC_INVALID, m, reasonCode(d.detail())));
+            }
+            if (d.failure() == DaneHost.Failure.DANE_REQUIRED) {
+                return SessionResult.failure(policy, detail(ResultType.DANE_REQUIRED, m, reasonCode(d.detail())));
+            }
+            return null;
+        }
+        if (m.starttls() == Starttls.NOT_OFFERED) {
+            return SessionResult.failure(policy, detail(ResultType.STARTTLS_NOT_SUPPORTED, m, null));
+        }
+        if (m.starttls() == Starttls.UNKNOWN) {
+            return null;
+        }
+        if (d.status() == DaneHost.Status.UNUSABLE) {
+            // RFC 8460 §4.3.2.1 tlsa-invalid: none of the records in the RRset is valid (usable), whatever
+            // authenticated the session instead
+            return SessionResult.failure(policy, detail(ResultType.TLSA_INVALID, m, NO_USABLE_TLSA));
+        }
+        if (d.verification() == TlsaVerification.Outcome.MATCHED && m.certificate() == CertificateVerdict.VALID) {
+            return SessionResult.success(policy);
+        }
+        if (d.verification() == TlsaVerification.Outcome.MISMATCH) {
+            return SessionResult.failure(policy, detail(ResultType.TLSA_INVALID, m, reasonCode(m.error())));
+        }
+        if (d.verification() == TlsaVerification.Outcome.NAME_MISMATCH) {
+            return SessionResult.failure(policy, detail(ResultType.CERTIFICATE_HOST_MISMATCH, m, reasonCode(m.error())));
+        }
+        ResultType failure = tlsFailure(m);
+        return SessionResult.failure(policy, detail(failure == null ? ResultType.VALIDATION_FAILURE : failure, m,
+                reasonCode(m.error())));
+    }
+
     /** The RFC 8460 §4.3.1 type of a session that offered STARTTLS, or null when TLS succeeded. */
     private static ResultType tlsFailure(MxResult m) {
         switch (m.certificate()) {
@@ -144,6 +261,7 @@ public final class TlsRptResults {
                 return ResultType.CERTIFICATE_NOT_TRUSTED;
             case PROTOCOL_TOO_OLD:
             case HANDSHAKE_FAILED:
+            case DANE_MISMATCH:
             case NOT_CHECKED: // offered but no verdict: the handshake did not complete
             default:
                 return ResultType.VALIDATION_FAILURE;
@@ -156,12 +274,19 @@ public final class TlsRptResults {
         ResultType type = ResultType.ofPolicyFetch(report.fetchFailure());
         String code = fetchReasonCode(report.fetchFailure());
         List<SessionResult> out = new ArrayList<>(Math.max(1, report.mx().size()));
+        boolean anySts = false;
         for (MxResult m : report.mx()) {
-            if (m.receivingIp() != null || m.delivered() || m.starttls() != Starttls.UNKNOWN) {
+            if (m.dane() != null) {
+                SessionResult r = daneSession(m); // DANE governs this host (RFC 8461 §2), not the failed fetch
+                if (r != null) {
+                    out.add(r);
+                }
+            } else if (m.receivingIp() != null || m.delivered() || m.starttls() != Starttls.UNKNOWN) {
                 out.add(SessionResult.failure(policy, detail(type, m, code)));
+                anySts = true;
             }
         }
-        if (out.isEmpty()) {
+        if (!anySts) {
             out.add(SessionResult.failure(policy, new FailureDetail(type, null, null, null, null, null, code)));
         }
         return out;

@@ -34,13 +34,20 @@ public final class DnssecAnswer {
     private final boolean authenticated;
     private final String owner;
     private final String detail;
+    private final long ttlSeconds;
 
     DnssecAnswer(Status status, List<Record> records, boolean authenticated, String owner, String detail) {
+        this(status, records, authenticated, owner, detail, 0);
+    }
+
+    DnssecAnswer(Status status, List<Record> records, boolean authenticated, String owner, String detail,
+                 long ttlSeconds) {
         this.status = status;
         this.records = List.copyOf(records);
         this.authenticated = authenticated;
         this.owner = owner;
         this.detail = detail;
+        this.ttlSeconds = Math.max(0, ttlSeconds);
     }
 
     public Status status() {
@@ -66,6 +73,16 @@ public final class DnssecAnswer {
      */
     public String owner() {
         return owner;
+    }
+
+    /**
+     * How long this answer may be reused, in seconds: for records the smallest TTL of the RRset (RFC 2181
+     * §5.2), for NXDOMAIN and NODATA the negative TTL of the zone's SOA (RFC 2308 §5: the smaller of the
+     * SOA's TTL and its minimum field); 0 for BOGUS and TEMPORARY (the caller decides, RFC 4035 §4.7) and
+     * when nothing says.
+     */
+    public long ttlSeconds() {
+        return ttlSeconds;
     }
 
     /** What happened, for logs and reports; network text sanitised. */

@@ -32,6 +32,7 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
+import org.xbill.DNS.SOARecord;
 import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TXTRecord;
 import org.xbill.DNS.TextParseException;
@@ -70,6 +71,8 @@ public final class DnssecResolver {
 
     private final ValidatingResolver validator;
     private final long budgetNanos;
+    /** The owner of the first trust anchor (the zone {@link #anchorCheck()} asks for). */
+    private final Name anchorName;
 
     /**
      * @param servers recursive resolvers to ask (empty: the system's)
@@ -82,7 +85,7 @@ public final class DnssecResolver {
      */
     public DnssecResolver(List<InetSocketAddress> servers, Duration queryTimeout, Duration lookupBudget,
             String trustAnchors) {
-        checkTrustAnchors(trustAnchors);
+        this.anchorName = checkTrustAnchors(trustAnchors);
         if (queryTimeout.isNegative() || queryTimeout.isZero() || lookupBudget.isNegative() || lookupBudget.isZero()) {
             throw new IllegalArgumentException("time-outs must be positive");
         }
@@ -124,6 +127,31 @@ public final class DnssecResolver {
     public DnssecAnswer tlsa(String mxHost) {
         String host = mxHost.endsWith(".") ? mxHost : mxHost + ".";
         return lookup("_25._tcp." + host, Type.TLSA);
+    }
+
+    /**
+     * The validated address records of an MX host: A, and AAAA when the name has no A record (RFC 7672
+     * §2.2.2: TLSA records are looked up only for hosts whose address records are secure; either family
+     * answers whether the host's name lies in a signed zone). CNAMEs are followed; {@link
+     * DnssecAnswer#owner()} names the end of the chain.
+     */
+    public DnssecAnswer address(String host) {
+        DnssecAnswer a = lookup(host, Type.A);
+        if (a.status() == DnssecAnswer.Status.NODATA) {
+            DnssecAnswer aaaa = lookup(host, Type.AAAA);
+            return aaaa.status() == DnssecAnswer.Status.NODATA || aaaa.status() == DnssecAnswer.Status.NXDOMAIN ? a : aaaa;
+        }
+        return a;
+    }
+
+    /**
+     * A validated lookup of the DNSKEY RRset at the first trust anchor's name (the root, in production):
+     * SECURE when validation works end to end with the configured servers and anchors; BOGUS when the
+     * servers strip DNSSEC records or the anchors match no key; TEMPORARY when nothing answered. What a
+     * start-up self-check asks before it relies on validation.
+     */
+    public DnssecAnswer anchorCheck() {
+        return lookup(anchorName.toString(), Type.DNSKEY);
     }
 
     /** A validated lookup of {@code name}/{@code type} within the lookup budget. Never throws. */
@@ -185,15 +213,35 @@ public final class DnssecResolver {
         String via = end.name.equals(qname) ? "" : " (via CNAME " + SafeText.of(owner) + ")";
         if (rcode == Rcode.NXDOMAIN) {
             return new DnssecAnswer(DnssecAnswer.Status.NXDOMAIN, List.of(), ad, owner,
-                    what + ": NXDOMAIN" + via + (ad ? ", proven" : ", unsigned"));
+                    what + ": NXDOMAIN" + via + (ad ? ", proven" : ", unsigned"), negativeTtl(response));
         }
         if (end.data.isEmpty()) {
             return new DnssecAnswer(DnssecAnswer.Status.NODATA, List.of(), ad, owner,
-                    what + ": no record" + via + (ad ? ", proven" : ", unsigned"));
+                    what + ": no record" + via + (ad ? ", proven" : ", unsigned"), negativeTtl(response));
         }
         DnssecAnswer.Status status = ad ? DnssecAnswer.Status.SECURE : DnssecAnswer.Status.INSECURE;
         return new DnssecAnswer(status, end.data, ad, owner,
-                what + ": " + end.data.size() + " record(s)" + via + ", " + (ad ? "secure" : "insecure"));
+                what + ": " + end.data.size() + " record(s)" + via + ", " + (ad ? "secure" : "insecure"),
+                minTtl(response.getSection(Section.ANSWER)));
+    }
+
+    /** RFC 2181 §5.2: the TTL of an answer is the smallest of its records (the CNAMEs on the way included). */
+    private static long minTtl(List<Record> records) {
+        long min = Long.MAX_VALUE;
+        for (Record r : records) {
+            min = Math.min(min, r.getTTL());
+        }
+        return records.isEmpty() ? 0 : min;
+    }
+
+    /** RFC 2308 §5: the negative TTL is the smaller of the SOA record's TTL and its minimum field; 0 without SOA. */
+    private static long negativeTtl(Message response) {
+        for (Record r : response.getSection(Section.AUTHORITY)) {
+            if (r instanceof SOARecord) {
+                return Math.min(r.getTTL(), ((SOARecord) r).getMinimum());
+            }
+        }
+        return 0;
     }
 
     /** dnsjava's validator message {@code key} formatted as its {@code R.get} does, or null when absent. */
@@ -250,16 +298,28 @@ public final class DnssecResolver {
     }
 
     /** Throws {@link SettingException} unless {@code text} is one or more DS/DNSKEY records and nothing else. */
-    static void checkTrustAnchors(String text) {
+    public static void checkAnchors(String text) {
+        checkTrustAnchors(text);
+    }
+
+    /**
+     * Throws {@link SettingException} unless {@code text} is one or more DS/DNSKEY records and nothing else;
+     * returns the owner name of the first.
+     */
+    static Name checkTrustAnchors(String text) {
         if (text == null) {
             throw new SettingException(TRUST_ANCHORS_SETTING, "must be DS or DNSKEY records in zone-file format");
         }
         int anchors = 0;
+        Name first = null;
         try (Master master = new Master(new ByteArrayInputStream(text.getBytes(StandardCharsets.UTF_8)), Name.root)) {
             for (Record r = master.nextRecord(); r != null; r = master.nextRecord()) {
                 if (r.getType() != Type.DS && r.getType() != Type.DNSKEY) {
                     throw new SettingException(TRUST_ANCHORS_SETTING, "must hold only DS or DNSKEY records, found "
                             + Type.string(r.getType()) + " at " + SafeText.of(r.getName().toString()));
+                }
+                if (first == null) {
+                    first = r.getName();
                 }
                 anchors++;
             }
@@ -270,6 +330,7 @@ public final class DnssecResolver {
         if (anchors == 0) {
             throw new SettingException(TRUST_ANCHORS_SETTING, "must hold at least one DS or DNSKEY record");
         }
+        return first;
     }
 
     private static Resolver headResolver(List<InetSocketAddress> servers, Duration queryTimeout) {

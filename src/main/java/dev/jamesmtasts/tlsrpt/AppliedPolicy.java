@@ -41,6 +41,16 @@ public final class AppliedPolicy {
         return new AppliedPolicy(PolicyType.STS, domain, lines(policyText), mxPatterns);
     }
 
+    /**
+     * DANE TLSA records (RFC 8460 §4.4 policy-type {@code tlsa}): {@code tlsaBase} is the TLSA base domain
+     * (RFC 8460 §3: the Policy Domain of DANE is the TLSA base domain of the receiving MX, RFC 7672 §2.2.3),
+     * {@code records} the TLSA records in presentation form ({@code 3 1 1 0A1B...}), one per policy-string
+     * element; empty when they could not be obtained (a bogus lookup).
+     */
+    public static AppliedPolicy tlsa(String tlsaBase, List<String> records) {
+        return new AppliedPolicy(PolicyType.TLSA, tlsaBase, records, List.of());
+    }
+
     static List<String> lines(String text) {
         if (text == null || text.isEmpty()) {
             return List.of();

@@ -150,9 +150,14 @@ final class JamesHarness implements AutoCloseable {
                 + deliveryDefaults(params) + params + "</mailet>");
     }
 
-    /** The usual RemoteDelivery parameters of these tests, unless {@code params} sets them. */
+    /**
+     * The usual RemoteDelivery parameters of these tests, unless {@code params} sets them. DANE is off unless
+     * {@code params} sets {@code <dane>}: its self-check would ask the system's resolvers (outside loopback)
+     * when {@code dns.resolvers} is not set; DANE tests set it and the resolvers.
+     */
     static String deliveryDefaults(String params) {
-        return (params.contains("<outgoing>") ? "" : "<outgoing>outgoing</outgoing>")
+        return (params.contains("<dane>") ? "" : "<dane>off</dane>")
+                + (params.contains("<outgoing>") ? "" : "<outgoing>outgoing</outgoing>")
                 + (params.contains("<delayTime>") ? "" : "<delayTime>3*1000</delayTime>")
                 + (params.contains("<maxRetries>") ? "" : "<maxRetries>2</maxRetries>")
                 + "<maxDnsProblemRetries>0</maxDnsProblemRetries>"

@@ -47,12 +47,17 @@ class MtaStsKeysTest {
     private static final Path SHIPPED = ConfigurationDocTest.PROPERTIES;
     private static Path workDir;
     private static Path trustStore;
+    private static Path anchors;
+    private static Path notAnchors;
 
     @BeforeAll
     static void workDir() throws IOException {
         workDir = Files.createTempDirectory("mta-sts-keys-");
         Files.createDirectories(workDir.resolve("conf"));
         trustStore = Files.writeString(workDir.resolve("ca.pem"), "not read by the configuration\n");
+        anchors = Files.writeString(workDir.resolve("anchors.txt"), ". 300 IN DS 20326 8 2 "
+                + "E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D\n");
+        notAnchors = Files.writeString(workDir.resolve("not-anchors.txt"), ". 300 IN A 127.0.0.1\n");
     }
 
     @AfterAll
@@ -117,6 +122,15 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", new Reaches("P30D", c -> c.cacheSettings().deleteUnusedAfter(), Duration.ofDays(30)));
         m.put("refresher.concurrency", new Reaches("8", c -> c.cacheSettings().refreshConcurrency(), 8));
         m.put("refresher.window", new Reaches("500ms", c -> c.cacheSettings().refreshWindow(), Duration.ofMillis(500)));
+        m.put("dane.resolvers", new Reaches("127.0.0.55:5353,127.0.0.56",
+                c -> hostPorts(c.daneSettings().resolvers()), List.of("127.0.0.55:5353", "127.0.0.56:53")));
+        m.put("dane.timeout", new Reaches("1s", c -> c.daneSettings().queryTimeout(), Duration.ofSeconds(1)));
+        m.put("dane.lookupTimeout", new Reaches("3s", c -> c.daneSettings().lookupTimeout(), Duration.ofSeconds(3)));
+        m.put("dane.trustAnchors", new Reaches(anchors.toString(), c -> c.daneSettings().trustAnchorsFile(), anchors));
+        m.put("dane.cacheSize", new Reaches("42", c -> c.daneSettings().cacheSize(), 42));
+        m.put("dane.cacheMaxTtl", new Reaches("10m", c -> c.daneSettings().cacheMaxTtl(), Duration.ofMinutes(10)));
+        m.put("dane.bogusTtl", new Reaches("5s", c -> c.daneSettings().bogusTtl(), Duration.ofSeconds(5)));
+        m.put("dane.selfCheckInterval", new Reaches("0s", c -> c.daneSettings().selfCheckInterval(), Duration.ZERO));
         // tlsrpt.enabled needs its three companions (see companions())
         m.put("tlsrpt.enabled", new Reaches("TRUE", c -> c.tlsRptSettings().enabled(), true));
         m.put("tlsrpt.organizationName", new Reaches(" Example Inc. ", c -> c.tlsRptSettings().organizationName(),
@@ -184,6 +198,14 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", List.of("0d"));
         m.put("refresher.concurrency", List.of("0", "1025"));
         m.put("refresher.window", List.of("PT-1S"));
+        m.put("dane.resolvers", List.of("127.0.0.1:0", "[::1"));
+        m.put("dane.timeout", List.of("0s", "fast"));
+        m.put("dane.lookupTimeout", List.of("0ms", "PT-1S"));
+        m.put("dane.trustAnchors", List.of("/nonexistent/anchors.txt", notAnchors.toString()));
+        m.put("dane.cacheSize", List.of("0", "10000001", "big"));
+        m.put("dane.cacheMaxTtl", List.of("PT-1S", "forever"));
+        m.put("dane.bogusTtl", List.of("PT-1S"));
+        m.put("dane.selfCheckInterval", List.of("PT-1S", "hourly"));
         m.put("tlsrpt.enabled", List.of("yes"));
         m.put("tlsrpt.organizationName", List.of("Evil\u0007bell", "x".repeat(201)));
         m.put("tlsrpt.contactInfo", List.of("a\u001b[31mb"));
@@ -226,6 +248,9 @@ class MtaStsKeysTest {
         m.put("refresher.deleteUnusedAfter", List.of("1ms"));
         m.put("refresher.concurrency", List.of("1", "1024"));
         m.put("refresher.window", List.of("0s"));
+        m.put("dane.cacheSize", List.of("1", "10000000"));
+        m.put("dane.cacheMaxTtl", List.of("0s"));
+        m.put("dane.bogusTtl", List.of("0s"));
         m.put("tlsrpt.sendDelayMin", List.of("0s"));
         m.put("tlsrpt.sendDelayMax", List.of("PT11H59M59S"));
         m.put("tlsrpt.retentionDays", List.of("2", "3650"));

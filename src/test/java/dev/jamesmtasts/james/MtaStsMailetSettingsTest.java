@@ -106,4 +106,62 @@ class MtaStsMailetSettingsTest {
                 .isEqualTo(ObservingSslSocketFactory.class.getName());
         assertThat(strict.getInitParameterNames()).toIterable().doesNotContain("mail.smtp.ssl.trust");
     }
+
+    @Test
+    void daneFollowsByDefaultAndOverridesTurnItOffOnOrRequireIt() throws Exception {
+        MtaStsMailetSettings defaults = MtaStsMailetSettings.parse(config());
+        assertThat(defaults.dane).isEqualTo(MtaStsMailetSettings.Dane.FOLLOW);
+        assertThat(defaults.daneOverrides).isEmpty();
+        MtaStsMailetSettings s = MtaStsMailetSettings.parse(config("dane", "OFF",
+                "daneOverrides", "Broken.Example=off;\n strict.example = require ; on.example=follow"));
+        assertThat(s.dane).isEqualTo(MtaStsMailetSettings.Dane.OFF);
+        assertThat(MtaStsMailetSettings.overrideFor(s.daneOverrides, "broken.example."))
+                .isEqualTo(MtaStsMailetSettings.Dane.OFF);
+        assertThat(MtaStsMailetSettings.overrideFor(s.daneOverrides, "STRICT.example"))
+                .isEqualTo(MtaStsMailetSettings.Dane.REQUIRE);
+        assertThat(s.daneUsed()).isTrue();
+        assertThat(MtaStsMailetSettings.parse(config("dane", "off")).daneUsed()).isFalse();
+    }
+
+    @Test
+    void wrongDaneValuesNameTheParameter() {
+        assertThatThrownBy(() -> MtaStsMailetSettings.parse(config("dane", "maybe")))
+                .hasMessageContaining("dane").hasMessageContaining("follow|off|require");
+        assertThatThrownBy(() -> MtaStsMailetSettings.parse(config("dane", "require")))
+                .hasMessageContaining("daneOverrides");
+        assertThatThrownBy(() -> MtaStsMailetSettings.parse(config("daneOverrides", "a.example=enforce")))
+                .hasMessageContaining("daneOverrides").hasMessageContaining("off, follow or require");
+        assertThatThrownBy(() -> MtaStsMailetSettings.parse(config("daneOverrides", "a.example=off; A.EXAMPLE=follow")))
+                .hasMessageContaining("appears twice");
+        assertThatThrownBy(() -> MtaStsMailetSettings.parse(config("daneOverrides", "require")))
+                .hasMessageContaining("daneOverrides");
+    }
+
+    @Test
+    void daneViewRequiresTlsWithoutJavaMailsNameCheck() {
+        OverlayMailetConfig dane = DeliverySessions.daneView(config("startTLS", "false", "mail.smtp.ssl.trust", "*"));
+        assertThat(dane.getInitParameter("mail.smtp.starttls.required")).isEqualTo("true");
+        assertThat(dane.getInitParameter("mail.smtp.ssl.checkserveridentity")).isEqualTo("false");
+        assertThat(dane.getInitParameter("mail.smtp.ssl.trust")).isNull();
+        assertThat(dane.getInitParameter("mail.smtp.ssl.socketFactory.class"))
+                .isEqualTo(ObservingSslSocketFactory.class.getName());
+    }
+
+    @Test
+    void theDaneDeciderAppliesTheSwitchOverridesGatewayAndTheSelfCheck() throws Exception {
+        DaneService notActivated = new DaneService(dev.jamesmtasts.dane.DaneSettings.defaults(), java.util.List.of());
+        MtaStsMailetSettings s = MtaStsMailetSettings.parse(config("daneOverrides", "off.example=off; must.example=require"));
+        DaneDecider decider = DaneDecider.of(s, false, notActivated);
+        assertThat(decider.used()).isTrue();
+        assertThat(decider.decide("off.example").detail()).isEqualTo("override off.example=off");
+        dev.jamesmtasts.dane.DaneDomain other = decider.decide("other.example");
+        assertThat(other.status()).isEqualTo(dev.jamesmtasts.dane.DaneDomain.Status.OFF);
+        assertThat(other.defer()).isFalse();
+        assertThat(other.detail()).contains("DNSSEC validation not available");
+        // required while validation does not work: deferred, never sent without DANE
+        assertThat(decider.decide("Must.Example").defer()).isTrue();
+        DaneDecider gateway = DaneDecider.of(s, true, notActivated);
+        assertThat(gateway.used()).isFalse();
+        assertThat(gateway.decide("must.example").defer()).isFalse();
+    }
 }

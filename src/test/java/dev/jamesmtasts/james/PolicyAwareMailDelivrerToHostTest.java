@@ -39,7 +39,7 @@ class PolicyAwareMailDelivrerToHostTest {
             RemoteDeliveryConfiguration configuration = new RemoteDeliveryConfiguration(MtaStsMailetSettingsTest.config(
                     "outgoing", "outgoing", "heloName", "james.local", "maxDnsProblemRetries", "0",
                     "connectiontimeout", "5000", "timeout", "5000"), null);
-            PolicyAwareMailDelivrerToHost hook = new PolicyAwareMailDelivrerToHost(configuration, configuration, null, true);
+            PolicyAwareMailDelivrerToHost hook = new PolicyAwareMailDelivrerToHost(configuration, configuration, configuration, null, true);
             MailDelivrer delivrer = new MailDelivrer(configuration, hook, dns, null, null);
             MimeMessage message = new MimeMessage(Session.getInstance(new Properties()));
             message.setFrom(new InternetAddress("alice@sender.test"));

@@ -343,4 +343,159 @@ class TlsRptResultsTest {
             }
         }
     }
+
+    /** RFC 7672 + RFC 8461 §2: hosts whose secure TLSA records governed the session count under {@code tlsa}. */
+    @Nested
+    class UnderDane {
+        private static final String MX = "mx.d.example";
+        private final List<String> records = List.of("3 1 1 0A1B2C", "2 0 1 3D4E5F");
+        private final AppliedPolicy tlsaPolicy = new AppliedPolicy(PolicyType.TLSA, MX, records, List.of());
+
+        private DeliveryAttemptReport.DaneMx usable(dev.jamesmtasts.dane.TlsaVerification.Outcome outcome) {
+            return new DeliveryAttemptReport.DaneMx(dev.jamesmtasts.dane.DaneHost.Status.USABLE, null, MX, records,
+                    outcome, "2 usable TLSA record(s)");
+        }
+
+        private MxResult daneTls(CertificateVerdict verdict, DeliveryAttemptReport.DaneMx dane, String error) {
+            return new MxResult(MX, true, Starttls.OFFERED, verdict, "TLSv1.3", verdict == CertificateVerdict.VALID,
+                    error, "192.0.2.25", "198.51.100.7", dane);
+        }
+
+        /** The report of an attempt in which DANE said {@code status} of the domain. */
+        private DeliveryAttemptReport report(PublishedPolicy published, dev.jamesmtasts.dane.DaneDomain.Status status,
+                                             boolean required, String detail, MxResult... mx) {
+            return new DeliveryAttemptReport(java.time.Instant.now(), "m1", DOMAIN, 1,
+                    DeliveryAttemptReport.Verdict.NO_POLICY, DeliveryAttemptReport.PolicyOrigin.NONE, null, null, null,
+                    "r", DeliveryAttemptReport.DeliveryOutcome.TEMPORARY_FAILURE, List.of(mx), List.of(), published, null,
+                    false, DeliveryAttemptReport.DaneVerdict.DEFERRED, status, required, detail);
+        }
+
+        @Test
+        void aMatchingTlsaRecordIsASuccessUnderTheTlsaPolicyOfTheTlsaBaseDomain() {
+            SessionResult r = TlsRptResults.of(attempt(ENFORCE_ANSWER, daneTls(CertificateVerdict.VALID,
+                    usable(dev.jamesmtasts.dane.TlsaVerification.Outcome.MATCHED), null))).get(0);
+
+            assertThat(r).isEqualTo(SessionResult.success(tlsaPolicy));
+            assertThat(r.policy().type()).isEqualTo(PolicyType.TLSA);
+            assertThat(r.policy().policyDomain()).isEqualTo(MX);
+            assertThat(r.policy().policyString()).containsExactly("3 1 1 0A1B2C", "2 0 1 3D4E5F");
+        }
+
+        @Test
+        void aDaneHostNotListedInAnEnforcePolicyCountsUnderTlsaNotAsAnStsMismatch() {
+            MxResult unlisted = new MxResult("mx.dane-only.example", false, Starttls.OFFERED, CertificateVerdict.VALID,
+                    "TLSv1.3", true, null, "192.0.2.25", "198.51.100.7",
+                    new DeliveryAttemptReport.DaneMx(dev.jamesmtasts.dane.DaneHost.Status.USABLE, null,
+                            "mx.dane-only.example", records, dev.jamesmtasts.dane.TlsaVerification.Outcome.MATCHED, "ok"));
+
+            assertThat(TlsRptResults.of(attempt(ENFORCE_ANSWER, unlisted))).containsExactly(SessionResult.success(
+                    new AppliedPolicy(PolicyType.TLSA, "mx.dane-only.example", records, List.of())));
+        }
+
+        @Test
+        void aChainMatchingNoRecordIsTlsaInvalid() {
+            String error = "DANE: 2 usable TLSA record(s), none matches the 2 certificate(s) the server sent";
+            List<SessionResult> r = TlsRptResults.of(attempt(ENFORCE_ANSWER, daneTls(CertificateVerdict.DANE_MISMATCH,
+                    usable(dev.jamesmtasts.dane.TlsaVerification.Outcome.MISMATCH), error)));
+
+            assertThat(r).containsExactly(SessionResult.failure(tlsaPolicy, failure(ResultType.TLSA_INVALID, MX, error)));
+        }
+
+        @Test
+        void aDaneTaCertificateForAnotherNameIsAHostMismatch() {
+            String error = "DANE: DANE-TA(2) 0 1 matches ... but the server certificate names none of [mx.d.example]";
+            List<SessionResult> r = TlsRptResults.of(attempt(ENFORCE_ANSWER, daneTls(CertificateVerdict.HOST_MISMATCH,
+                    usable(dev.jamesmtasts.dane.TlsaVerification.Outcome.NAME_MISMATCH), error)));
+
+            assertThat(r).containsExactly(SessionResult.failure(tlsaPolicy,
+                    failure(ResultType.CERTIFICATE_HOST_MISMATCH, MX, SafeText.of(error, TlsRptResults.REASON_CODE_MAX))));
+        }
+
+        @Test
+        void strippedStarttlsAtADaneHostIsStarttlsNotSupported() {
+            MxResult stripped = new MxResult(MX, true, Starttls.NOT_OFFERED, CertificateVerdict.NOT_CHECKED, null, false,
+                    "DANE: STARTTLS not offered", "192.0.2.25", "198.51.100.7", usable(null));
+
+            assertThat(TlsRptResults.of(attempt(ENFORCE_ANSWER, stripped))).containsExactly(
+                    SessionResult.failure(tlsaPolicy, failure(ResultType.STARTTLS_NOT_SUPPORTED, MX, null)));
+        }
+
+        @Test
+        void secureRecordsNoneUsableAreTlsaInvalidEvenWhenTheSessionWentThrough() {
+            MxResult tlsOnly = daneTls(CertificateVerdict.NOT_CHECKED, new DeliveryAttemptReport.DaneMx(
+                    dev.jamesmtasts.dane.DaneHost.Status.UNUSABLE, null, MX, records, null, "none usable"), null);
+
+            assertThat(TlsRptResults.of(attempt(CacheResult.notFound("no record"), tlsOnly))).containsExactly(
+                    SessionResult.failure(tlsaPolicy, failure(ResultType.TLSA_INVALID, MX, TlsRptResults.NO_USABLE_TLSA)));
+        }
+
+        @Test
+        void bogusTlsaRecordsOfAHostAreDnssecInvalidAndRequiredDaneMissingIsDaneRequired() {
+            MxResult bogus = new MxResult(MX, true, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED, null, false,
+                    "DANE: bogus", null, null, new DeliveryAttemptReport.DaneMx(dev.jamesmtasts.dane.DaneHost.Status.FAILED,
+                            dev.jamesmtasts.dane.DaneHost.Failure.DNSSEC_INVALID, MX, List.of(), null,
+                            "TLSA _25._tcp.mx.d.example.: DNSSEC validation failed: EDE 6 DNSSEC Bogus"));
+            MxResult missing = new MxResult("mx2.d.example", true, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED, null,
+                    false, "DANE: required", null, null, new DeliveryAttemptReport.DaneMx(
+                            dev.jamesmtasts.dane.DaneHost.Status.FAILED, dev.jamesmtasts.dane.DaneHost.Failure.DANE_REQUIRED,
+                            null, List.of(), null, "DANE required, but no TLSA records"));
+
+            List<SessionResult> r = TlsRptResults.of(attempt(ENFORCE_ANSWER, bogus, missing));
+
+            assertThat(r).hasSize(2);
+            assertThat(r.get(0).policy()).isEqualTo(new AppliedPolicy(PolicyType.TLSA, MX, List.of(), List.of()));
+            assertThat(r.get(0).failure().resultType()).isEqualTo(ResultType.DNSSEC_INVALID);
+            assertThat(r.get(0).failure().failureReasonCode()).contains("DNSSEC validation failed");
+            assertThat(r.get(1).policy().policyDomain()).isEqualTo("mx2.d.example");
+            assertThat(r.get(1).failure().resultType()).isEqualTo(ResultType.DANE_REQUIRED);
+        }
+
+        @Test
+        void unansweredLookupsAndResolverDisagreementsAreNotReported() {
+            for (dev.jamesmtasts.dane.DaneHost.Failure f : List.of(dev.jamesmtasts.dane.DaneHost.Failure.LOOKUP_FAILED,
+                    dev.jamesmtasts.dane.DaneHost.Failure.DNS_MISMATCH)) {
+                MxResult m = new MxResult(MX, true, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED, null, false,
+                        "DANE: " + f, null, null, new DeliveryAttemptReport.DaneMx(
+                                dev.jamesmtasts.dane.DaneHost.Status.FAILED, f, MX, List.of(), null, "x"));
+                assertThat(TlsRptResults.of(attempt(CacheResult.notFound("no record"), m))).as(f.name()).isEmpty();
+            }
+        }
+
+        @Test
+        void aBogusMxRrsetIsOneDnssecInvalidFailureOfTheRecipientDomain() {
+            List<SessionResult> r = TlsRptResults.of(report(PublishedPolicy.APPLIED,
+                    dev.jamesmtasts.dane.DaneDomain.Status.BOGUS, false, "MX d.example.: DNSSEC validation failed: x"));
+
+            assertThat(r).containsExactly(SessionResult.failure(new AppliedPolicy(PolicyType.TLSA, DOMAIN, List.of(),
+                    List.of()), new FailureDetail(ResultType.DNSSEC_INVALID, null, null, null, null, null,
+                    "MX d.example.: DNSSEC validation failed: x")));
+        }
+
+        @Test
+        void requiredDaneForAnUnsignedDomainIsOneDaneRequiredFailure() {
+            List<SessionResult> r = TlsRptResults.of(report(PublishedPolicy.NONE,
+                    dev.jamesmtasts.dane.DaneDomain.Status.INSECURE, true, "MX RRset not signed"));
+
+            assertThat(r).singleElement().satisfies(s -> {
+                assertThat(s.policy().type()).isEqualTo(PolicyType.TLSA);
+                assertThat(s.failure().resultType()).isEqualTo(ResultType.DANE_REQUIRED);
+            });
+        }
+
+        @Test
+        void anUnansweredMxLookupOrValidationUnavailableHereIsNotReported() {
+            assertThat(TlsRptResults.of(report(PublishedPolicy.APPLIED, dev.jamesmtasts.dane.DaneDomain.Status.TEMPORARY,
+                    false, "time-out"))).isEmpty();
+            assertThat(TlsRptResults.of(report(PublishedPolicy.NONE, dev.jamesmtasts.dane.DaneDomain.Status.OFF,
+                    true, "DANE required, DNSSEC validation not available"))).isEmpty();
+        }
+
+        @Test
+        void daneHostsAreReportedEvenWithMtaStsOff() {
+            PolicyDecider off = new PolicyDecider(Mode.OFF, OnLookupError.DELIVER, Map.of(), false);
+            assertThat(TlsRptResults.of(attempt(off, ENFORCE_ANSWER, daneTls(CertificateVerdict.VALID,
+                    usable(dev.jamesmtasts.dane.TlsaVerification.Outcome.MATCHED), null))))
+                    .containsExactly(SessionResult.success(tlsaPolicy));
+        }
+    }
 }

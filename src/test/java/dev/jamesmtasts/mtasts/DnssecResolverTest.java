@@ -79,6 +79,31 @@ class DnssecResolverTest {
     }
 
     @Test
+    void addressLooksAtAThenAaaaAndTheAnchorCheckIsSecure() {
+        dns.aaaa("v6.example.test.", "::1");
+        DnssecResolver r = resolver();
+        DnssecAnswer a = r.address("mx.example.test");
+        assertThat(a.status()).as(a.toString()).isEqualTo(Status.SECURE);
+        assertThat(a.ttlSeconds()).isEqualTo(300);
+        DnssecAnswer v6 = r.address("v6.example.test");
+        assertThat(v6.status()).as(v6.toString()).isEqualTo(Status.SECURE);
+        assertThat(v6.detail()).contains("AAAA");
+        assertThat(r.address("mx.plain.test").status()).isEqualTo(Status.INSECURE);
+        DnssecAnswer check = r.anchorCheck();
+        assertThat(check.status()).as(check.toString()).isEqualTo(Status.SECURE);
+    }
+
+    @Test
+    void theAnchorCheckIsBogusWhenTheServerStripsSignatures() throws Exception {
+        try (TestDnsServer stripping = TestDnsServer.start()) {
+            stripping.a("example.test.", "127.0.0.1"); // no zone declared: answers without any DNSSEC record
+            DnssecAnswer check = new DnssecResolver(List.of(stripping.address()), QUERY_TIMEOUT, BUDGET, anchor)
+                    .anchorCheck();
+            assertThat(check.status()).as(check.toString()).isEqualTo(Status.BOGUS);
+        }
+    }
+
+    @Test
     void anUnsignedChildUnderASignedParentIsInsecure() {
         DnssecAnswer mx = resolver().mx("plain.test.");
         assertThat(mx.status()).as(mx.toString()).isEqualTo(Status.INSECURE);
