@@ -15,6 +15,7 @@ import dev.jamesmtasts.cache.CacheSettings;
 import dev.jamesmtasts.cache.PolicyCache;
 import dev.jamesmtasts.cache.StoredPolicy;
 import dev.jamesmtasts.cli.CassandraOptions.CassandraUnreachableException;
+import dev.jamesmtasts.dane.DaneSettings;
 import dev.jamesmtasts.james.DomainCheck;
 import dev.jamesmtasts.james.MxTargets;
 import dev.jamesmtasts.mtasts.Domains;
@@ -22,6 +23,7 @@ import dev.jamesmtasts.mtasts.HostPort;
 import dev.jamesmtasts.mtasts.MtaStsResolver;
 import dev.jamesmtasts.mtasts.MxLookup;
 import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.mtasts.SettingException;
 import dev.jamesmtasts.mtasts.StarttlsProbe;
 
 /**
@@ -59,6 +61,9 @@ final class CheckCommand implements Subcommand {
                 + "  --smtp-timeout SECONDS        bound on the connect and on each SMTP reply (default 10)\n"
                 + "  --helo NAME                   the name given in EHLO (default: this host's name)\n"
                 + "  --deadline SECONDS            bound on the whole check (default 30)\n"
+                + "  --dane follow|off             apply DANE as a mailet with dane=follow does (default), after the\n"
+                + "                                same DNSSEC self-check, through the --resolver servers\n"
+                + "  --dnssec-trust-anchors FILE   DS or DNSKEY records to validate from (default: the root's)\n"
                 + "  --jmx HOST:PORT               run the check in that James instead (its settings, DNS, trust\n"
                 + "                                store and cache); with --user U --password P; no other option\n"
                 + "  --json                        one JSON object\n";
@@ -74,6 +79,8 @@ final class CheckCommand implements Subcommand {
         Duration smtpTimeout = DomainCheck.DEFAULT_STEP_TIMEOUT;
         Duration deadline = DomainCheck.DEFAULT_DEADLINE;
         String helo = null;
+        boolean dane = true;
+        java.nio.file.Path anchors = null;
         String jmx = null;
         String user = null;
         String password = null;
@@ -101,6 +108,18 @@ final class CheckCommand implements Subcommand {
                     if (!Domains.isLdhDomain(helo)) {
                         throw new UsageException("--helo: not a host name: " + SafeText.quoted(helo));
                     }
+                    local = true;
+                    break;
+                case "--dane":
+                    String mode = a.value();
+                    if (!mode.equals("follow") && !mode.equals("off")) {
+                        throw new UsageException("--dane: follow or off, got " + SafeText.quoted(mode));
+                    }
+                    dane = mode.equals("follow");
+                    local = true;
+                    break;
+                case "--dnssec-trust-anchors":
+                    anchors = java.nio.file.Path.of(a.value());
                     local = true;
                     break;
                 case "--jmx":
@@ -145,31 +164,46 @@ final class CheckCommand implements Subcommand {
         if (jmx != null) {
             return throughJames(jmx, user, password, domain, json, out, err);
         }
-        return standalone(resolverOptions, cassandra, smtpPort, smtpTimeout, deadline,
+        if (!dane && anchors != null) {
+            throw new UsageException("--dnssec-trust-anchors goes with --dane follow");
+        }
+        DaneSettings daneSettings = null;
+        if (dane) {
+            try {
+                daneSettings = anchors == null ? DaneSettings.defaults()
+                        : DaneSettings.builder().trustAnchorsFile(anchors).build();
+            } catch (SettingException e) {
+                throw new UsageException("--dnssec-trust-anchors: " + e.requirement());
+            }
+        }
+        return standalone(resolverOptions, cassandra, daneSettings, smtpPort, smtpTimeout, deadline,
                 helo != null ? helo : localHostName(), domain, json, out, err);
     }
 
-    private static int standalone(ResolverOptions resolverOptions, CassandraOptions cassandra, int smtpPort,
-                                  Duration smtpTimeout, Duration deadline, String helo, String domain, boolean json,
-                                  PrintStream out, PrintStream err) throws UsageException {
+    private static int standalone(ResolverOptions resolverOptions, CassandraOptions cassandra, DaneSettings dane,
+                                  int smtpPort, Duration smtpTimeout, Duration deadline, String helo, String domain,
+                                  boolean json, PrintStream out, PrintStream err) throws UsageException {
         CacheSettings cacheSettings = cassandra.contactPoint() == null ? null : cassandra.settings();
         try (MtaStsResolver resolver = resolverOptions.resolver();
              StarttlsProbe probe = new StarttlsProbe(resolverOptions.smtpTrust(), helo, smtpTimeout.toMillis())) {
             DomainCheck.Builder check = DomainCheck.builder().resolver(resolver).probe(probe).deadline(deadline)
                     .mx(MxTargets.dns(new MxLookup(resolver.settings()), smtpPort));
+            if (dane != null) {
+                check.dane(dane);
+            }
             if (cacheSettings == null) {
-                return print(check.build().run(domain), json, out);
+                return run(check, domain, json, out);
             }
             try (CqlSession session = cassandra.connect()) {
                 String where = "Cassandra " + cassandra.contactPoint() + ", keyspace " + cacheSettings.keyspace();
                 if (!cassandra.keyspaceExists(session, cacheSettings)) {
                     // read only: the check never creates the schema
                     check.storedRows(rows(where + " (no policy cache in it)", d -> Optional.empty()), cacheSettings.backoff());
-                    return print(check.build().run(domain), json, out);
+                    return run(check, domain, json, out);
                 }
                 try (PolicyCache cache = cassandra.cache(session, resolver, cacheSettings)) {
                     check.storedRows(rows(where, cache::show), cacheSettings.backoff());
-                    return print(check.build().run(domain), json, out);
+                    return run(check, domain, json, out);
                 }
             } catch (CassandraUnreachableException e) {
                 err.println("mta-sts check: " + e.getMessage());
@@ -177,6 +211,12 @@ final class CheckCommand implements Subcommand {
             }
         } catch (IllegalArgumentException e) {
             throw new UsageException(SafeText.display(e.getMessage()));
+        }
+    }
+
+    private static int run(DomainCheck.Builder builder, String domain, boolean json, PrintStream out) {
+        try (DomainCheck check = builder.build()) {
+            return print(check.run(domain), json, out);
         }
     }
 
@@ -232,7 +272,7 @@ final class CheckCommand implements Subcommand {
             return HostPort.PORT.check("--smtp-port", Integer.parseInt(s));
         } catch (NumberFormatException e) {
             throw new UsageException("--smtp-port: not a number: " + SafeText.quoted(s));
-        } catch (dev.jamesmtasts.mtasts.SettingException e) {
+        } catch (SettingException e) {
             throw new UsageException("--smtp-port: " + e.requirement());
         }
     }

@@ -103,6 +103,21 @@ final class CheckText {
             line(sb, "record", unfinished(rpt));
         }
 
+        JsonNode dane = r.path("dane");
+        sb.append("\nDANE\n");
+        if (dane.has("status")) {
+            sb.append(field("MX RRset")).append(text(dane.path("status")))
+                    .append(dane.path("required").asBoolean() ? " (required)" : "").append(": ")
+                    .append(text(dane.path("detail"))).append('\n');
+            JsonNode fact = dane.path("mx_dnssec");
+            if (!fact.isMissingNode()) {
+                line(sb, "MX DNSSEC", text(fact.path("status")) + ": " + text(fact.path("detail")));
+            }
+            line(sb, "validation", dane.path("validation"));
+        } else {
+            line(sb, "MX RRset", unfinished(dane));
+        }
+
         JsonNode lookup = r.path("mx_lookup");
         sb.append("\nMX lookup: ").append(lookup.has("status") ? text(lookup.path("status")) + ": "
                 + text(lookup.path("detail")) : text(unfinished(lookup))).append('\n');
@@ -170,8 +185,34 @@ final class CheckText {
                     + (sts.path("passes_enforce").asBoolean() ? ", passes enforce"
                     : ", fails enforce: " + text(sts.path("reason"))));
         }
+        JsonNode dane = mx.path("dane");
+        if (dane.has("status")) {
+            line(sb, "DANE", text(dane.path("status")).replace('_', ' ')
+                    + (dane.has("failure") ? " (" + text(dane.path("failure")).replace('_', ' ') + ")" : "")
+                    + ": " + text(dane.path("detail")));
+            boolean first = true;
+            int shown = 0;
+            for (JsonNode t : dane.path("tlsa")) {
+                if (shown++ == LIST) {
+                    line(sb, "", "and " + (dane.path("tlsa").size() - LIST) + " more");
+                    break;
+                }
+                line(sb, first ? "TLSA" : "", SafeText.display(t.path("record").asText(), 120)
+                        + (t.path("usable").asBoolean() ? " (usable)" : " (unusable)"));
+                first = false;
+            }
+            JsonNode ver = dane.path("verification");
+            if (!ver.isMissingNode()) {
+                line(sb, "TLSA check", text(ver.path("outcome")).replace('_', ' ')
+                        + (ver.has("reason") ? ": " + text(ver.path("reason")) : ""));
+            }
+        } else if (!dane.isMissingNode()) {
+            line(sb, "DANE", unfinished(dane));
+        }
         JsonNode next = mx.path("next_attempt");
-        line(sb, "next attempt", (next.path("use").asBoolean() ? "used: " : "not used: ") + text(next.path("reason")));
+        line(sb, "next attempt", (next.path("use").asBoolean() ? "used" : "not used")
+                + (next.has("session") && next.path("use").asBoolean() ? " (" + text(next.path("session")) + ")" : "")
+                + ": " + text(next.path("reason")));
     }
 
     private static void policy(StringBuilder sb, JsonNode p) {

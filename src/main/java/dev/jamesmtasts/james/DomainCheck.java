@@ -30,10 +30,15 @@ import dev.jamesmtasts.cache.CacheResult;
 import dev.jamesmtasts.cache.PolicyPreview;
 import dev.jamesmtasts.cache.StoredPolicy;
 import dev.jamesmtasts.cache.StoredPolicyView;
+import dev.jamesmtasts.dane.DaneDomain;
+import dev.jamesmtasts.dane.DaneHost;
+import dev.jamesmtasts.dane.DanePolicy;
+import dev.jamesmtasts.dane.DaneSettings;
 import dev.jamesmtasts.james.AttemptContext.Application;
 import dev.jamesmtasts.james.DeliveryAttemptReport.CertificateVerdict;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
+import dev.jamesmtasts.james.MtaStsMailetSettings.Dane;
 import dev.jamesmtasts.james.MtaStsMailetSettings.Mode;
 import dev.jamesmtasts.james.MtaStsMailetSettings.OnLookupError;
 import dev.jamesmtasts.mtasts.LookupResult;
@@ -72,7 +77,7 @@ import dev.jamesmtasts.mtasts.TlsRptRecord;
  * fetch time-outs, the probe's per-step time-out). Text from the network is kept exact in the map: show
  * it through {@code SafeText} / {@code SafeJson}.
  */
-public final class DomainCheck {
+public final class DomainCheck implements AutoCloseable {
     /** The most MX hosts looked at. */
     public static final int MAX_MX = 10;
     /** Default bound on the whole check. */
@@ -120,6 +125,11 @@ public final class DomainCheck {
     private final StarttlsProbe probe;
     private final Duration deadline;
     private final Clock clock;
+    /** Null: DANE not consulted. */
+    private final DaneDecider daneDecider;
+    private final DaneService daneService;
+    /** The check made the service ({@link Builder#dane(DaneSettings)}): activated here, stopped by {@link #close()}. */
+    private final boolean ownsDane;
 
     private DomainCheck(Builder b) {
         this.resolver = Objects.requireNonNull(b.resolver, "resolver");
@@ -131,6 +141,23 @@ public final class DomainCheck {
         this.probe = Objects.requireNonNull(b.probe, "probe");
         this.deadline = b.deadline;
         this.clock = b.clock;
+        if (b.daneSettings != null) {
+            this.daneService = new DaneService(b.daneSettings, resolver.settings().resolvers());
+            this.daneDecider = new DaneDecider(Dane.FOLLOW, Map.of(), false, daneService);
+            this.ownsDane = true;
+        } else {
+            this.daneService = b.daneService;
+            this.daneDecider = b.daneDecider;
+            this.ownsDane = false;
+        }
+    }
+
+    /** Stops the DNSSEC self-check of a DANE service this check made. */
+    @Override
+    public void close() {
+        if (ownsDane) {
+            daneService.stop();
+        }
     }
 
     public static Builder builder() {
@@ -149,6 +176,9 @@ public final class DomainCheck {
         private StarttlsProbe probe;
         private Duration deadline = DEFAULT_DEADLINE;
         private Clock clock = Clock.systemUTC();
+        private DaneSettings daneSettings;
+        private DaneDecider daneDecider;
+        private DaneService daneService;
 
         /** TXT, policy fetch and TLS-RPT lookups (the live source James's cache uses). */
         public Builder resolver(MtaStsResolver r) {
@@ -184,6 +214,26 @@ public final class DomainCheck {
                 throw new IllegalArgumentException("deadline must be positive");
             }
             this.deadline = d;
+            return this;
+        }
+
+        /**
+         * DANE (RFC 7672) as a delivery mailet with {@code dane=follow} applies it: DNSSEC-validated lookups
+         * with {@code settings} (the resolver's servers when it names none), after the same self-check
+         * ({@link DaneService}). Without this (or {@link #dane(DaneDecider, DaneService)}) DANE is not consulted.
+         */
+        public Builder dane(DaneSettings settings) {
+            this.daneSettings = settings;
+            this.daneDecider = null;
+            this.daneService = null;
+            return this;
+        }
+
+        /** The running mailet's DANE rules and this node's DANE service. */
+        Builder dane(DaneDecider decider, DaneService service) {
+            this.daneDecider = decider;
+            this.daneService = service;
+            this.daneSettings = null;
             return this;
         }
 
@@ -224,12 +274,15 @@ public final class DomainCheck {
             Future<Optional<StoredPolicy>> cached = rows == null ? null : pool.submit(() -> rows.read(domain));
             Future<TlsRptLookupResult> tlsRpt = pool.submit(() -> resolver.lookupTlsRpt(domain));
             Future<MxTargets.Hosts> hosts = pool.submit(() -> mx.find(domain, probeEnd));
+            Future<DaneFacts> dane = pool.submit(() -> daneDomain(domain));
 
             Outcome<MxTargets.Hosts> h = await(hosts, end);
             List<Future<Probed>> probes = new ArrayList<>();
+            List<Future<DaneHost>> daneHosts = new ArrayList<>();
             if (h.value != null) {
                 for (MxTargets.Target t : h.value.targets()) {
                     probes.add(pool.submit(() -> probe(t, probeEnd)));
+                    daneHosts.add(pool.submit(() -> daneHost(dane, t.host(), probeEnd)));
                 }
             }
             Outcome<Published> pub = await(published, end);
@@ -239,7 +292,12 @@ public final class DomainCheck {
             for (Future<Probed> f : probes) {
                 probed.add(await(f, end));
             }
-            return report(domain, now, start, pub, row, rpt, h, probed);
+            Outcome<DaneFacts> d = await(dane, end);
+            List<Outcome<DaneHost>> daneDecisions = new ArrayList<>();
+            for (Future<DaneHost> f : daneHosts) {
+                daneDecisions.add(await(f, end));
+            }
+            return report(domain, now, start, pub, row, rpt, h, probed, d, daneDecisions);
         } finally {
             pool.shutdownNow();
         }
@@ -252,6 +310,43 @@ public final class DomainCheck {
         return new Published(rec, fetch, LookupResult.of(domain, rec, fetch));
     }
 
+    /** What DANE says of the domain: the decision the next attempt gets, and the MX RRset's DNSSEC status. */
+    private static final class DaneFacts {
+        final DaneDomain decision;
+        /** When the decision did not look (DANE off): the validated MX lookup, as a fact; else null. */
+        final DaneDomain mxDnssec;
+        final String validation;
+
+        DaneFacts(DaneDomain decision, DaneDomain mxDnssec, String validation) {
+            this.decision = decision;
+            this.mxDnssec = mxDnssec;
+            this.validation = validation;
+        }
+    }
+
+    private DaneFacts daneDomain(String domain) {
+        if (daneDecider == null) {
+            return new DaneFacts(DaneDomain.off(domain, "DANE not checked (no DNSSEC settings given)"), null,
+                    "not used");
+        }
+        if (ownsDane) {
+            daneService.activate(); // the self-check a mailet makes at init (bounded by dane.lookupTimeout)
+        }
+        DaneDomain decision = daneDecider.decide(domain);
+        DaneDomain fact = null;
+        if (decision.status() == DaneDomain.Status.OFF && daneService.active() && daneService.policy() != null) {
+            fact = daneService.policy().domain(domain, false);
+        }
+        return new DaneFacts(decision, fact, daneService.state());
+    }
+
+    /** The host's DANE decision as the attempt would make it ({@link AttemptContext#daneDecision}); null: none made. */
+    private DaneHost daneHost(Future<DaneFacts> dane, String host, long end) throws Exception {
+        DaneFacts facts = dane.get(Math.max(0, end - System.nanoTime()), TimeUnit.NANOSECONDS);
+        DanePolicy policy = daneService == null ? null : daneService.policy();
+        return new AttemptContext(Application.NONE, null, facts.decision, policy).daneDecision(host.toLowerCase(Locale.ROOT));
+    }
+
     private Probed probe(MxTargets.Target target, long end) {
         MxTargets.Target t = target.addresses() == null ? mx.resolve(target, end) : target;
         StarttlsProbeResult p = t.addresses().isEmpty() ? null : probe.probe(t.host(), t.addresses().get(0), end);
@@ -262,7 +357,8 @@ public final class DomainCheck {
 
     private Map<String, Object> report(String domain, Instant now, long start, Outcome<Published> pub,
                                        Outcome<Optional<StoredPolicy>> row, Outcome<TlsRptLookupResult> rpt,
-                                       Outcome<MxTargets.Hosts> hosts, List<Outcome<Probed>> probed) {
+                                       Outcome<MxTargets.Hosts> hosts, List<Outcome<Probed>> probed,
+                                       Outcome<DaneFacts> dane, List<Outcome<DaneHost>> daneHosts) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("domain", domain);
         m.put("checked_at", now.toString());
@@ -307,6 +403,7 @@ public final class DomainCheck {
         m.put("mta_sts", sts);
 
         m.put("tls_rpt", rpt.value == null ? unfinished(rpt) : tlsRptView(rpt.value));
+        m.put("dane", dane.value == null ? unfinished(dane) : daneView(dane.value));
 
         // MX hosts, one section each
         Map<String, Object> mxLookup = new LinkedHashMap<>();
@@ -322,16 +419,17 @@ public final class DomainCheck {
         for (int i = 0; i < probed.size(); i++) {
             Outcome<Probed> o = probed.get(i);
             MxTargets.Target t = hosts.value.targets().get(i);
-            MxVerdict v = mxVerdict(t, o, decision);
+            MxVerdict v = mxVerdict(t, o, decision, daneHosts.get(i));
             verdicts.add(v);
             mxViews.add(v.view);
         }
         m.put("mx", mxViews);
-        m.put("verdict", verdict(decision, hosts, verdicts));
+        m.put("verdict", verdict(decision, dane, hosts, verdicts));
         m.put("elapsed_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         m.put("deadline_ms", deadline.toMillis());
         boolean complete = pub.value != null && (row == null || row.finished) && rpt.value != null && hosts.value != null
-                && probed.stream().allMatch(o -> o.value != null);
+                && dane.value != null && probed.stream().allMatch(o -> o.value != null)
+                && daneHosts.stream().allMatch(o -> o.finished);
         m.put("complete", complete);
         return m;
     }
@@ -354,17 +452,21 @@ public final class DomainCheck {
         final String host;
         final boolean use;
         final boolean finished;
+        /** The host would be authenticated by its TLSA records (RFC 7672), not by MTA-STS. */
+        final boolean dane;
         final Map<String, Object> view;
 
-        MxVerdict(String host, boolean use, boolean finished, Map<String, Object> view) {
+        MxVerdict(String host, boolean use, boolean finished, boolean dane, Map<String, Object> view) {
             this.host = host;
             this.use = use;
             this.finished = finished;
+            this.dane = dane;
             this.view = view;
         }
     }
 
-    private static MxVerdict mxVerdict(MxTargets.Target target, Outcome<Probed> o, AttemptDecision decision) {
+    private static MxVerdict mxVerdict(MxTargets.Target target, Outcome<Probed> o, AttemptDecision decision,
+                                       Outcome<DaneHost> daneOutcome) {
         Map<String, Object> v = new LinkedHashMap<>();
         String host = target.host();
         v.put("host", host);
@@ -393,10 +495,11 @@ public final class DomainCheck {
         Starttls starttls = Starttls.UNKNOWN;
         CertificateVerdict cert = CertificateVerdict.NOT_CHECKED;
         String certReason = null;
+        boolean handshake = p != null && p.stage() == StarttlsProbeResult.Stage.DONE;
         if (p != null) {
             starttls = p.starttlsOffered() == null ? Starttls.UNKNOWN
                     : p.starttlsOffered() ? Starttls.OFFERED : Starttls.NOT_OFFERED;
-            if (p.stage() == StarttlsProbeResult.Stage.DONE) {
+            if (handshake) {
                 // the delivery's rules: PKIX + host name by the trust manager, TLS >= 1.2 (TlsProbe)
                 cert = p.trustFailure() == null ? CertificateVerdict.VALID : TlsProbe.classify(p.trustFailure());
                 certReason = p.trustFailure() == null ? null : TlsProbe.describe(cert, p.trustFailure());
@@ -416,8 +519,6 @@ public final class DomainCheck {
                 : certReason != null ? certReason
                 : p.error();
         MxResult r = new MxResult(host, matched, starttls, cert, p == null ? null : p.tlsProtocol(), false, error);
-        boolean use;
-        String why;
         if (decision.policy != null) {
             Map<String, Object> sts = new LinkedHashMap<>();
             sts.put("matched", matched);
@@ -428,22 +529,79 @@ public final class DomainCheck {
             }
             v.put("mta_sts", sts);
         }
-        if (enforce) {
+
+        // DANE: the host's decision as the attempt makes it; NOT_APPLICABLE is "as without DANE"
+        DaneHost decided = daneOutcome.value;
+        DaneHost dane = decided == null || decided.status() == DaneHost.Status.NOT_APPLICABLE ? null : decided;
+        String daneCheck = null;
+        boolean daneOk = false;
+        if (decided != null) {
+            Map<String, Object> dv = daneHostView(decided);
+            if (dane != null && dane.status() == DaneHost.Status.USABLE && handshake) {
+                // the DANE session's own check of the chain (TlsProbe.daneChecked, RFC 7672 §3)
+                TlsProbe tp = TlsProbe.begin(true);
+                try {
+                    tp.dane = dane;
+                    tp.daneChecked(p.tlsProtocol(), p.chain());
+                    Map<String, Object> ver = new LinkedHashMap<>();
+                    ver.put("outcome", tp.daneVerification == null ? "not_checked"
+                            : tp.daneVerification.outcome().name().toLowerCase(Locale.ROOT));
+                    if (tp.daneVerification != null) {
+                        ver.put("reason", tp.daneVerification.reason());
+                    }
+                    dv.put("verification", ver);
+                    daneOk = tp.verdict == CertificateVerdict.VALID;
+                    daneCheck = daneOk ? null : tp.error != null ? tp.error : TlsProbe.describe(tp.verdict, null);
+                } finally {
+                    TlsProbe.end();
+                }
+            }
+            v.put("dane", dv);
+        } else if (daneOutcome.error != null) {
+            v.put("dane", unfinished(daneOutcome));
+        }
+
+        MxSession session = MxSession.of(enforce, decision.policy, matched, dane);
+        boolean use;
+        String why;
+        String applied = null;
+        if (daneOutcome.value == null && daneOutcome.error != null) {
+            // as the delivery: a host without its DANE decision is not used, never as if DANE did not apply
+            use = false;
+            why = "skipped: DANE: decision " + daneOutcome.error;
+        } else if (session.skip != null) {
+            use = false;
+            why = "skipped: " + session.skip;
+        } else if (session.kind == MxSession.Kind.DANE) {
+            // STARTTLS required; the chain checked against usable TLSA records, or TLS alone when none is usable
+            boolean tlsOk = handshake && (dane.status() != DaneHost.Status.USABLE || daneOk);
+            use = tlsOk;
+            applied = dane.status() == DaneHost.Status.USABLE ? "dane" : "dane-tls-only";
+            why = use ? (dane.status() == DaneHost.Status.USABLE ? "authenticated by its TLSA records (RFC 7672)"
+                    : "TLS required by its unusable TLSA records (RFC 7672 §2.2), certificate not checked")
+                    : "skipped: " + (daneCheck != null ? daneCheck : "DANE: " + (starttls == Starttls.NOT_OFFERED
+                    ? "STARTTLS not offered" : error != null ? error : "no TLS handshake"));
+        } else if (session.kind == MxSession.Kind.STRICT) {
             // RFC 8461 §4.1, §4.2: only listed hosts, STARTTLS, a valid certificate for the MX name, TLS >= 1.2
             use = !r.failsEnforce() && reachable;
-            why = use ? "satisfies the enforce policy" : "skipped: " + (!matched ? notListed(decision.policy)
-                    : error != null ? error : "STARTTLS not seen");
+            applied = "mta-sts-enforce";
+            why = use ? "satisfies the enforce policy" : "skipped: " + (error != null ? error : "STARTTLS not seen");
         } else {
             use = reachable;
+            applied = decision.application == Application.OBSERVE ? "mta-sts-testing" : "none";
             why = use ? "answers SMTP" + (decision.application == Application.OBSERVE && r.failsEnforce()
                     ? " (would fail under enforce: " + (!matched ? notListed(decision.policy) : error) + ")" : "")
                     : "not reachable: " + (error != null ? error : "no greeting");
         }
         Map<String, Object> next = new LinkedHashMap<>();
         next.put("use", use);
+        if (applied != null) {
+            next.put("session", applied);
+        }
         next.put("reason", why);
         v.put("next_attempt", next);
-        return new MxVerdict(host, use, o.value != null, v);
+        return new MxVerdict(host, use, o.value != null && daneOutcome.finished,
+                use && dane != null && dane.status() == DaneHost.Status.USABLE, v);
     }
 
     private static String notListed(StsPolicy policy) {
@@ -451,32 +609,43 @@ public final class DomainCheck {
     }
 
     /** The verdict of the next attempt: which policy applies, whether it delivers and where, and why. */
-    private static Map<String, Object> verdict(AttemptDecision decision, Outcome<MxTargets.Hosts> hosts,
-                                               List<MxVerdict> mx) {
+    private static Map<String, Object> verdict(AttemptDecision decision, Outcome<DaneFacts> dane,
+                                               Outcome<MxTargets.Hosts> hosts, List<MxVerdict> mx) {
         Map<String, Object> v = new LinkedHashMap<>();
-        String policy;
-        switch (decision.application) {
-            case ENFORCE:
-                policy = "mta-sts-enforce";
-                break;
-            case OBSERVE:
-                policy = "mta-sts-testing";
-                break;
-            default:
-                policy = decision.fixedVerdict == DeliveryAttemptReport.Verdict.GATEWAY ? "gateway" : "none";
-        }
-        v.put("policy", policy);
+        MxVerdict first = null;
         List<String> used = new ArrayList<>();
         for (MxVerdict m : mx) {
             if (m.use) {
                 used.add(m.host);
+                if (first == null) {
+                    first = m;
+                }
             }
         }
+        String policy;
+        if (first != null && first.dane) {
+            policy = "dane"; // RFC 8461 §2: DANE takes precedence for a host with usable TLSA records
+        } else if (decision.application == Application.ENFORCE) {
+            policy = "mta-sts-enforce";
+        } else if (decision.application == Application.OBSERVE) {
+            policy = "mta-sts-testing";
+        } else {
+            policy = decision.fixedVerdict == DeliveryAttemptReport.Verdict.GATEWAY ? "gateway" : "none";
+        }
+        v.put("policy", policy);
+        DaneDomain daneDomain = dane.value == null ? null : dane.value.decision;
         String action;
         String reason;
         if (decision.defer) {
             action = DEFER;
             reason = decision.reason();
+        } else if (daneDomain == null) {
+            action = UNKNOWN;
+            reason = "the DANE decision did not finish within the check's deadline";
+        } else if (daneDomain.defer()) {
+            // RFC 7672 §2.1.1: whether DANE applies cannot be known, or it is required and missing
+            action = DEFER;
+            reason = "DANE (RFC 7672): " + daneDomain.detail();
         } else if (hosts.value == null) {
             action = UNKNOWN;
             reason = "the MX lookup did not finish within the check's deadline";
@@ -486,22 +655,34 @@ public final class DomainCheck {
         } else if (hosts.value.status() == MxTargets.Hosts.Status.NONE) {
             action = FAIL;
             reason = "no MX host: " + hosts.value.detail();
-        } else if (!used.isEmpty()) {
+        } else if (first != null) {
             action = DELIVER;
-            reason = decision.reason() + "; first MX used: " + used.get(0);
+            reason = decision.reason() + daneWords(daneDomain) + "; first MX used: " + first.host;
         } else if (mx.stream().anyMatch(m -> !m.finished)) {
             action = UNKNOWN;
-            reason = "no MX usable among those probed within the check's deadline";
+            reason = "no MX usable among those checked within the check's deadline";
         } else {
             action = DEFER;
-            reason = decision.reason() + "; " + (decision.application == Application.ENFORCE
+            reason = decision.reason() + daneWords(daneDomain) + "; "
+                    + (decision.application == Application.ENFORCE
                     ? "no MX host satisfies the policy (RFC 8461 §5: temporary failure)"
+                    : daneDomain.status() == DaneDomain.Status.SECURE
+                    ? "no MX host can be used under DANE (RFC 7672 §2.2: temporary failure)"
                     : "no MX host answers");
         }
         v.put("action", action);
         v.put("mx", used);
         v.put("reason", reason);
         return v;
+    }
+
+    /** "; DANE secure: ..." when DANE applies to the domain (its MX RRset is secure, or DANE is required); else "". */
+    private static String daneWords(DaneDomain d) {
+        if (d.status() != DaneDomain.Status.SECURE && !d.required()) {
+            return "";
+        }
+        return "; DANE " + d.status().name().toLowerCase(Locale.ROOT) + (d.required() ? " (required)" : "")
+                + ": " + d.detail();
     }
 
     // ------------------------------------------------------------------ views
@@ -543,6 +724,53 @@ public final class DomainCheck {
             m.put("rua", rua);
         }
         m.put("reason", r.reason());
+        return m;
+    }
+
+    private static Map<String, Object> daneView(DaneFacts f) {
+        Map<String, Object> m = daneDomainView(f.decision);
+        m.put("validation", f.validation);
+        if (f.mxDnssec != null) {
+            Map<String, Object> fact = daneDomainView(f.mxDnssec);
+            fact.remove("required");
+            m.put("mx_dnssec", fact);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> daneDomainView(DaneDomain d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", d.status().name().toLowerCase(Locale.ROOT));
+        m.put("required", d.required());
+        if (!d.hosts().isEmpty()) {
+            m.put("hosts", new ArrayList<>(new java.util.TreeSet<>(d.hosts())));
+        }
+        m.put("detail", d.detail());
+        return m;
+    }
+
+    private static Map<String, Object> daneHostView(DaneHost h) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("status", h.status().name().toLowerCase(Locale.ROOT));
+        if (h.failure() != null) {
+            m.put("failure", h.failure().name().toLowerCase(Locale.ROOT));
+        }
+        if (h.tlsaBase() != null) {
+            m.put("tlsa_base", h.tlsaBase());
+        }
+        List<String> records = h.policyStrings();
+        List<Boolean> usable = h.usability();
+        if (!records.isEmpty()) {
+            List<Map<String, Object>> tlsa = new ArrayList<>();
+            for (int i = 0; i < records.size(); i++) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("record", records.get(i));
+                r.put("usable", usable.get(i));
+                tlsa.add(r);
+            }
+            m.put("tlsa", tlsa);
+        }
+        m.put("detail", h.detail());
         return m;
     }
 

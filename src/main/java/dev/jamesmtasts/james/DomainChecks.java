@@ -59,9 +59,11 @@ public class DomainChecks {
         }
         try (StarttlsProbe probe = new StarttlsProbe(StarttlsProbe.trustManager(mailet.trustStore), mailet.heloName,
                 DomainCheck.DEFAULT_STEP_TIMEOUT.toMillis())) {
-            return DomainCheck.builder().sources(sources).mx(mailet.mx).probe(probe)
+            DomainCheck check = DomainCheck.builder().sources(sources).mx(mailet.mx).probe(probe)
                     .decider(mailet.decider, "the MtaStsRemoteDelivery mailet of this James node")
-                    .build().run(d);
+                    .dane(mailet.dane, mailet.daneService)
+                    .build();
+            return check.run(d); // the node's DANE service is the mailet's: nothing to close
         } finally {
             running.release();
         }

@@ -230,7 +230,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
                 dnsService, bouncer, getMailetContext());
         // what `mta-sts check` and WebAdmin's check route ask this node's delivery about (DomainChecks)
         profile.register(decider, new JamesMxTargets(dnsService, configuration), settings.trustStore,
-                configuration.getHeloNameProvider().getHeloName());
+                configuration.getHeloNameProvider().getHeloName(), daneDecider, daneService);
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();

@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -20,6 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.xbill.DNS.Type;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.jamesmtasts.testing.CassandraExtension;
@@ -29,6 +33,8 @@ import dev.jamesmtasts.testing.MtaStsTestbed;
 import dev.jamesmtasts.testing.MtaStsTestbedExtension;
 import dev.jamesmtasts.testing.ScriptedSmtpServer;
 import dev.jamesmtasts.testing.TestCa;
+import dev.jamesmtasts.testing.TestDnsServer;
+import dev.jamesmtasts.testing.TestDnsServer.SignatureFault;
 import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
@@ -114,6 +120,38 @@ class MtaStsCliCheckTest {
 
         bed.dns().mx("silent.test", 10, "mx.silent.test").a("mx.silent.test", "127.0.4.2");
         bed.dns().mx("trickle.test", 10, "mx.trickle.test").a("mx.trickle.test", "127.0.4.3");
+        signedZones(dir);
+    }
+
+    /** A second DNS server with a signed test root: DANE's validated lookups (RFC 7672) go there. */
+    private static TestDnsServer signed;
+    private static Path anchors;
+    private static List<String> signedOptions;
+
+    private static void signedZones(Path dir) throws Exception {
+        TestCa other = TestCa.create("A CA only DANE vouches for");
+        TestCa.Issued daneCert = other.issue("mx.dane.test");
+        SERVERS.add(new TestSmtpReceiver("mx.dane.test", at("127.0.5.1"), daneCert.serverContext()));
+        byte[] spki = MessageDigest.getInstance("SHA-256").digest(daneCert.certificate().getPublicKey().getEncoded());
+        signed = TestDnsServer.start();
+        SERVERS.add(signed);
+        signed.signedZone(".").signedZone("test.").signedZone("dane.test.").signedZone("bogus.test.")
+                .unsignedZone("plain.test.");
+        // mx1: DANE-EE SPKI SHA-256 of its key (usable, matches) and a PKIX-TA record (unusable for SMTP)
+        signed.mx("dane.test.", 10, "mx1.dane.test.").mx("dane.test.", 20, "mx2.dane.test.")
+                .a("mx1.dane.test.", "127.0.5.1").a("mx2.dane.test.", "127.0.5.1")
+                .tlsa("_25._tcp.mx1.dane.test.", 3, 1, 1, spki)
+                .tlsa("_25._tcp.mx1.dane.test.", 0, 0, 1, new byte[32])
+                // mx2: a usable record that matches nothing the server sends
+                .tlsa("_25._tcp.mx2.dane.test.", 3, 1, 1, new byte[32]);
+        signed.mx("bogus.test.", 10, "mx.bogus.test.").a("mx.bogus.test.", "127.0.5.1")
+                .signatureFault("bogus.test.", Type.MX, SignatureFault.BAD_SIGNATURE);
+        signed.mx("plain.test.", 10, "mx.plain.test.").a("mx.plain.test.", "127.0.5.1");
+        anchors = dir.resolve("anchors.txt");
+        Files.writeString(anchors, signed.trustAnchor(".") + "\n");
+        signedOptions = List.of("--resolver", "127.0.0.1:" + signed.port(), "--allow-private-addresses",
+                "--timeout", "10", "--smtp-port", Integer.toString(port), "--helo", "checker.test",
+                "--dnssec-trust-anchors", anchors.toString());
     }
 
     @AfterAll
@@ -199,7 +237,7 @@ class MtaStsCliCheckTest {
                 .contains("  STARTTLS:     offered\n")
                 .contains("  certificate:  valid\n")
                 .contains("  MTA-STS:      listed in the policy, passes enforce\n")
-                .contains("  next attempt: used: satisfies the enforce policy\n");
+                .contains("  next attempt: used (mta-sts-enforce): satisfies the enforce policy\n");
     }
 
     @Test
@@ -315,6 +353,89 @@ class MtaStsCliCheckTest {
         assertThat(t.get("deadline_ms").asLong()).isEqualTo(4000);
     }
 
+    private static CliRun checkSigned(String... more) {
+        List<String> args = new ArrayList<>(List.of("check"));
+        args.addAll(signedOptions);
+        args.addAll(Arrays.asList(more));
+        return CliRun.run(args);
+    }
+
+    /**
+     * Signed zones: the MX RRset's DNSSEC status, each MX's TLSA records listed with their usability, the
+     * chain checked against them (the first MX's certificate is from a CA no trust store holds: DANE alone
+     * authenticates it), a usable record matching nothing, a bogus MX RRset deferring the mail.
+     */
+    @Test
+    void daneTlsaRecordsAreListedAndApplied() throws IOException {
+        CliRun r = checkSigned("--json", "dane.test");
+        assertThat(r.status).as(r.out + r.err).isZero();
+        JsonNode j = r.json();
+        JsonNode dane = j.get("dane");
+        assertThat(dane.get("status").asText()).isEqualTo("secure");
+        assertThat(dane.get("hosts")).extracting(JsonNode::asText).containsExactly("mx1.dane.test", "mx2.dane.test");
+        assertThat(dane.get("validation").asText()).startsWith("active: DNSSEC validation works");
+        assertThat(j.get("verdict").get("action").asText()).isEqualTo("deliver");
+        assertThat(j.get("verdict").get("policy").asText()).isEqualTo("dane");
+        assertThat(j.get("verdict").get("mx")).extracting(JsonNode::asText).containsExactly("mx1.dane.test");
+
+        JsonNode mx1 = mx(j, "mx1.dane.test");
+        assertThat(mx1.get("certificate").get("verdict").asText()).isEqualTo("untrusted");
+        JsonNode d1 = mx1.get("dane");
+        assertThat(d1.get("status").asText()).isEqualTo("usable");
+        assertThat(d1.get("tlsa_base").asText()).isEqualTo("mx1.dane.test");
+        assertThat(d1.get("tlsa")).hasSize(2);
+        assertThat(d1.get("tlsa")).anySatisfy(t -> {
+            assertThat(t.get("record").asText()).startsWith("3 1 1 ");
+            assertThat(t.get("usable").asBoolean()).isTrue();
+        }).anySatisfy(t -> {
+            assertThat(t.get("record").asText()).startsWith("0 0 1 ");
+            assertThat(t.get("usable").asBoolean()).isFalse();
+        });
+        assertThat(d1.get("verification").get("outcome").asText()).isEqualTo("matched");
+        assertThat(mx1.get("next_attempt").get("session").asText()).isEqualTo("dane");
+
+        JsonNode mx2 = mx(j, "mx2.dane.test");
+        assertThat(mx2.get("dane").get("verification").get("outcome").asText()).isEqualTo("mismatch");
+        assertThat(mx2.get("next_attempt").get("use").asBoolean()).isFalse();
+        assertThat(mx2.get("next_attempt").get("reason").asText())
+                .isEqualTo("skipped: DANE: 1 usable TLSA record(s), none matches the 2 certificate(s) the server sent");
+
+        CliRun text = checkSigned("dane.test");
+        assertThat(text.out).startsWith("dane.test: deliver (dane) via mx1.dane.test\n")
+                .contains("\nDANE\n  MX RRset:     secure: ")
+                .contains("  DANE:         usable: 1 usable TLSA record(s) of 2 at _25._tcp.mx1.dane.test\n")
+                .containsPattern("\n  TLSA:         [03] [01] 1 [0-9A-F]{64} \\((un)?usable\\)\n")
+                .containsPattern("\n {16}0 0 1 0{64} \\(unusable\\)\n|\n  TLSA:         0 0 1 0{64} \\(unusable\\)\n")
+                .containsPattern("3 1 1 [0-9A-F]{64} \\(usable\\)\n")
+                .contains("  TLSA check:   matched: DANE-EE(3) 1 1 matches the server certificate\n")
+                .contains("  next attempt: used (dane): authenticated by its TLSA records (RFC 7672)\n");
+
+        // a bogus MX RRset: whether DANE applies cannot be known, the attempt is deferred (RFC 7672 §2.1.1)
+        CliRun bogus = checkSigned("--json", "bogus.test");
+        assertThat(bogus.status).isEqualTo(1);
+        JsonNode b = bogus.json();
+        assertThat(b.get("dane").get("status").asText()).isEqualTo("bogus");
+        assertThat(b.get("verdict").get("action").asText()).isEqualTo("defer");
+        assertThat(b.get("verdict").get("reason").asText()).startsWith("DANE (RFC 7672): ");
+
+        // an unsigned zone: DANE does not apply, delivered as without it
+        JsonNode plain = checkSigned("--json", "plain.test").json();
+        assertThat(plain.get("dane").get("status").asText()).isEqualTo("insecure");
+        assertThat(plain.get("verdict").get("action").asText()).isEqualTo("deliver");
+        assertThat(plain.get("verdict").get("policy").asText()).isEqualTo("none");
+
+        // --dane off: not consulted; the default trust anchors (the real root's) against the test root: DANE off
+        CliRun offAndAnchors = checkSigned("--json", "--dane", "off", "dane.test");
+        assertThat(offAndAnchors.status).isEqualTo(MtaStsCli.EXIT_USAGE);
+        JsonNode off = CliRun.run(List.of("check", "--resolver", "127.0.0.1:" + signed.port(), "--timeout", "10",
+                "--smtp-port", Integer.toString(port), "--dane", "off", "--json", "dane.test")).json();
+        assertThat(off.get("dane").get("status").asText()).isEqualTo("off");
+        JsonNode wrongRoot = CliRun.run(List.of("check", "--resolver", "127.0.0.1:" + signed.port(), "--timeout", "10",
+                "--smtp-port", Integer.toString(port), "--json", "dane.test")).json();
+        assertThat(wrongRoot.get("dane").get("status").asText()).isEqualTo("off");
+        assertThat(wrongRoot.get("dane").get("validation").asText()).startsWith("off: ");
+    }
+
     @Test
     void theCachedPolicyIsReadFromCassandra() throws IOException {
         List<String> cassandra = List.of("--cassandra", CassandraNode.HOST + ":" + CassandraNode.shared().port(),
@@ -348,6 +469,9 @@ class MtaStsCliCheckTest {
 
     @Test
     void usageErrors() {
+        CliRun dane = CliRun.run("check", "--dane", "maybe", "a.test");
+        assertThat(dane.status).isEqualTo(MtaStsCli.EXIT_USAGE);
+        assertThat(dane.err).contains("--dane: follow or off");
         assertThat(CliRun.run("check").status).isEqualTo(MtaStsCli.EXIT_USAGE);
         CliRun two = CliRun.run("check", "a.test", "b.test");
         assertThat(two.status).isEqualTo(MtaStsCli.EXIT_USAGE);
