@@ -53,7 +53,7 @@ final class AttemptReports {
         }
         DaneVerdict dane = daneVerdict(context, outcome);
         if (dane == DaneVerdict.DEFERRED) {
-            reason = reason + "; DANE: " + (context.dane.defer() ? context.dane.detail() : context.failureSummary());
+            reason = reason + "; " + (context.dane.defer() ? "DANE: " + context.dane.detail() : context.failureSummary());
         }
         // Every network part of the reason was escaped and capped where it was built (cache reasons in
         // mtasts/cache, per-MX reasons in the hook); this only holds the whole to one cap (a scan,

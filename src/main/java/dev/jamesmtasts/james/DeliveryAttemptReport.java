@@ -309,8 +309,15 @@ public final class DeliveryAttemptReport {
             return dane;
         }
 
-        /** True when this MX would fail an enforce policy (RFC 8461 §4.1, §4.2). */
+        /**
+         * True when this MX would fail an enforce policy (RFC 8461 §4.1, §4.2). A host authenticated by its
+         * usable TLSA records does not: DANE takes precedence for it (RFC 8461 §2).
+         */
         public boolean failsEnforce() {
+            if (dane != null && dane.verification() == TlsaVerification.Outcome.MATCHED
+                    && certificate == CertificateVerdict.VALID) {
+                return false;
+            }
             return !matched || starttls == Starttls.NOT_OFFERED || certificate != CertificateVerdict.VALID;
         }
 

@@ -98,6 +98,16 @@ import dev.jamesmtasts.dane.DaneDomain;
  *     Empty: the JVM's default trust store ({@code javax.net.ssl.trustStore} or cacerts). Shared by
  *     every instance of this mailet in the JVM.</li>
  * </ul>
+ *
+ * <h3>DANE parameters (RFC 7672, see docs/dane.md)</h3>
+ * <ul>
+ * <li><b>dane</b>: {@code follow} (default): an MX host with DNSSEC-signed usable TLSA records gets
+ *     STARTTLS and is authenticated by them (RFC 8461 §2: before MTA-STS, for that host); bogus or
+ *     unanswered lookups defer; {@code off}: never. The first mailet with DANE runs a DNSSEC self-check
+ *     ({@link DaneService}): DANE stays off, logged as an error, while validation does not work.</li>
+ * <li><b>daneOverrides</b>: {@code domain=off; domain=follow; domain=require} ({@code require}: no MX host
+ *     without usable TLSA records is used).</li>
+ * </ul>
  * A wrong value fails the mailet's init with a message naming the parameter.
  *
  * <h3>What happens on each attempt (checklist §6)</h3>

@@ -94,7 +94,7 @@ final class TlsProbe {
         if (!daneVerification.matched()) {
             verdict = daneVerification.outcome() == dev.jamesmtasts.dane.TlsaVerification.Outcome.NAME_MISMATCH
                     ? CertificateVerdict.HOST_MISMATCH : CertificateVerdict.DANE_MISMATCH;
-            error = "DANE: " + daneVerification.reason();
+            error = daneVerification.reason();
         }
     }
 

@@ -83,11 +83,13 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
  *   <caption>DANE rule to result type</caption>
  *   <tr><th>what happened</th><th>result-type</th><th>failure-reason-code</th></tr>
  *   <tr><td>the MX RRset is bogus (attempt deferred, no host tried; policy-domain = the recipient domain)</td>
- *       <td>dnssec-invalid</td><td>the validator's reason</td></tr>
+ *       <td>dnssec-invalid</td><td>{@value #DNSSEC_INVALID_MX}</td></tr>
  *   <tr><td>DANE required ({@code daneOverrides d=require}), the MX RRset not signed</td><td>dane-required</td>
  *       <td>{@value #DANE_REQUIRED_DOMAIN}</td></tr>
- *   <tr><td>the host's address or TLSA records are bogus</td><td>dnssec-invalid</td><td>the validator's reason</td></tr>
- *   <tr><td>DANE required, the host has no usable TLSA records</td><td>dane-required</td><td>why</td></tr>
+ *   <tr><td>the host's address or TLSA records are bogus</td><td>dnssec-invalid</td>
+ *       <td>{@value #DNSSEC_INVALID_ADDRESS}, {@value #DNSSEC_INVALID_TLSA}</td></tr>
+ *   <tr><td>DANE required, the host has no usable TLSA records</td><td>dane-required</td>
+ *       <td>{@value #DANE_REQUIRED_HOST}</td></tr>
  *   <tr><td>STARTTLS not offered by a host with TLSA records</td><td>starttls-not-supported</td><td>none</td></tr>
  *   <tr><td>TLSA records, none usable (TLS required, not authenticated)</td><td>tlsa-invalid</td>
  *       <td>{@value #NO_USABLE_TLSA}</td></tr>
@@ -117,6 +119,12 @@ public final class TlsRptResults {
     static final String MX_MISMATCH = "mtasts-policy-mx-mismatch";
     /** The failure-reason-code of a session with secure TLSA records, none usable (RFC 7672 §3.1). */
     static final String NO_USABLE_TLSA = "dane-no-usable-tlsa-records";
+    /** The failure-reason-codes of bogus MX, address and TLSA records (the validator's own text holds dates). */
+    static final String DNSSEC_INVALID_MX = "dnssec-invalid-mx";
+    static final String DNSSEC_INVALID_ADDRESS = "dnssec-invalid-address";
+    static final String DNSSEC_INVALID_TLSA = "dnssec-invalid-tlsa";
+    /** The failure-reason-code of an MX host without usable TLSA records for a domain DANE is required for. */
+    static final String DANE_REQUIRED_HOST = "dane-required-no-usable-tlsa";
     /** The failure-reason-code of a domain DANE is required for whose MX RRset is not secure. */
     static final String DANE_REQUIRED_DOMAIN = "dane-required-mx-not-secure";
     /** Cap of a failure-reason-code. */
@@ -155,8 +163,7 @@ public final class TlsRptResults {
         DaneDomain.Status status = report.daneStatus();
         if (status == DaneDomain.Status.BOGUS) {
             return List.of(SessionResult.failure(AppliedPolicy.tlsa(report.domain(), List.of()),
-                    new FailureDetail(ResultType.DNSSEC_INVALID, null, null, null, null, null,
-                            reasonCode(report.daneDetail()))));
+                    new FailureDetail(ResultType.DNSSEC_INVALID, null, null, null, null, null, DNSSEC_INVALID_MX)));
         }
         if (report.daneRequired() && status == DaneDomain.Status.INSECURE) {
             return List.of(SessionResult.failure(AppliedPolicy.tlsa(report.domain(), List.of()),
@@ -216,10 +223,12 @@ public final class TlsRptResults {
         AppliedPolicy policy = AppliedPolicy.tlsa(d.tlsaBase() == null ? m.host() : d.tlsaBase(), d.policyStrings());
         if (d.status() == DaneHost.Status.FAILED) {
             if (d.failure() == DaneHost.Failure.DNSSEC_INVALID) {
-                return SessionResult.failure(policy, detail(ResultType.DNSSEC_INVALID, m, reasonCode(d.detail())));
+                // the validator's text holds signature dates: a constant code keeps the day's results together
+                return SessionResult.failure(policy, detail(ResultType.DNSSEC_INVALID, m,
+                        d.tlsaBase() == null ? DNSSEC_INVALID_ADDRESS : DNSSEC_INVALID_TLSA));
             }
             if (d.failure() == DaneHost.Failure.DANE_REQUIRED) {
-                return SessionResult.failure(policy, detail(ResultType.DANE_REQUIRED, m, reasonCode(d.detail())));
+                return SessionResult.failure(policy, detail(ResultType.DANE_REQUIRED, m, DANE_REQUIRED_HOST));
             }
             return null;
         }

@@ -217,6 +217,17 @@ class DanePolicyTest {
     }
 
     @Test
+    void hostileNamesFromTheNetworkAreEscapedInTheDetails() {
+        dns.mx("hostile.signed.test.", 10, "evil\\027[31m\\010.signed.test.");
+        DaneDomain d = policy.domain("hostile.signed.test", false);
+        assertThat(d.status()).as(d.toString()).isEqualTo(DaneDomain.Status.SECURE);
+        assertThat(d.detail()).doesNotContain("\u001b", "\n");
+        DaneHost h = policy.host(d, "mx.other.test");
+        assertThat(h.detail()).doesNotContain("\u001b", "\n");
+        assertThat(h.toString()).doesNotContain("\u001b", "\n");
+    }
+
+    @Test
     void anOffDomainAsksNothing() {
         dns.resetCounts();
         DaneDomain d = DaneDomain.off("signed.test", "dane=off");

@@ -1,8 +1,11 @@
 package dev.jamesmtasts.demo;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,8 +15,16 @@ import java.util.stream.Collectors;
 
 import org.xbill.DNS.Type;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.jamesmtasts.demo.SimulatedInternet.Tls;
+import dev.jamesmtasts.mtasts.SafeJson;
+import dev.jamesmtasts.mtasts.SafeText;
 import dev.jamesmtasts.testing.TestSmtpReceiver;
+import dev.jamesmtasts.tlsrpt.PolicyType;
+import dev.jamesmtasts.tlsrpt.ReportId;
+import dev.jamesmtasts.tlsrpt.ResultType;
 
 /**
  * The demo that {@code bin/demo} runs inside its private network namespace: a simulated internet
@@ -32,6 +43,17 @@ public final class Demo {
     /** The policy host of dark.example lives alone on this address, so it can go down by itself. */
     static final String DARK_POLICY_HOST_ADDRESS = "127.0.0.9";
     static final String IMPOSTOR = "mx.attacker.example";
+    /** hijack.example's TLS-RPT report receiver (RFC 8460 §5.4), an HTTPS host of its own. */
+    static final String REPORT_HTTPS_HOST = "tlsrpt.hijack.example";
+    static final String REPORT_HTTPS_ADDRESS = "127.0.0.8";
+    static final String REPORT_HTTPS_RUA = "https://" + REPORT_HTTPS_HOST + "/v1/tlsrpt";
+    /** stripped.example's reports go by mail (RFC 8460 §5.3) to this mailbox, at a receiver of its own. */
+    static final String REPORT_MAILBOX = "tlsrpt@reports.example";
+    static final String REPORT_MX = "mx.reports.example";
+    static final String REPORT_MX_ADDRESS = "127.0.0.18";
+
+    /** WebAdmin's JSON read back and written again, one report a line, escaped as WebAdmin escapes it. */
+    private static final ObjectMapper JSON = SafeJson.newMapper();
 
     private final Path root;
     private final Path work;
@@ -68,6 +90,10 @@ public final class Demo {
         final String key;
         final String title;
         final String requirement;
+        /** The RFC whose requirement this is. */
+        String rfc = "RFC 8461";
+        /** The name in the summary table (the title unless shorter is needed). */
+        String label;
         final List<String> published = new ArrayList<>();
         final List<String> james = new ArrayList<>();
         final List<String> receivers = new ArrayList<>();
@@ -78,6 +104,7 @@ public final class Demo {
             this.key = key;
             this.title = title;
             this.requirement = requirement;
+            this.label = title;
         }
     }
 
@@ -94,8 +121,13 @@ public final class Demo {
             Scenario f = scenario("f", "no policy published", "delivered as RemoteDelivery");
             Scenario g = scenario("g", "policy host dark after caching", "stored policy still enforced");
             Scenario h = scenario("h", "inspection: JMX + /metrics", "cache listed, metrics exposed");
+            Scenario i = scenario("i", "TLS-RPT: failures reach the domains' report endpoints",
+                    "failures reported to each domain's rua");
+            i.rfc = "RFC 8460";
+            i.label = "TLS-RPT: failures reported";
 
             publishAll(net, a, b, c, d, e, f, g);
+            publishTlsRpt(net, i);
 
             Path overlay = work.resolve("conf-overlay");
             Path trust = net.writeTrustStore(Files.createDirectories(work).resolve("demo-ca.p12"));
@@ -103,12 +135,19 @@ public final class Demo {
                     "mta_sts_demo", 2,
                     // Every delivery re-checks the TXT record (RFC 8461 §5.1), so that James does see
                     // it disappear in scenario g (the default checks at most once a minute).
-                    Map.of("cache.idCheckInterval", "0s"));
+                    Map.of("cache.idCheckInterval", "0s",
+                            // Scenario i: TLS-RPT (RFC 8460) on, with what a report names its sender by
+                            // (§4.4 organization-name and contact-info, §5.3 the submitter and From).
+                            "tlsrpt.enabled", "true",
+                            "tlsrpt.organizationName", "james-mta-sts demo",
+                            "tlsrpt.contactInfo", "postmaster@sender.example",
+                            "tlsrpt.submitter", "sender.example",
+                            "tlsrpt.sender", "tlsrpt@sender.example"));
             step("starting James 3.8.1 (" + (stock ? "stock RemoteDelivery: the contrast run" : "mailet "
                     + DemoJames.MTA_STS_MAILET) + ") with bin/james-mta-sts start --conf " + root.relativize(overlay));
             james.start(overlay);
             try {
-                runScenarios(net, james, a, b, c, d, e, f, g, h);
+                runScenarios(net, james, a, b, c, d, e, f, g, h, i);
             } finally {
                 step("stopping James");
                 james.stop();
@@ -122,8 +161,8 @@ public final class Demo {
         out.println("Everything runs in a private network namespace (only loopback exists; nothing leaves it):");
         out.println("  DNS      127.0.0.1:53 (James's dnsservice.xml and the extension's dns.resolvers point here)");
         out.println("  HTTPS    policy hosts on " + POLICY_HOST_ADDRESS + ":443 and " + DARK_POLICY_HOST_ADDRESS
-                + ":443, certificates from a demo CA made just now");
-        out.println("  SMTP     receivers on port 25 of 127.0.0.11-17 and 127.0.0.66 (the attacker), STARTTLS with demo-CA certificates");
+                + ":443, a TLS-RPT report receiver on " + REPORT_HTTPS_ADDRESS + ":443; certificates from a demo CA made just now");
+        out.println("  SMTP     receivers on port 25 of 127.0.0.11-18 and 127.0.0.66 (the attacker), STARTTLS with demo-CA certificates");
         out.println("  James    SMTP 127.0.0.1:2525, WebAdmin 127.0.0.1:8000, JMX 127.0.0.1:9999; Cassandra 127.0.0.1:9042");
         out.println("Note: policy hosts are on loopback, so the demo sets fetch.allowPrivateAddresses=true;");
         out.println("      a production configuration keeps the default (false).");
@@ -175,6 +214,21 @@ public final class Demo {
     }
 
     /**
+     * Scenario i: hijack.example asks for its TLS-RPT reports (RFC 8460 §3) by HTTPS POST to its own
+     * report receiver, stripped.example by mail to {@value #REPORT_MAILBOX} (reports.example's MX, a
+     * STARTTLS receiver with a valid certificate; no MTA-STS policy).
+     */
+    private static void publishTlsRpt(SimulatedInternet net, Scenario i) throws Exception {
+        net.serveHttps(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS);
+        i.published.add("_smtp._tls.hijack.example TXT \"" + net.publishTlsRpt("hijack.example", REPORT_HTTPS_RUA)
+                + "\"  (" + REPORT_HTTPS_HOST + ": " + REPORT_HTTPS_ADDRESS + ":443, an HTTPS report receiver)");
+        net.receiver(REPORT_MX, REPORT_MX_ADDRESS, Tls.OWN_NAME);
+        net.mx("reports.example", REPORT_MX);
+        i.published.add("_smtp._tls.stripped.example TXT \"" + net.publishTlsRpt("stripped.example", "mailto:" + REPORT_MAILBOX)
+                + "\"  (reports.example MX " + REPORT_MX + ", " + REPORT_MX_ADDRESS + ")");
+    }
+
+    /**
      * Publishes {@code domain}: its MX (a receiver on its own address) and, when {@code id} is given,
      * an MTA-STS policy of {@code mode} with {@code mx: policyMx}, served from {@code policyAddress}.
      */
@@ -195,7 +249,8 @@ public final class Demo {
     }
 
     private void runScenarios(SimulatedInternet net, DemoJames james, Scenario a, Scenario b, Scenario c,
-                              Scenario d, Scenario e, Scenario f, Scenario g, Scenario h) throws Exception {
+                              Scenario d, Scenario e, Scenario f, Scenario g, Scenario h, Scenario i)
+            throws Exception {
         TestSmtpReceiver good = net.receiver("mx.good.example");
         TestSmtpReceiver hijackReal = net.receiver("mx.hijack.example");
         TestSmtpReceiver impostor = net.receiver(IMPOSTOR);
@@ -205,6 +260,8 @@ public final class Demo {
         TestSmtpReceiver plain = net.receiver("mx.plain.example");
         TestSmtpReceiver dark = net.receiver("mx.dark.example");
 
+        // The UTC day of these deliveries: the day whose TLS-RPT reports scenario i sends (RFC 8460 §4.1).
+        LocalDate reportDay = ReportId.day(Instant.now());
         step("sending 7 mails into James over SMTP (127.0.0.1:2525), one per scenario a-g");
         try (DemoJames.Smtp smtp = new DemoJames.Smtp()) {
             smtp.send(SENDER, "alice@good.example", "[a] enforce, good MX");
@@ -248,6 +305,10 @@ public final class Demo {
         await(30, () -> !hijackReal.messages("[b]").isEmpty() || !impostor.messages("[b]").isEmpty());
         boolean bDelivered = !hijackReal.messages("[b]").isEmpty();
         await(30, () -> !impostor.messages("[g3]").isEmpty() || attempts(net, "dark.example") - darkMxBefore >= 3);
+
+        // i) Before the queue is read (that stops its dequeuing, see below): the report by mail goes
+        // through James's outgoing queue like any mail.
+        sendReports(net, james, i, reportDay);
 
         // One look at the outgoing queue, at the end: with James 3.8.1's memory queue, a WebAdmin
         // request naming a queue stops that queue's dequeuing for good (seen here), so the demo
@@ -340,6 +401,104 @@ public final class Demo {
         g.observed = (g3Held ? "impostor refused from stored policy" : "IMPOSTOR GOT [g3]") + (g2 ? "" : ", [g2] missing");
 
         inspect(james, h, mtaStsMetrics, metrics != null);
+        judgeReports(net, i);
+    }
+
+    /**
+     * Scenario i, first half: the reports of {@code day} go out now. James sends a day's reports after
+     * that day ended (00:00 UTC plus a random delay of up to tlsrpt.sendDelayMax); an administrator,
+     * like this demo, does not wait: WebAdmin's send-now (the same as {@code bin/mta-sts tlsrpt
+     * send-now --day D}) flushes the node's counts and sends the day's reports so far. Then waits for
+     * both report receivers.
+     */
+    private void sendReports(SimulatedInternet net, DemoJames james, Scenario i, LocalDate day) throws Exception {
+        String path = "/mta-sts/tlsrpt/send-now?day=" + day;
+        step("i) sending the TLS-RPT reports of " + day + " now: POST " + path);
+        i.james.add("$ curl -s -X POST 'http://127.0.0.1:" + DemoJames.WEBADMIN_PORT + path + "'");
+        Map.Entry<Integer, String> answer = james.webAdminPost(path);
+        i.james.addAll(sendNowLines(answer.getKey(), answer.getValue()));
+        i.james.addAll(logExcerpt(james, "TLS-RPT report ")); // "report <id> sent to [...]", not "reporting started"
+        if (sendNowRows(answer.getKey(), answer.getValue()).stream().noneMatch(r -> "sent".equals(r.path("outcome").asText()))) {
+            step("i) James sent no report");
+            return;
+        }
+        TestSmtpReceiver reports = net.receiver(REPORT_MX);
+        boolean arrived = await(30, () -> net.httpsRequests(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS) > 0 && reports.count() > 0);
+        step(arrived ? "i) both report receivers got a report"
+                : "i) time-out after 30 s waiting for the report receivers (reported below)");
+    }
+
+    /** The rows of WebAdmin's send-now answer; empty when it did not answer 200 with a JSON array. */
+    static List<JsonNode> sendNowRows(int status, String body) {
+        List<JsonNode> rows = new ArrayList<>();
+        if (status == 200) {
+            try {
+                JSON.readTree(body).forEach(rows::add);
+            } catch (IOException e) {
+                // not JSON: no rows (sendNowLines says so)
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * WebAdmin's send-now answer: one JSON object per report ({@code domain, day, outcome, rua, detail,
+     * report_id}); the domains without a TLS-RPT record on one line.
+     */
+    static List<String> sendNowLines(int status, String body) {
+        List<String> out = new ArrayList<>();
+        if (status != 200) {
+            out.add("HTTP " + status + ": " + SafeText.of(body, 200));
+            return out;
+        }
+        List<String> noRecord = new ArrayList<>();
+        List<JsonNode> rows = sendNowRows(status, body);
+        for (JsonNode row : rows) {
+            if ("no_record".equals(row.path("outcome").asText())) {
+                noRecord.add(SafeText.of(row.path("domain").asText()));
+            } else {
+                out.add(SafeText.display(row.toString(), 300));
+            }
+        }
+        if (rows.isEmpty()) {
+            out.add("[]".equals(body.trim()) ? "[] (no report of that day: nothing was recorded)"
+                    : "unreadable answer: " + SafeText.of(body, 200));
+        }
+        if (!noRecord.isEmpty()) {
+            out.add("no_record (no _smtp._tls TXT record, nothing to send): " + String.join(", ", noRecord));
+        }
+        return out;
+    }
+
+    /**
+     * Scenario i, second half: what each report receiver got, parsed back field by field. hijack.example's
+     * report must count the impostor MX as a validation-failure (how {@code james.TlsRptResults} reports
+     * an MX the policy does not list, RFC 8461 §4.1; RFC 8460 §4.3 has no type of its own for it);
+     * stripped.example's must count starttls-not-supported (RFC 8460 §4.3.1).
+     */
+    private static void judgeReports(SimulatedInternet net, Scenario i) {
+        ReceivedTlsReport post = ReceivedTlsReport.ofPost(net.lastHttpsRequest(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS),
+                net.lastHttpsBody(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS));
+        int posts = net.httpsRequests(REPORT_HTTPS_HOST, REPORT_HTTPS_ADDRESS);
+        i.receivers.add(REPORT_HTTPS_HOST + ": " + (posts == 0 ? "nothing" : posts + " request(s), the last:"));
+        if (posts > 0) {
+            post.lines().forEach(l -> i.receivers.add("  " + l));
+        }
+        TestSmtpReceiver mailbox = net.receiver(REPORT_MX);
+        List<TestSmtpReceiver.Received> mails = mailbox.received();
+        i.receivers.add(REPORT_MX + ": " + (mails.isEmpty() ? "nothing" : mails.size() + " message(s), the first from "
+                + SafeText.of(mails.get(0).from) + " " + (mails.get(0).overTls() ? "over " + mails.get(0).tlsProtocol
+                : "in clear text") + ":"));
+        ReceivedTlsReport mail = mails.isEmpty() ? null : ReceivedTlsReport.ofMail(mails.get(0).data);
+        if (mail != null) {
+            mail.lines().forEach(l -> i.receivers.add("  " + l));
+        }
+        boolean postOk = post.reports("hijack.example", PolicyType.STS, ResultType.VALIDATION_FAILURE, IMPOSTOR);
+        boolean mailOk = mail != null && mail.reports("stripped.example", PolicyType.STS,
+                ResultType.STARTTLS_NOT_SUPPORTED, "mx.stripped.example");
+        i.pass = postOk && mailOk;
+        i.observed = (posts == 0 ? "no POST" : postOk ? "POST names impostor" : "POST lacks the impostor") + "; "
+                + (mail == null ? "no report mail" : mailOk ? "mail names stripping" : "mail lacks the stripping");
     }
 
     private void inspect(DemoJames james, Scenario h, List<String> mtaStsMetrics, boolean metricsAnswered)
@@ -421,9 +580,9 @@ public final class Demo {
         return net.delivered(tag) || attempts(net, domain) >= 3;
     }
 
-    private static List<String> logExcerpt(DemoJames james, String domain) {
+    private static List<String> logExcerpt(DemoJames james, String needle) {
         List<String> out = new ArrayList<>();
-        for (String line : james.logLines(domain, 2)) {
+        for (String line : james.logLines(needle, 2)) {
             String l = line.replaceFirst("^\\S+ \\S+\\s+\\[[^]]*\\] ", "")
                     .replaceAll("Mail \\(Mail[^)]*\\) ", "mail ")
                     .replaceAll("Mail\\d+-[0-9a-f-]{36}", "mail")
@@ -462,21 +621,21 @@ public final class Demo {
             print("published", s.published);
             print(s.key.equals("h") ? "JMX" : "James", s.james);
             print(s.key.equals("h") ? "metrics" : "receivers", s.receivers);
-            out.println("  verdict    " + (s.pass ? "PASS" : "FAIL") + "  (RFC 8461 requires: " + s.requirement + ")");
+            out.println("  verdict    " + (s.pass ? "PASS" : "FAIL") + "  (" + s.rfc + " requires: " + s.requirement + ")");
         }
         out.println();
         String mailet = stock ? "stock RemoteDelivery (contrast run)" : "MtaStsRemoteDelivery";
         out.println("=== Summary (" + mailet + ") " + "=".repeat(60 - mailet.length()));
-        out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", "scenario", "RFC 8461 requires", "observed", "verdict");
+        out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", "scenario", "RFC 8461 / RFC 8460 require", "observed", "verdict");
         int failed = 0;
         for (Scenario s : scenarios) {
-            out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", s.key + ") " + s.title, s.requirement,
+            out.printf(Locale.ROOT, "%-36s %-40s %-44s %s%n", s.key + ") " + s.label, s.requirement,
                     s.observed.length() > 44 ? s.observed.substring(0, 41) + "..." : s.observed, s.pass ? "PASS" : "FAIL");
             if (!s.pass) {
                 failed++;
             }
         }
-        out.printf(Locale.ROOT, "%d of %d scenarios behaved as RFC 8461 requires (%.0f s)%n",
+        out.printf(Locale.ROOT, "%d of %d scenarios behaved as RFC 8461 and RFC 8460 require (%.0f s)%n",
                 scenarios.size() - failed, scenarios.size(), (System.nanoTime() - t0) / 1e9);
         out.flush();
         return failed == 0 ? 0 : 1;

@@ -21,7 +21,7 @@ class DemoIT {
     private static final Path ROOT = Path.of(System.getProperty("project.basedir", ".")).toAbsolutePath().normalize();
 
     @Test
-    void everyScenarioBehavesAsRfc8461Requires() throws Exception {
+    void everyScenarioBehavesAsRfc8461AndRfc8460Require() throws Exception {
         assumeTrue(namespacesAvailable(), "unshare -rn is not available here (no user namespaces): bin/demo cannot run");
         Path work = ROOT.resolve("target/demo-it");
         Path log = ROOT.resolve("target/demo-it.log");
@@ -39,11 +39,16 @@ class DemoIT {
         assertThat(demo.exitValue()).as("bin/demo exit status; output:%n%s", out).isZero();
         for (String scenario : new String[] {"a) enforce, good MX", "b) impostor MX injected in DNS",
             "c) certificate names another host", "d) STARTTLS stripped", "e) testing mode, MX not in policy",
-            "f) no policy published", "g) policy host dark after caching", "h) inspection: JMX + /metrics"}) {
+            "f) no policy published", "g) policy host dark after caching", "h) inspection: JMX + /metrics",
+            "i) TLS-RPT: failures reported"}) {
             assertThat(out).as("summary line of %s", scenario).containsPattern("(?m)^" + java.util.regex.Pattern.quote(scenario)
                     + ".*PASS$");
         }
-        assertThat(out).contains("8 of 8 scenarios behaved as RFC 8461 requires");
+        assertThat(out).contains("9 of 9 scenarios behaved as RFC 8461 and RFC 8460 require");
+        // Scenario i's evidence: each report receiver got a report naming the failure it is about.
+        assertThat(out).containsPattern("policy-type sts  policy-domain hijack\\.example .*")
+                .containsPattern("result-type validation-failure  receiving-mx-hostname mx\\.attacker\\.example")
+                .containsPattern("result-type starttls-not-supported  receiving-mx-hostname mx\\.stripped\\.example");
         // Everything it started is gone: the namespace died with its processes.
         assertThat(ProcessHandle.allProcesses().map(p -> p.info().commandLine().orElse(""))
                 .filter(c -> c.contains(work.toString())))

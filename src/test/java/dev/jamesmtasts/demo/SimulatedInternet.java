@@ -17,8 +17,8 @@ import dev.jamesmtasts.testing.TestHttpsServer.Response;
 
 /**
  * The demo's internet, all on loopback: one authoritative DNS server (the only resolver James and the
- * extension know), HTTPS policy hosts (one server per address, the certificate chosen by SNI), and
- * SMTP receivers each on port 25 (by default) of its own 127.0.0.x address, with certificates from a
+ * extension know), HTTPS policy hosts and TLS-RPT report receivers (one server per address, the
+ * certificate chosen by SNI), TLS-RPT records, and SMTP receivers each on port 25 (by default) of its own 127.0.0.x address, with certificates from a
  * demo CA made at start. Inside a private network namespace the well-known ports (53, 443, 25) are
  * free to take, so James and the extension run with their production defaults.
  */
@@ -55,7 +55,7 @@ final class SimulatedInternet implements AutoCloseable {
     private final Ports ports;
     private final TestCa ca;
     private final TestDnsServer dns;
-    private final Map<String, TestHttpsServer> policyServers = new LinkedHashMap<>();
+    private final Map<String, TestHttpsServer> httpsServers = new LinkedHashMap<>();
     private final Map<String, TestSmtpReceiver> receivers = new LinkedHashMap<>();
     private final List<String> published = new ArrayList<>();
     private final List<Tarpit> tarpits = new ArrayList<>();
@@ -163,13 +163,60 @@ final class SimulatedInternet implements AutoCloseable {
         String host = "mta-sts." + domain;
         dns.clear("_mta-sts." + domain).txt("_mta-sts." + domain, txt);
         dns.clear(host).a(host, address);
-        TestHttpsServer https = policyServers.get(address);
+        httpsServer(address).host(host, ca.issue(host), Response.ok(policy));
+        published.add(domain);
+    }
+
+    /** The HTTPS server on {@code address} (port {@code ports.https}), started on first use. */
+    private TestHttpsServer httpsServer(String address) throws IOException {
+        TestHttpsServer https = httpsServers.get(address);
         if (https == null) {
             https = TestHttpsServer.start(new InetSocketAddress(InetAddress.getByName(address), ports.https));
-            policyServers.put(address, https);
+            httpsServers.put(address, https);
         }
-        https.host(host, ca.issue(host), Response.ok(policy));
-        published.add(domain);
+        return https;
+    }
+
+    /**
+     * Serves {@code host} over HTTPS from {@code address} (a valid demo-CA certificate for it, its A
+     * record published), answering every request 200: a TLS-RPT report receiver (RFC 8460 §5.4) that
+     * records what it was sent ({@link #httpsRequests}, {@link #lastHttpsRequest}, {@link #lastHttpsBody}).
+     *
+     * @return the port it listens on (the well-known 443 inside the demo's namespace)
+     */
+    synchronized int serveHttps(String host, String address) throws IOException {
+        dns.clear(host).a(host, address);
+        TestHttpsServer https = httpsServer(address);
+        https.host(host, ca.issue(host), Response.ok("report received\n"));
+        return https.port();
+    }
+
+    /** Requests {@code host} got on {@code address} so far (0 when nothing serves there). */
+    synchronized int httpsRequests(String host, String address) {
+        TestHttpsServer https = httpsServers.get(address);
+        return https == null ? 0 : https.requests(host);
+    }
+
+    /** The head (request line and headers) of the last request to {@code host} on {@code address}, or null. */
+    synchronized String lastHttpsRequest(String host, String address) {
+        TestHttpsServer https = httpsServers.get(address);
+        return https == null ? null : https.lastRequest(host);
+    }
+
+    /** The body of the last request to {@code host} on {@code address}, or null. */
+    synchronized byte[] lastHttpsBody(String host, String address) {
+        TestHttpsServer https = httpsServers.get(address);
+        return https == null ? null : https.lastRequestBody(host);
+    }
+
+    /**
+     * Publishes the TLS-RPT record of {@code domain} (RFC 8460 §3): {@code _smtp._tls.DOMAIN} TXT
+     * {@code v=TLSRPTv1; rua=RUA}; returns the record's text.
+     */
+    String publishTlsRpt(String domain, String rua) {
+        String txt = "v=TLSRPTv1; rua=" + rua;
+        dns.clear("_smtp._tls." + domain).txt("_smtp._tls." + domain, txt);
+        return txt;
     }
 
     /**
@@ -296,7 +343,7 @@ final class SimulatedInternet implements AutoCloseable {
 
     /** Stops the HTTPS server on {@code address}: its policy hosts stop answering (connection refused). */
     synchronized void policyServerDown(String address) {
-        TestHttpsServer https = policyServers.remove(address);
+        TestHttpsServer https = httpsServers.remove(address);
         if (https != null) {
             https.close();
         }
@@ -304,7 +351,7 @@ final class SimulatedInternet implements AutoCloseable {
 
     /** Policy fetches {@code mta-sts.DOMAIN} served so far (0 when its server is down). */
     synchronized int policyRequests(String domain, String address) {
-        TestHttpsServer https = policyServers.get(address);
+        TestHttpsServer https = httpsServers.get(address);
         return https == null ? 0 : https.requests("mta-sts." + domain);
     }
 
@@ -313,7 +360,7 @@ final class SimulatedInternet implements AutoCloseable {
         for (TestSmtpReceiver r : new java.util.LinkedHashSet<>(receivers.values())) {
             r.close();
         }
-        for (TestHttpsServer s : policyServers.values()) {
+        for (TestHttpsServer s : httpsServers.values()) {
             s.close();
         }
         for (Tarpit t : tarpits) {

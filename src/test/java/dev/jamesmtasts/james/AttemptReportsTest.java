@@ -54,6 +54,33 @@ class AttemptReportsTest {
     }
 
     @Test
+    void aHostAuthenticatedByDaneWouldNotFailAnEnforcePolicyEvenUnlisted() {
+        // RFC 8461 §2: DANE takes precedence for hosts with usable TLSA records
+        AttemptDecision d = decide(Mode.REPORT);
+        MxResult dane = new MxResult("mx.dane.example", false, Starttls.OFFERED, CertificateVerdict.VALID, "TLSv1.3",
+                true, null, "192.0.2.1", null, new DeliveryAttemptReport.DaneMx(dev.jamesmtasts.dane.DaneHost.Status.USABLE,
+                        null, "mx.dane.example", List.of("3 1 1 00"), dev.jamesmtasts.dane.TlsaVerification.Outcome.MATCHED,
+                        "1 usable TLSA record(s)"));
+        DeliveryAttemptReport r = AttemptReports.build("m1", "d.example", 1, d, context(d, dane),
+                ExecutionResult.success());
+        assertThat(r.verdict()).isEqualTo(Verdict.TESTING_OK);
+        assertThat(r.daneVerdict()).as("DANE off for this context").isEqualTo(DeliveryAttemptReport.DaneVerdict.OFF);
+    }
+
+    @Test
+    void anUndecidedDaneDomainDefersAndSaysWhy() {
+        AttemptDecision d = decide(Mode.FOLLOW);
+        AttemptContext c = new AttemptContext(d.application, d.policy,
+                dev.jamesmtasts.dane.DaneDomain.undecided("d.example", "MX d.example.: time-out"), null);
+        DeliveryAttemptReport r = AttemptReports.build("m1", "d.example", 1, d, c,
+                ExecutionResult.temporaryFailure(new MessagingException("DANE")));
+        assertThat(r.daneVerdict()).isEqualTo(DeliveryAttemptReport.DaneVerdict.DEFERRED);
+        assertThat(r.reason()).endsWith("; DANE: MX d.example.: time-out");
+        assertThat(r.toLogLine()).contains(" dane=deferred ");
+        assertThat(TlsRptResults.of(r)).as("an unanswered lookup is not reported").isEmpty();
+    }
+
+    @Test
     void aDomainWithHundredsOfMxHostsGetsAShortReasonAndLogLine() {
         AttemptDecision d = decide(Mode.FOLLOW);
         MxResult[] hosts = new MxResult[300];

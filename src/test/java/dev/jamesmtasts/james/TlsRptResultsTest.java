@@ -394,7 +394,7 @@ class TlsRptResultsTest {
 
         @Test
         void aChainMatchingNoRecordIsTlsaInvalid() {
-            String error = "DANE: 2 usable TLSA record(s), none matches the 2 certificate(s) the server sent";
+            String error = "2 usable TLSA record(s), none matches the 2 certificate(s) the server sent";
             List<SessionResult> r = TlsRptResults.of(attempt(ENFORCE_ANSWER, daneTls(CertificateVerdict.DANE_MISMATCH,
                     usable(dev.jamesmtasts.dane.TlsaVerification.Outcome.MISMATCH), error)));
 
@@ -445,9 +445,10 @@ class TlsRptResultsTest {
             assertThat(r).hasSize(2);
             assertThat(r.get(0).policy()).isEqualTo(new AppliedPolicy(PolicyType.TLSA, MX, List.of(), List.of()));
             assertThat(r.get(0).failure().resultType()).isEqualTo(ResultType.DNSSEC_INVALID);
-            assertThat(r.get(0).failure().failureReasonCode()).contains("DNSSEC validation failed");
+            assertThat(r.get(0).failure().failureReasonCode()).isEqualTo(TlsRptResults.DNSSEC_INVALID_TLSA);
             assertThat(r.get(1).policy().policyDomain()).isEqualTo("mx2.d.example");
             assertThat(r.get(1).failure().resultType()).isEqualTo(ResultType.DANE_REQUIRED);
+            assertThat(r.get(1).failure().failureReasonCode()).isEqualTo(TlsRptResults.DANE_REQUIRED_HOST);
         }
 
         @Test
@@ -468,7 +469,7 @@ class TlsRptResultsTest {
 
             assertThat(r).containsExactly(SessionResult.failure(new AppliedPolicy(PolicyType.TLSA, DOMAIN, List.of(),
                     List.of()), new FailureDetail(ResultType.DNSSEC_INVALID, null, null, null, null, null,
-                    "MX d.example.: DNSSEC validation failed: x")));
+                    TlsRptResults.DNSSEC_INVALID_MX)));
         }
 
         @Test
