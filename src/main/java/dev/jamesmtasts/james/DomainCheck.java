@@ -579,8 +579,9 @@ public final class DomainCheck implements AutoCloseable {
             applied = dane.status() == DaneHost.Status.USABLE ? "dane" : "dane-tls-only";
             why = use ? (dane.status() == DaneHost.Status.USABLE ? "authenticated by its TLSA records (RFC 7672)"
                     : "TLS required by its unusable TLSA records (RFC 7672 §2.2), certificate not checked")
-                    : "skipped: " + (daneCheck != null ? daneCheck : "DANE: " + (starttls == Starttls.NOT_OFFERED
-                    ? "STARTTLS not offered" : error != null ? error : "no TLS handshake"));
+                    // worded as the delivery words a DANE host's failure ("DANE: " + why)
+                    : "skipped: DANE: " + (daneCheck != null ? daneCheck : starttls == Starttls.NOT_OFFERED
+                    ? "STARTTLS not offered" : error != null ? error : "no TLS handshake");
         } else if (session.kind == MxSession.Kind.STRICT) {
             // RFC 8461 §4.1, §4.2: only listed hosts, STARTTLS, a valid certificate for the MX name, TLS >= 1.2
             use = !r.failsEnforce() && reachable;

@@ -443,7 +443,9 @@ class MtaStsCliCheckTest {
         // nothing stored yet (and no schema: the check does not create it)
         List<String> args = new ArrayList<>(cassandra);
         args.addAll(List.of("--json", "good.test"));
-        JsonNode before = check(args.toArray(new String[0])).json();
+        CliRun empty = check(args.toArray(new String[0]));
+        assertThat(empty.status).as(empty.err).isZero();
+        JsonNode before = empty.json();
         assertThat(before.get("mta_sts").get("cached").get("consulted").asBoolean()).isTrue();
         assertThat(before.get("mta_sts").get("cached").get("row").isNull()).isTrue();
         assertThat(before.get("mta_sts").get("cached").get("store").asText()).contains("no policy cache in it");
