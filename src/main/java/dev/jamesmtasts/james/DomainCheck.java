@@ -57,14 +57,17 @@ import dev.jamesmtasts.mtasts.TlsRptRecord;
  * "How would my mail to this domain go out?", answered live without sending mail: the domain's MX
  * hosts, each probed (connect, greeting, EHLO, STARTTLS, TLS version, certificate chain and names:
  * {@link StarttlsProbe}), its MTA-STS policy as published now and as cached, its TLS-RPT record
- * (RFC 8460 §3), and the verdict the next delivery attempt would reach, with its reason.
+ * (RFC 8460 §3), DANE (the MX RRset's DNSSEC status, each MX's TLSA records and whether the chain matches
+ * them, RFC 7672), and the verdict the next delivery attempt would reach, with its reason.
  *
  * <p>The verdict is the delivery's own: the policy the next attempt applies is what the cache's rules
  * answer for the stored row and the TXT lookup made now ({@link PolicyPreview}, the rules of
  * {@code PolicyDecisions}); how it is applied is {@link PolicyDecider}'s decision (mode, overrides,
- * lookup errors); whether an MX would be used under {@code enforce} is {@link MxResult#failsEnforce()},
- * with the certificate verdict classified as the delivery classifies a handshake
- * ({@link TlsProbe#classify}). Nothing is stored or delivered.
+ * lookup errors); DANE is {@link DaneDecider}'s and {@code DanePolicy}'s ({@link AttemptContext#daneDecision});
+ * the session each MX gets is {@link MxSession}'s; under {@code enforce} an MX is used when
+ * {@link MxResult#failsEnforce()} says so, with the certificate verdict classified as the delivery
+ * classifies a handshake ({@link TlsProbe#classify}), and a DANE host's chain is checked by
+ * {@link TlsProbe#daneChecked}. Nothing is stored or delivered.
  *
  * <p>Used by {@code mta-sts check} (a standalone tool with the mailet's default settings, or through a
  * running James over JMX) and by WebAdmin's {@code GET /mta-sts/domains/DOMAIN/check}; both print
