@@ -152,16 +152,6 @@ final class LookupCommand implements Subcommand {
         Answer answer(String domain) throws Exception;
     }
 
-    /** The result name used in both outputs. */
-    static String resultName(LookupResult.Kind kind) {
-        switch (kind) {
-            case POLICY: return "policy";
-            case NONE: return "none";
-            case FETCH_ERROR: return "fetch-error";
-            default: return "temporary";
-        }
-    }
-
     /** One domain's answer, direct or through the cache, in the shape both outputs print. */
     static final class Answer {
         final String domain;
@@ -185,7 +175,7 @@ final class LookupCommand implements Subcommand {
         }
 
         static Answer of(LookupResult r) {
-            return new Answer(r.domain(), resultName(r.kind()), r.record() == null ? null : r.record().id(), r.policy(),
+            return new Answer(r.domain(), r.kind().label(), r.record() == null ? null : r.record().id(), r.policy(),
                     r.reason(), null, false);
         }
 

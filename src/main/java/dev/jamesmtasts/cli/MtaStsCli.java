@@ -22,7 +22,7 @@ public final class MtaStsCli {
 
     /** The known subcommands, in the order the usage lists them. Add new ones here. */
     static List<Subcommand> commands() {
-        return List.of(new LookupCommand(), new CacheCommand(), new JmxSubcommand(), new TlsRptCommand());
+        return List.of(new LookupCommand(), new CheckCommand(), new CacheCommand(), new JmxSubcommand(), new TlsRptCommand());
     }
 
     public static void main(String[] args) {

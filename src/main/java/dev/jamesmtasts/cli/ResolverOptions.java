@@ -52,7 +52,7 @@ final class ResolverOptions {
                 set("--policy-port", () -> settings.policyPort(port));
                 return true;
             case "--timeout":
-                Duration t = seconds(a.value());
+                Duration t = seconds(a.value(), "--timeout");
                 settings.fetchTimeout(t);
                 settings.dnsTimeout(t.compareTo(MtaStsSettings.DEFAULT_DNS_TIMEOUT) < 0 ? t : MtaStsSettings.DEFAULT_DNS_TIMEOUT);
                 return true;
@@ -74,6 +74,24 @@ final class ResolverOptions {
         }
         try {
             return new MtaStsResolver(settings.build());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+    }
+
+    /**
+     * The CAs MX certificates must chain to in {@code mta-sts check}: those of {@code --trust-store} (the
+     * policy host's too), else the JVM's.
+     */
+    javax.net.ssl.X509ExtendedTrustManager smtpTrust() throws UsageException {
+        if (trustStore == null) {
+            return dev.jamesmtasts.mtasts.StarttlsProbe.trustManager((java.security.KeyStore) null);
+        }
+        if (!Files.isReadable(trustStore)) {
+            throw new UsageException("cannot read trust store " + trustStore);
+        }
+        try {
+            return dev.jamesmtasts.mtasts.StarttlsProbe.trustManager(trustStore, password == null ? null : password.toCharArray());
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
@@ -114,7 +132,8 @@ final class ResolverOptions {
         }
     }
 
-    private static Duration seconds(String s) throws UsageException {
+    /** A positive number of seconds, at most a day, for {@code option}. */
+    static Duration seconds(String s, String option) throws UsageException {
         try {
             BigDecimal d = new BigDecimal(s);
             if (d.signum() > 0 && d.compareTo(BigDecimal.valueOf(86400)) <= 0) {
@@ -123,6 +142,6 @@ final class ResolverOptions {
         } catch (NumberFormatException e) {
             // fall through
         }
-        throw new UsageException("--timeout: not a positive number of seconds (at most 86400): " + s);
+        throw new UsageException(option + ": not a positive number of seconds (at most 86400): " + s);
     }
 }

@@ -109,6 +109,18 @@ public final class DaneHost {
         return out;
     }
 
+    /**
+     * For each record of {@link #policyStrings()}, in the same order, whether SMTP may use it (RFC 7672
+     * §3.1, {@link TlsaVerifier}): what {@code mta-sts check} lists.
+     */
+    public List<Boolean> usability() {
+        List<Boolean> out = new ArrayList<>(records.size());
+        for (TLSARecord r : records) {
+            out.add(TlsaVerifier.usable(r));
+        }
+        return out;
+    }
+
     /** The names a DANE-TA server certificate may carry (RFC 7672 §3.2.2): the MX host and the TLSA base domain. */
     public List<String> referenceNames() {
         return referenceNames;

@@ -55,11 +55,16 @@ final class AttemptContext {
      * RRset is secure or DANE is required; otherwise not applicable, at no cost.
      */
     DaneHost daneHost(String host) {
+        DaneHost h = daneDecision(host);
+        return h == null || h.status() == DaneHost.Status.NOT_APPLICABLE ? null : h;
+    }
+
+    /** {@link #daneHost}'s decision as made, NOT_APPLICABLE included (with its reason); null when none is made. */
+    DaneHost daneDecision(String host) {
         if (danePolicy == null || (dane.status() != DaneDomain.Status.SECURE && !dane.required())) {
             return null;
         }
-        DaneHost h = danePolicy.host(dane, host);
-        return h.status() == DaneHost.Status.NOT_APPLICABLE ? null : h;
+        return danePolicy.host(dane, host);
     }
 
     static AttemptContext current() {

@@ -114,6 +114,31 @@ final class CassandraBackend implements MtaStsBackend {
         return Optional.ofNullable(tlsRpt);
     }
 
+    @Override
+    public Optional<DomainCheck.Sources> checkSources() {
+        PolicyCache c;
+        MtaStsResolver r;
+        synchronized (this) {
+            c = cache;
+            r = resolver;
+        }
+        if (c == null || r == null) {
+            return Optional.empty();
+        }
+        String where = "this node's policy store (keyspace " + conf.cacheSettings().keyspace() + ")";
+        return Optional.of(new DomainCheck.Sources(r, new DomainCheck.StoredRows() {
+            @Override
+            public Optional<dev.jamesmtasts.cache.StoredPolicy> read(String domain) {
+                return c.show(domain);
+            }
+
+            @Override
+            public String where() {
+                return where;
+            }
+        }, conf.cacheSettings().backoff()));
+    }
+
     private final PolicyProvider provider = domain -> {
         PolicyCache c = cache;
         return c == null ? NOT_STARTED : c.get(domain);

@@ -22,16 +22,35 @@ import dev.jamesmtasts.reporting.ReportView;
 @Singleton
 public class MtaSts implements MtaStsMBean {
     static final int MAX_PAGE = 1000;
+    /** Escapes what is unsafe on a terminal as backslash-u escapes ({@link dev.jamesmtasts.mtasts.SafeJson}). */
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = dev.jamesmtasts.mtasts.SafeJson.newMapper();
 
     private final MtaStsBackend backend;
     private final MtaStsMetrics metrics;
     private final TlsRptAdmin tlsRpt;
+    private final DomainChecks checks;
 
     @Inject
-    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics, TlsRptAdmin tlsRpt) {
+    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics, TlsRptAdmin tlsRpt, DomainChecks checks) {
         this.backend = backend;
         this.metrics = metrics;
         this.tlsRpt = tlsRpt;
+        this.checks = checks;
+    }
+
+    @Override
+    public String checkDomain(String domain) {
+        Map<String, Object> report;
+        try {
+            report = checks.check(domain);
+        } catch (DomainChecks.Unavailable e) {
+            throw new IllegalStateException(e.getMessage()); // a JDK type any JMX client can read
+        }
+        try {
+            return JSON.writeValueAsString(report);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the check report cannot be written as JSON: " + e.getMessage());
+        }
     }
 
     @Override

@@ -46,6 +46,14 @@ public interface MtaStsBackend {
         return java.util.Optional.empty();
     }
 
+    /**
+     * What {@link DomainCheck} reads from this backend: the live MTA-STS source and the stored rows, while
+     * started; empty when the backend has neither (a test double) or is not started.
+     */
+    default java.util.Optional<DomainCheck.Sources> checkSources() {
+        return java.util.Optional.empty();
+    }
+
     /** Undoes {@link #start()}: stops the refresher, closes what it opened. Idempotent. */
     void stop();
 }

@@ -47,6 +47,15 @@ public interface MtaStsMBean {
      */
     List<Map<String, String>> sendTlsReportsNow(String domainOrEmpty, String day, boolean force);
 
+    /**
+     * Checks live how mail to {@code domain} would go out now, without sending any: MX hosts probed
+     * (STARTTLS, TLS version, certificate), the MTA-STS policy published and cached, the TLS-RPT record
+     * and the verdict of the next delivery attempt ({@code dev.jamesmtasts.james.DomainCheck}). Returns the
+     * report as one JSON object (the shape of {@code mta-sts check --json}, unsafe characters escaped as
+     * backslash-u escapes). Bounded in time (30 s); fails when no delivery mailet runs or too many checks do.
+     */
+    String checkDomain(String domain);
+
     /** Attribute {@code StoreAvailable}: true while the policy store (Cassandra) answers. */
     boolean isStoreAvailable();
 

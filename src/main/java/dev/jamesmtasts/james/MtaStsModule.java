@@ -41,6 +41,8 @@ public class MtaStsModule extends AbstractModule {
         bind(TlsRptAdmin.class).in(Scopes.SINGLETON);
         bind(TlsRptMetrics.class).in(Scopes.SINGLETON);
         bind(MtaStsStartable.class).in(Scopes.SINGLETON);
+        bind(DeliveryProfile.class).in(Scopes.SINGLETON);
+        bind(DomainChecks.class).in(Scopes.SINGLETON);
         // not added to James's Set<HealthCheck>: closed to extensions in 3.8.1 (see MtaStsHealthCheck)
         bind(MtaStsHealthCheck.class).in(Scopes.SINGLETON);
     }

@@ -188,6 +188,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     private final Set<DeliveryAttemptListener> listeners;
     private final DaneService daneService;
     private DaneDecider daneDecider;
+    private final DeliveryProfile profile;
 
     private MtaStsMailetSettings settings;
     private RemoteDeliveryConfiguration configuration;
@@ -201,8 +202,10 @@ public class MtaStsRemoteDelivery extends GenericMailet {
     @Inject
     public MtaStsRemoteDelivery(DNSService dnsService, DomainList domainList, MailQueueFactory<?> queueFactory,
                                 MetricFactory metricFactory, PolicyProvider policyProvider, MtaStsMetrics metrics,
-                                Set<DeliveryAttemptListener> listeners, DaneService daneService) {
+                                Set<DeliveryAttemptListener> listeners, DaneService daneService,
+                                DeliveryProfile profile) {
         this.daneService = daneService;
+        this.profile = profile;
         this.dnsService = dnsService;
         this.domainList = domainList;
         this.queueFactory = queueFactory;
@@ -241,6 +244,9 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         delivrer = new MailDelivrer(configuration,
                 new PolicyAwareMailDelivrerToHost(configuration, strict, daneSessions, getMailetContext(), observed),
                 dnsService, bouncer, getMailetContext());
+        // what `mta-sts check` and WebAdmin's check route ask this node's delivery about (DomainChecks)
+        profile.register(decider, new JamesMxTargets(dnsService, configuration), settings.trustStore,
+                configuration.getHeloNameProvider().getHeloName(), daneDecider, daneService);
         outgoingMails = metricFactory.generate(OUTGOING_MAILS);
         int concurrency = parseConcurrency(getInitParameter("deliveryThreads"));
         ClassLoader loader = MtaStsRemoteDelivery.class.getClassLoader();

@@ -50,6 +50,12 @@ import spark.Service;
  *   <li>{@code POST /mta-sts/tlsrpt/send-now?day=D[&domain=DOMAIN][&force=true]}: flushes this node's
  *       results, then sends now; one row per report: {@code domain, day, outcome, rua, detail, report_id}.</li>
  * </ul>
+ * <ul>
+ *   <li>{@code GET /mta-sts/domains/DOMAIN/check}: how mail to DOMAIN would go out now, checked live
+ *       without sending any ({@link DomainChecks}, {@link DomainCheck}): the JSON of
+ *       {@code mta-sts check --json}; 503 when no delivery mailet runs on this node or
+ *       {@value DomainChecks#MAX_RUNNING} checks are running; 400 for a bad domain.</li>
+ * </ul>
  * The TLS-RPT routes answer 404 with a message while {@code tlsrpt.enabled=false}; a bad {@code day}
  * answers 400 naming the parameter and its accepted forms.
  * While Cassandra cannot be reached the policy operations answer 503 with the store's error.
@@ -65,12 +71,14 @@ public class MtaStsRoutes implements Routes {
     private final PolicyCacheAdmin admin;
     private final MtaStsHealthCheck health;
     private final TlsRptAdmin tlsRpt;
+    private final DomainChecks checks;
 
     @Inject
-    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health, TlsRptAdmin tlsRpt) {
+    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health, TlsRptAdmin tlsRpt, DomainChecks checks) {
         this.admin = admin;
         this.health = health;
         this.tlsRpt = tlsRpt;
+        this.checks = checks;
     }
 
     @Override
@@ -107,6 +115,12 @@ public class MtaStsRoutes implements Routes {
         });
         service.post(TLSRPT + "/send-now", (req, res) -> json(res, 200, tlsRpt.sendNow(req.queryParams("domain"),
                 req.queryParams(ReportDay.PARAMETER), force(req))));
+        service.get(BASE + "/domains/:domain/check", (req, res) -> json(res, 200, checks.check(domain(req))));
+        service.exception(DomainChecks.Unavailable.class, (e, req, res) -> {
+            res.status(503);
+            res.type("application/json");
+            res.body(errorBody(503, e.getMessage()));
+        });
         service.exception(TlsRptAdmin.Disabled.class, (e, req, res) -> {
             res.status(404);
             res.type("application/json");

@@ -92,37 +92,25 @@ class PolicyAwareMailDelivrerToHost extends MailDelivrerToHost {
                     null, false, why));
             throw skip(name, why, e);
         }
-        if (dane != null && dane.status() == DaneHost.Status.FAILED) {
-            // RFC 7672 §2.1.1: bogus or unanswered TLSA/address lookups make the host unusable; with DANE
-            // required, so does the lack of usable records. Never delivered to without DANE.
-            String why = "DANE: " + dane.detail();
+        MxSession session = MxSession.of(enforce, attempt.policy, matched, dane);
+        if (session.skip != null) {
+            // RFC 7672 §2.1.1: bogus or unanswered TLSA/address lookups make the host unusable (with DANE
+            // required, so does the lack of usable records): never delivered to without DANE. RFC 8461 §4.1:
+            // under enforce, an unlisted host is not used.
             attempt.results.add(new MxResult(name, matched, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
-                    null, false, why, null, null, DeliveryAttemptReport.DaneMx.of(dane, null)));
-            throw skip(name, why, null);
+                    null, false, session.skip, null, null, dane == null ? null : DeliveryAttemptReport.DaneMx.of(dane, null)));
+            throw skip(name, session.skip, null);
         }
-        // RFC 8461 §2: usable TLSA records authenticate this host, whatever an MTA-STS policy says of it.
-        boolean daneAuthenticates = dane != null && dane.status() == DaneHost.Status.USABLE;
-        // RFC 7672 §2.2: secure TLSA records, usable or not, require TLS.
-        boolean daneTls = dane != null && dane.requiresTls();
-        if (enforce && !matched && !daneAuthenticates) {
-            String why = "not listed in the policy's mx patterns ["
-                    + SafeText.list(attempt.policy.mx(), SafeText.LIST_MAX) + "]";
-            attempt.results.add(new MxResult(name, false, Starttls.UNKNOWN, CertificateVerdict.NOT_CHECKED,
-                    null, false, why, null, null, dane == null ? null : DeliveryAttemptReport.DaneMx.of(dane, null)));
-            throw skip(name, why, null);
-        }
-        // The session: DANE's when its TLSA records authenticate the host, or require TLS without an enforce
-        // policy to authenticate it; the strict one under enforce (STARTTLS + PKIX for the MX name); else
-        // the usual one.
-        boolean daneSession = daneAuthenticates || (daneTls && !enforce);
-        boolean failClosed = enforce || daneTls;
-        TlsProbe probe = TlsProbe.begin(enforce || daneTls);
+        boolean daneSession = session.kind == MxSession.Kind.DANE;
+        boolean daneTls = session.daneTls;
+        boolean failClosed = session.failClosed;
+        TlsProbe probe = TlsProbe.begin(session.kind != MxSession.Kind.USUAL);
         probe.pinnedHost = name;
         probe.pinnedAddress = address(host);
         probe.dane = daneSession ? dane : null;
         try {
             ExecutionResult result = daneSession ? daneDelivrer.tryDeliveryToHost(mail, addr, host)
-                    : enforce || daneTls ? strict.tryDeliveryToHost(mail, addr, host)
+                    : session.kind == MxSession.Kind.STRICT ? strict.tryDeliveryToHost(mail, addr, host)
                     : super.tryDeliveryToHost(mail, addr, host);
             attempt.results.add(new MxResult(name, matched, starttls(probe, null), verdict(probe, null),
                     probe.protocol, true, null, receivingIp(probe, true), probe.sendingIp, daneResult(dane, probe)));

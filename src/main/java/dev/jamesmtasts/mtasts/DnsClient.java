@@ -1,6 +1,7 @@
 package dev.jamesmtasts.mtasts;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import org.xbill.DNS.AAAARecord;
+import org.xbill.DNS.ARecord;
 import org.xbill.DNS.CNAMERecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -90,6 +93,38 @@ final class DnsClient {
     /** The bound on one whole lookup (all CNAME hops, all servers): the time-out × the number of servers. */
     Duration lookupBudget() {
         return Duration.ofNanos(budgetNanos);
+    }
+
+    /** The addresses of a host: A, then AAAA (each lookup's answer kept for its status and detail). */
+    static final class Addresses {
+        final List<InetAddress> all;
+        final Answer a;
+        final Answer aaaa;
+
+        Addresses(List<InetAddress> all, Answer a, Answer aaaa) {
+            this.all = all;
+            this.a = a;
+            this.aaaa = aaaa;
+        }
+
+        /** Either lookup failed temporarily. */
+        boolean temporary() {
+            return a.status == Status.TEMPORARY || aaaa.status == Status.TEMPORARY;
+        }
+    }
+
+    /** A then AAAA of {@code host}, no query sent after {@code notAfter} (a {@link System#nanoTime()} value). */
+    Addresses addresses(String host, long notAfter) {
+        Answer a = query(host, Type.A, notAfter);
+        Answer aaaa = query(host, Type.AAAA, notAfter);
+        List<InetAddress> all = new ArrayList<>();
+        for (Record r : a.records) {
+            all.add(((ARecord) r).getAddress());
+        }
+        for (Record r : aaaa.records) {
+            all.add(((AAAARecord) r).getAddress());
+        }
+        return new Addresses(all, a, aaaa);
     }
 
     /** Looks up {@code name}/{@code type}, following CNAMEs, within {@link #lookupBudget()}. Never throws. */

@@ -6,7 +6,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -21,10 +20,6 @@ import javax.net.ssl.SSLSocketFactory;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.xbill.DNS.AAAARecord;
-import org.xbill.DNS.ARecord;
-import org.xbill.DNS.Record;
-import org.xbill.DNS.Type;
 
 /**
  * One HTTPS exchange with a host named by an untrusted party, under ONE deadline: the policy fetch of
@@ -146,20 +141,14 @@ public final class HttpsConnector implements AutoCloseable {
      * sent after {@code deadline}, the exchange's.
      */
     private List<InetAddress> resolve(String host, long deadline) throws HttpsFailure {
-        DnsClient.Answer a = dns.query(host, Type.A, deadline);
-        DnsClient.Answer aaaa = dns.query(host, Type.AAAA, deadline);
-        List<InetAddress> all = new ArrayList<>();
-        for (Record r : a.records) {
-            all.add(((ARecord) r).getAddress());
-        }
-        for (Record r : aaaa.records) {
-            all.add(((AAAARecord) r).getAddress());
-        }
+        DnsClient.Addresses found = dns.addresses(host, deadline);
+        List<InetAddress> all = found.all;
         if (all.isEmpty()) {
-            if (a.status == DnsClient.Status.TEMPORARY || aaaa.status == DnsClient.Status.TEMPORARY) {
-                throw new HttpsFailure(FetchFailure.DNS_TEMPORARY, "cannot resolve " + host + ": A " + a + "; AAAA " + aaaa);
+            if (found.temporary()) {
+                throw new HttpsFailure(FetchFailure.DNS_TEMPORARY, "cannot resolve " + host + ": A " + found.a
+                        + "; AAAA " + found.aaaa);
             }
-            throw new HttpsFailure(FetchFailure.HOST_NOT_FOUND, host + " has no address: " + a.detail);
+            throw new HttpsFailure(FetchFailure.HOST_NOT_FOUND, host + " has no address: " + found.a.detail);
         }
         if (allowPrivateAddresses) {
             return all;
@@ -212,14 +201,7 @@ public final class HttpsConnector implements AutoCloseable {
             p.setServerNames(List.of(new SNIHostName(host)));
             // Host-name verification of the certificate against the host (RFC 8461 §3.3, RFC 6125).
             p.setEndpointIdentificationAlgorithm("HTTPS");
-            List<String> supported = Arrays.asList(tls.getSupportedProtocols());
-            List<String> protocols = new ArrayList<>();
-            for (String proto : TlsVersions.ALLOWED) {
-                if (supported.contains(proto)) {
-                    protocols.add(proto);
-                }
-            }
-            p.setProtocols(protocols.toArray(new String[0]));
+            p.setProtocols(TlsVersions.allowedOf(tls.getSupportedProtocols()));
             tls.setSSLParameters(p);
             // Belt and braces: the watchdog closes the socket at the deadline anyway.
             tls.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, remainingMillis(deadline))));
@@ -245,7 +227,7 @@ public final class HttpsConnector implements AutoCloseable {
         return m == null ? t.getClass().getSimpleName() : m;
     }
 
-    private static void closeQuietly(Socket s) {
+    static void closeQuietly(Socket s) {
         try {
             s.close();
         } catch (IOException ignored) {

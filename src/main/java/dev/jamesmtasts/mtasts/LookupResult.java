@@ -14,7 +14,15 @@ public final class LookupResult {
         /** A record exists but the policy could not be fetched or parsed; see {@link #fetchFailure()}. */
         FETCH_ERROR,
         /** DNS could not answer; nothing can be concluded. */
-        TEMPORARY
+        TEMPORARY;
+
+        /**
+         * The name shown for it ({@code policy}, {@code none}, {@code fetch-error}, {@code temporary}): the
+         * {@code result} of {@code mta-sts lookup --json} and of the published policy in {@code mta-sts check}.
+         */
+        public String label() {
+            return this == FETCH_ERROR ? "fetch-error" : name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     private final Kind kind;

@@ -24,6 +24,12 @@ public final class TlsVersions {
         return ALLOWED.toArray(new String[0]);
     }
 
+    /** The allowed versions among those a socket supports ({@code SSLSocket.getSupportedProtocols()}), newest first. */
+    public static String[] allowedOf(String[] supported) {
+        List<String> s = java.util.Arrays.asList(supported);
+        return ALLOWED.stream().filter(s::contains).toArray(String[]::new);
+    }
+
     /** True when a negotiated protocol (as {@code SSLSession.getProtocol()} names it) is allowed. */
     public static boolean isAllowed(String negotiated) {
         return negotiated != null && ALLOWED.contains(negotiated);
