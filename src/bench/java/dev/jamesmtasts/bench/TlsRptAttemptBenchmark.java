@@ -29,6 +29,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.james.TlsRptListener;
 import dev.jamesmtasts.james.TlsRptResults;
 import dev.jamesmtasts.reporting.ResultRecorder;
+import dev.jamesmtasts.tlsrpt.AppliedPolicies;
 
 /**
  * The whole per-attempt cost of TLS-RPT on the delivery thread: {@link TlsRptListener#onAttempt} with
@@ -40,7 +41,8 @@ import dev.jamesmtasts.reporting.ResultRecorder;
  *
  * <p>{@code bin/bench jmh TlsRptAttemptBenchmark -prof gc}, or
  * {@code bin/bench main TlsRptAttemptBenchmark [threads=4] [attempts=1000000]}: thread CPU ns and bytes
- * allocated per attempt (ThreadMXBean) for the mapping alone and for the whole listener, per thread count.
+ * allocated per attempt (ThreadMXBean) for the mapping alone (every applied policy built anew, or reused
+ * as the listener does) and for the whole listener, per thread count.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -55,6 +57,7 @@ public class TlsRptAttemptBenchmark {
     private ResultRecorder recorder;
     private TlsRptListener listener;
     private DeliveryAttemptReport[] reports;
+    private final AppliedPolicies policies = new AppliedPolicies(AppliedPolicies.DEFAULT_MAX_DOMAINS);
 
     /** Per-thread position in the reports. */
     @State(Scope.Thread)
@@ -78,9 +81,15 @@ public class TlsRptAttemptBenchmark {
         listener.onAttempt(reports[c.next++ & (REPORTS - 1)]);
     }
 
-    /** The mapping alone ({@code TlsRptResults.of}). */
+    /** The mapping alone, applied policies reused as the listener does ({@code TlsRptResults.of(report, policies)}). */
     @Benchmark
     public void map(Cursor c, Blackhole bh) {
+        bh.consume(TlsRptResults.of(reports[c.next++ & (REPORTS - 1)], policies));
+    }
+
+    /** The mapping alone, every applied policy built anew ({@code TlsRptResults.of(report)}). */
+    @Benchmark
+    public void mapUncached(Cursor c, Blackhole bh) {
         bh.consume(TlsRptResults.of(reports[c.next++ & (REPORTS - 1)]));
     }
 
@@ -126,7 +135,7 @@ public class TlsRptAttemptBenchmark {
         System.out.printf("TLS-RPT per delivery attempt: %d attempts per thread, %d domains, 1 in 10 a failure,"
                 + " %d CPUs%n", perThread, DOMAINS, Runtime.getRuntime().availableProcessors());
         for (int round = 0; round < 2; round++) { // round 0 warms up the JIT
-            for (String what : new String[] {"map", "onAttempt"}) {
+            for (String what : new String[] {"mapUncached", "map", "onAttempt"}) {
                 for (int threads = 1; threads <= maxThreads; threads *= 2) {
                     measure(what, threads, perThread, round == 1);
                 }
@@ -141,12 +150,13 @@ public class TlsRptAttemptBenchmark {
         for (DeliveryAttemptReport r : reports) {
             listener.onAttempt(r);
         }
-        boolean mapOnly = "map".equals(what);
+        boolean mapOnly = what.startsWith("map");
+        AppliedPolicies policies = "map".equals(what) ? new AppliedPolicies(AppliedPolicies.DEFAULT_MAX_DOMAINS) : null;
         java.util.concurrent.atomic.LongAdder mapped = new java.util.concurrent.atomic.LongAdder();
         ThreadCost cost = ThreadCost.measure(threads, perThread, (id, i) -> {
             DeliveryAttemptReport r = reports[(i + id * 977) & (REPORTS - 1)];
             if (mapOnly) {
-                if (!TlsRptResults.of(r).isEmpty()) {
+                if (!(policies == null ? TlsRptResults.of(r) : TlsRptResults.of(r, policies)).isEmpty()) {
                     mapped.increment();
                 }
             } else {
@@ -159,7 +169,7 @@ public class TlsRptAttemptBenchmark {
             throw new IllegalStateException("recorded " + rec.recorded() + " dropped " + rec.dropped());
         }
         if (print) {
-            System.out.printf("%-9s threads=%d  %.1f ns thread CPU per attempt, %.1f bytes allocated per attempt,"
+            System.out.printf("%-11s threads=%d  %.1f ns thread CPU per attempt, %.1f bytes allocated per attempt,"
                     + " counters=%d%n", what, threads, cost.cpuPerOp(), cost.bytesPerOp(), rec.counters());
         }
     }
