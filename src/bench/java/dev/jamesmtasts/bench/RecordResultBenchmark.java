@@ -1,11 +1,8 @@
 package dev.jamesmtasts.bench;
 
-import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import org.openjdk.jmh.annotations.Benchmark;
@@ -108,7 +105,6 @@ public class RecordResultBenchmark {
         BenchArgs a = BenchArgs.parse(args, "threads", "results");
         int maxThreads = a.intValue("threads", 4);
         int perThread = a.intValue("results", 2_000_000);
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         SessionResult[] results = results();
         System.out.printf("TLS-RPT result recording: %d results per thread, %d domains, 1 in 10 a failure, %d CPUs%n",
                 perThread, DOMAINS, Runtime.getRuntime().availableProcessors());
@@ -119,54 +115,16 @@ public class RecordResultBenchmark {
                 for (SessionResult r : results) {
                     rec.record(now, r);
                 }
-                CountDownLatch go = new CountDownLatch(1);
-                long[] nanos = new long[threads];
-                long[] cpu = new long[threads];
-                long[] bytes = new long[threads];
-                List<Thread> ts = new ArrayList<>();
-                for (int t = 0; t < threads; t++) {
-                    int id = t;
-                    Thread th = new Thread(() -> {
-                        try {
-                            go.await();
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                        long b0 = mx.getThreadAllocatedBytes(Thread.currentThread().getId());
-                        long c0 = mx.getCurrentThreadCpuTime();
-                        long t0 = System.nanoTime();
-                        for (int i = 0; i < perThread; i++) {
-                            rec.record(now, results[(i + id * 977) & (RESULTS - 1)]);
-                        }
-                        nanos[id] = System.nanoTime() - t0;
-                        cpu[id] = mx.getCurrentThreadCpuTime() - c0;
-                        bytes[id] = mx.getThreadAllocatedBytes(Thread.currentThread().getId()) - b0;
-                    });
-                    ts.add(th);
-                    th.start();
-                }
-                long w0 = System.nanoTime();
-                go.countDown();
-                for (Thread th : ts) {
-                    th.join();
-                }
-                long wall = System.nanoTime() - w0;
-                long n = 0;
-                long c = 0;
-                long b = 0;
-                for (int t = 0; t < threads; t++) {
-                    n += nanos[t];
-                    c += cpu[t];
-                    b += bytes[t];
-                }
-                long total = (long) threads * perThread;
+                ThreadCost cost = ThreadCost.measure(threads, perThread,
+                        (id, i) -> rec.record(now, results[(i + id * 977) & (RESULTS - 1)]));
+                long total = cost.operations;
                 if (rec.recorded() != total + results.length || rec.dropped() != 0) {
                     throw new IllegalStateException("recorded " + rec.recorded() + " dropped " + rec.dropped());
                 }
                 if (round == 1) {
                     System.out.printf("threads=%d  %.1f ns/result elapsed per thread, %.1f ns/result thread CPU, "
                                     + "%.2f M results/s in all, %.2f bytes allocated/result, counters=%d%n",
-                            threads, (double) n / total, (double) c / total, total * 1000.0 / wall, (double) b / total,
+                            threads, cost.elapsedPerOp(), cost.cpuPerOp(), cost.perSecond() / 1e6, cost.bytesPerOp(),
                             rec.counters());
                 }
             }

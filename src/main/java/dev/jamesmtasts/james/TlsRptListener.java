@@ -10,6 +10,7 @@ import org.apache.mailet.Mail;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.jamesmtasts.tlsrpt.AppliedPolicies;
 import dev.jamesmtasts.tlsrpt.ReportMail;
 import dev.jamesmtasts.tlsrpt.ResultSink;
 import dev.jamesmtasts.tlsrpt.SessionResult;
@@ -25,8 +26,10 @@ import dev.jamesmtasts.tlsrpt.SessionResult;
  * otherwise add a failure to the next report about it, for ever (RFC 8460 §5.3 report mails; mox does
  * the same).
  *
- * <p>Runs on the delivery thread: it maps (no I/O) and hands over to the sink, whose contract is to return
- * at once; it never throws (a failing sink is logged, at most once a minute, and the delivery goes on).
+ * <p>Runs on the delivery thread: it maps (no I/O; the domain's {@code AppliedPolicy} reused from earlier
+ * attempts, so a successful session under a known policy allocates only the result list) and hands over
+ * to the sink, whose contract is to return at once (the recorder counts in memory; its store writes run
+ * on its own flush thread); it never throws (a failing sink is logged, at most once a minute, and the delivery goes on).
  */
 public final class TlsRptListener implements DeliveryAttemptListener {
     private static final Logger LOGGER = LoggerFactory.getLogger(TlsRptListener.class);
@@ -34,6 +37,8 @@ public final class TlsRptListener implements DeliveryAttemptListener {
     private static final AttributeName REPORT_ATTRIBUTE = AttributeName.of(ReportMail.ATTRIBUTE);
 
     private final ResultSink sink;
+    /** Each domain's applied policy, reused while it does not change (bounded). */
+    private final AppliedPolicies policies = new AppliedPolicies(AppliedPolicies.DEFAULT_MAX_DOMAINS);
     private volatile long nextLogAt = System.nanoTime();
 
     @Inject
@@ -47,10 +52,10 @@ public final class TlsRptListener implements DeliveryAttemptListener {
             return;
         }
         try {
-            List<SessionResult> results = TlsRptResults.of(report);
+            List<SessionResult> results = TlsRptResults.of(report, policies);
             Instant when = report.time();
-            for (SessionResult r : results) {
-                sink.record(when, r);
+            for (int i = 0; i < results.size(); i++) {
+                sink.record(when, results.get(i));
             }
         } catch (RuntimeException e) {
             long now = System.nanoTime();

@@ -12,6 +12,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Starttls;
 import dev.jamesmtasts.mtasts.FetchFailure;
 import dev.jamesmtasts.mtasts.SafeText;
+import dev.jamesmtasts.tlsrpt.AppliedPolicies;
 import dev.jamesmtasts.tlsrpt.AppliedPolicy;
 import dev.jamesmtasts.tlsrpt.FailureDetail;
 import dev.jamesmtasts.tlsrpt.ResultType;
@@ -135,15 +136,23 @@ public final class TlsRptResults {
 
     /** The session results of {@code report}, in the order the MX hosts were tried; empty when none count. */
     public static List<SessionResult> of(DeliveryAttemptReport report) {
+        return of(report, new AppliedPolicies(1));
+    }
+
+    /**
+     * As {@link #of(DeliveryAttemptReport)}, taking the applied policy from {@code policies} (the
+     * delivery thread's way: the domain's policy is not split and hashed again on every attempt).
+     */
+    public static List<SessionResult> of(DeliveryAttemptReport report, AppliedPolicies policies) {
         List<SessionResult> dane = domainDane(report);
         if (dane != null) {
             return dane;
         }
         switch (report.published()) {
             case APPLIED:
-                return sessions(report, AppliedPolicy.sts(report.domain(), report.policyText(), report.policyMx()), true);
+                return sessions(report, policies.sts(report.domain(), report.policyText(), report.policyMx()), true);
             case NONE:
-                return sessions(report, AppliedPolicy.none(report.domain()), false);
+                return sessions(report, policies.none(report.domain()), false);
             case FETCH_FAILED:
                 return fetchFailed(report);
             case NOT_CONSULTED:

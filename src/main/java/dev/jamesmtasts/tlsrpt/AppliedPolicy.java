@@ -1,5 +1,6 @@
 package dev.jamesmtasts.tlsrpt;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -19,6 +20,8 @@ public final class AppliedPolicy {
     private final List<String> mxHosts;
     /** Computed once: this is a hash key on the delivery thread (one lookup per recorded session). */
     private final int hash;
+    /** The successful session under this policy: immutable, so counting a success allocates nothing. */
+    private final SessionResult success;
 
     public AppliedPolicy(PolicyType type, String policyDomain, List<String> policyString, List<String> mxHosts) {
         this.type = Objects.requireNonNull(type);
@@ -26,6 +29,7 @@ public final class AppliedPolicy {
         this.policyString = List.copyOf(policyString);
         this.mxHosts = List.copyOf(mxHosts);
         this.hash = Objects.hash(type, policyDomain, this.policyString, this.mxHosts);
+        this.success = SessionResult.newSuccess(this);
     }
 
     /** Sessions under no policy for {@code domain} (RFC 8460 §4.4 {@code no-policy-found}). */
@@ -51,16 +55,33 @@ public final class AppliedPolicy {
         return new AppliedPolicy(PolicyType.TLSA, tlsaBase, records, List.of());
     }
 
+    /**
+     * The lines of {@code text}, split at LF or CRLF (a lone CR stays in its line), trailing empty lines
+     * dropped. By hand, not {@code String.split("\\r?\\n")}: that compiles a regular expression per
+     * call, and this runs for every recorded attempt whose policy is not in {@link AppliedPolicies}.
+     */
     static List<String> lines(String text) {
         if (text == null || text.isEmpty()) {
             return List.of();
         }
-        String[] parts = text.split("\r?\n", -1);
-        int n = parts.length;
-        while (n > 0 && parts[n - 1].isEmpty()) {
+        List<String> out = new ArrayList<>();
+        int start = 0;
+        for (int nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+            int end = nl > start && text.charAt(nl - 1) == '\r' ? nl - 1 : nl;
+            out.add(text.substring(start, end));
+            start = nl + 1;
+        }
+        out.add(text.substring(start));
+        int n = out.size();
+        while (n > 0 && out.get(n - 1).isEmpty()) {
             n--;
         }
-        return List.of(parts).subList(0, n);
+        return out.subList(0, n);
+    }
+
+    /** The successful session under this policy (one shared instance). */
+    SessionResult success() {
+        return success;
     }
 
     public PolicyType type() {
@@ -94,7 +115,7 @@ public final class AppliedPolicy {
     }
 
     /** List equality by index: no iterator allocated (equals runs per recorded session). */
-    private static boolean sameLines(List<String> a, List<String> b) {
+    static boolean sameLines(List<String> a, List<String> b) {
         int n = a.size();
         if (n != b.size()) {
             return false;

@@ -16,7 +16,13 @@ public final class SessionResult {
         this.failure = failure;
     }
 
+    /** A successful session under {@code policy}: the policy's one shared instance (no allocation). */
     public static SessionResult success(AppliedPolicy policy) {
+        return policy.success();
+    }
+
+    /** For {@link AppliedPolicy}'s constructor only. */
+    static SessionResult newSuccess(AppliedPolicy policy) {
         return new SessionResult(policy, null);
     }
 

@@ -4,8 +4,10 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -16,40 +18,67 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  * {@code bin/demo --bench}: the end-to-end benchmark on the demo's set-up. N mails (default 2,000) to
  * 50 domains, all over STARTTLS to one receiving host that serves every domain's MX name, sent
  * into James over SMTP and delivered by (a) James's stock RemoteDelivery, then (b) the project's
- * mailet with all 50 domains publishing an {@code enforce} policy; James is restarted between the
- * two with the other mailetcontainer.xml, everything else (extension installed, Cassandra, delivery
- * threads, retry settings) identical. Prints each run's throughput, the CPU seconds per 1,000 mails
- * of James and of Cassandra (from /proc: a figure that holds still where mails/s moves by ±20% on a
- * shared machine), their ratios, and the latency of the policy check per delivery attempt as the
- * mailet's timer reports it. Figures only: nothing is asserted.
+ * mailet with all 50 domains publishing an {@code enforce} policy, and with {@code --tlsrpt} (c) the
+ * same mailet with {@code tlsrpt.enabled=true} (every attempt's TLS-RPT results recorded, RFC 8460);
+ * James is restarted between runs with the other configuration, everything else (extension
+ * installed, Cassandra, delivery threads, retry settings) identical. Prints each run's throughput,
+ * the CPU milliseconds per mail of James and of Cassandra (from /proc: a figure that holds still where
+ * mails/s moves by ±20% on a shared machine), their ratios to stock, and the latency of the policy
+ * check per delivery attempt as the mailet's timer reports it. Figures only: nothing is asserted.
  *
- * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T]}.
+ * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T] [--tlsrpt]
+ * [--rounds R] [--jfr] [--mta-sts-first]}. {@code --rounds R} runs the whole sequence R times
+ * (interleaved, so that a change in the machine's load hits every configuration alike) and reports
+ * every run; {@code --jfr} records each measured run (not the warm-up) with Java Flight Recorder
+ * ({@code jcmd JFR.start settings=profile}) into {@code WORK/jfr/<configuration>-<round>.jfr}.
  */
 public final class DemoBench {
     private static final String RECEIVER_ADDRESS = "127.0.0.100";
     private static final int INJECTORS = 4;
+
+    /** What one run measures: the mailet and the extension's properties. */
+    enum Config {
+        STOCK("stock", DemoJames.STOCK_MAILET, Map.of()),
+        MTA_STS("mta-sts", DemoJames.MTA_STS_MAILET, Map.of()),
+        /** The mailet with TLS-RPT recording on (RFC 8460): the settings tlsrpt.enabled=true requires. */
+        TLSRPT("mta-sts+tlsrpt", DemoJames.MTA_STS_MAILET, Map.of(
+                "tlsrpt.enabled", "true",
+                "tlsrpt.organizationName", "james-mta-sts demo",
+                "tlsrpt.submitter", "demo.example",
+                "tlsrpt.sender", "tlsrpt@demo.example"));
+
+        final String label;
+        final String mailet;
+        final Map<String, String> properties;
+
+        Config(String label, String mailet, Map<String, String> properties) {
+            this.label = label;
+            this.mailet = mailet;
+            this.properties = properties;
+        }
+    }
 
     private final Path root;
     private final Path work;
     private final int mails;
     private final int domains;
     private final int threads;
-    /** Measure the stock mailet only (James without the extension: nothing else to compare). */
-    private final boolean stockOnly;
-    /** Run the mailet first (to see how much the order matters on a shared machine). */
-    private final boolean mtaStsFirst;
+    private final List<Config> order;
+    private final int rounds;
+    private final boolean jfr;
     private final PrintStream out;
     private final long t0 = System.nanoTime();
 
-    DemoBench(Path root, Path work, int mails, int domains, int threads, boolean stockOnly, boolean mtaStsFirst,
+    DemoBench(Path root, Path work, int mails, int domains, int threads, List<Config> order, int rounds, boolean jfr,
               PrintStream out) {
-        this.stockOnly = stockOnly;
-        this.mtaStsFirst = mtaStsFirst;
         this.root = root;
         this.work = work;
         this.mails = mails;
         this.domains = domains;
         this.threads = threads;
+        this.order = List.copyOf(order);
+        this.rounds = rounds;
+        this.jfr = jfr;
         this.out = out;
     }
 
@@ -64,6 +93,9 @@ public final class DemoBench {
         int threads = 20;
         boolean stockOnly = false;
         boolean mtaStsFirst = false;
+        boolean tlsRpt = false;
+        boolean jfr = false;
+        int rounds = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--root": root = Path.of(args[++i]); break;
@@ -73,33 +105,53 @@ public final class DemoBench {
                 case "--threads": threads = Integer.parseInt(args[++i]); break;
                 case "--mailet": stockOnly = "stock".equals(args[++i]); break;
                 case "--mta-sts-first": mtaStsFirst = true; break;
+                case "--tlsrpt": tlsRpt = true; break;
+                case "--rounds": rounds = Integer.parseInt(args[++i]); break;
+                case "--jfr": jfr = true; break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
+        if (rounds < 1) {
+            throw new IllegalArgumentException("--rounds must be at least 1");
+        }
+        List<Config> order = new ArrayList<>();
+        order.add(Config.STOCK);
+        if (!stockOnly) {
+            order.add(Config.MTA_STS);
+            if (tlsRpt) {
+                order.add(Config.TLSRPT);
+            }
+            if (mtaStsFirst) {
+                java.util.Collections.reverse(order);
+            }
+        }
         new DemoBench(root.toAbsolutePath().normalize(), work.toAbsolutePath().normalize(), mails, domains, threads,
-                stockOnly, mtaStsFirst, System.out).run();
+                order, rounds, jfr, System.out).run();
         System.exit(0);
     }
 
     /** One measured run. */
     static final class Run {
-        final String mailet;
+        final Config config;
+        final int round;
         double seconds;
         double perSecond;
         int delivered;
         int overTls;
+        boolean complete;
         /** CPU seconds (user + system) used during the measured mails by James and by Cassandra. */
         double jamesCpu = Double.NaN;
         double cassandraCpu = Double.NaN;
         Timer policyCheck = new Timer();
 
-        /** CPU seconds per 1,000 delivered mails. */
-        double perThousand(double cpu) {
-            return delivered == 0 ? Double.NaN : cpu * 1000 / delivered;
+        /** CPU milliseconds per delivered mail. */
+        double perMail(double cpuSeconds) {
+            return delivered == 0 ? Double.NaN : cpuSeconds * 1000 / delivered;
         }
 
-        Run(String mailet) {
-            this.mailet = mailet;
+        Run(Config config, int round) {
+            this.config = config;
+            this.round = round;
         }
     }
 
@@ -109,8 +161,12 @@ public final class DemoBench {
         for (int i = 1; i <= domains; i++) {
             names.add(String.format(Locale.ROOT, "bench%02d.example", i));
         }
-        out.printf(Locale.ROOT, "=== bin/demo --bench: %d mails to %d domains over STARTTLS, stock RemoteDelivery vs"
-                + " MtaStsRemoteDelivery (all domains enforce) ===%n", mails, domains);
+        List<String> labels = new ArrayList<>();
+        for (Config c : order) {
+            labels.add(c.label);
+        }
+        out.printf(Locale.ROOT, "=== bin/demo --bench: %d mails to %d domains over STARTTLS (all domains enforce),"
+                + " %s, %d round(s) ===%n", mails, domains, String.join(" / ", labels), rounds);
         try (SimulatedInternet net = SimulatedInternet.start(SimulatedInternet.Ports.wellKnown())) {
             List<String> mxHosts = new ArrayList<>();
             for (String d : names) {
@@ -124,30 +180,25 @@ public final class DemoBench {
             Path trust = net.writeTrustStore(work.resolve("demo-ca.p12"));
             step("published " + domains + " enforce policies; one receiver on " + RECEIVER_ADDRESS
                     + ":25 serves every MX name (one certificate naming them all)");
-
-            Run stock;
-            Run mtaSts = null;
-            if (mtaStsFirst && !stockOnly) {
-                mtaSts = measure(net, receiver, names, trust, DemoJames.MTA_STS_MAILET, "mta-sts");
-                stock = measure(net, receiver, names, trust, DemoJames.STOCK_MAILET, "stock");
-            } else {
-                stock = measure(net, receiver, names, trust, DemoJames.STOCK_MAILET, "stock");
-                if (!stockOnly) {
-                    mtaSts = measure(net, receiver, names, trust, DemoJames.MTA_STS_MAILET, "mta-sts");
+            List<Run> runs = new ArrayList<>();
+            for (int round = 1; round <= rounds; round++) {
+                for (Config c : order) {
+                    runs.add(measure(net, receiver, names, trust, c, round));
                 }
             }
-            report(stock, mtaSts);
+            report(runs);
         }
     }
 
     private Run measure(SimulatedInternet net, TestSmtpReceiver receiver, List<String> names, Path trust,
-                        String mailet, String label) throws Exception {
-        Run run = new Run(mailet);
+                        Config config, int round) throws Exception {
+        Run run = new Run(config, round);
+        String label = config.label;
         DemoJames james = new DemoJames(root, work.resolve("james-" + label));
         Path overlay = work.resolve("conf-overlay-" + label);
-        james.writeOverlay(overlay, mailet, "", trust, "mta_sts_bench", threads, java.util.Map.of());
-        step("starting James with " + mailet + " (" + (DemoJames.STOCK_MAILET.equals(mailet)
-                ? "its own pool of 20 delivery threads" : threads + " delivery threads") + ")");
+        james.writeOverlay(overlay, config.mailet, "", trust, "mta_sts_bench", threads, config.properties);
+        step("starting James with " + label + " (" + (config == Config.STOCK
+                ? "its own pool of 20 delivery threads" : threads + " delivery threads") + "), round " + round);
         james.start(overlay);
         try {
             // Warm-up, not measured: JIT, connection set-up, and (for the mailet) the first policy
@@ -162,13 +213,17 @@ public final class DemoBench {
             step("warm-up done (" + warm + " mails); measuring " + mails + " mails");
             long jamesPid = james.pid();
             long cassandraPid = cassandraPid();
+            Path recording = jfr ? startRecording(jamesPid, label + "-" + round) : null;
             double jamesCpu0 = ProcessCpu.seconds(jamesPid);
             double cassandraCpu0 = ProcessCpu.seconds(cassandraPid);
             long begin = System.nanoTime();
             inject(names, mails, "bench " + label);
-            boolean all = awaitCount(receiver, start + mails, 900);
+            run.complete = awaitCount(receiver, start + mails, 900);
             run.jamesCpu = ProcessCpu.seconds(jamesPid) - jamesCpu0;
             run.cassandraCpu = ProcessCpu.seconds(cassandraPid) - cassandraCpu0;
+            if (recording != null) {
+                stopRecording(jamesPid, recording);
+            }
             List<TestSmtpReceiver.Received> got = receiver.messages();
             List<TestSmtpReceiver.Received> measured = got.subList(start, got.size());
             long last = measured.isEmpty() ? System.nanoTime() : measured.get(measured.size() - 1).atNanos;
@@ -176,14 +231,40 @@ public final class DemoBench {
             run.overTls = (int) measured.stream().filter(TestSmtpReceiver.Received::overTls).count();
             run.seconds = (last - begin) / 1e9;
             run.perSecond = run.delivered / run.seconds;
-            step(String.format(Locale.ROOT, "%s: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s%s", label,
-                    run.delivered, mails, run.overTls, run.seconds, run.perSecond, all ? "" : " (TIMED OUT)"));
+            step(String.format(Locale.ROOT, "%s round %d: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s,"
+                    + " James CPU %.2f ms/mail%s", label, round, run.delivered, mails, run.overTls, run.seconds,
+                    run.perSecond, run.perMail(run.jamesCpu), run.complete ? "" : " (TIMED OUT)"));
             String metrics = james.webAdmin("/metrics");
             run.policyCheck = timer(metrics, "mtaSts_policyCheck");
         } finally {
             james.stop();
         }
         return run;
+    }
+
+    /** Starts a JFR recording (profile settings) in James; the file it will be written to. */
+    private Path startRecording(long pid, String name) throws Exception {
+        Path dir = Files.createDirectories(work.resolve("jfr"));
+        Path file = dir.resolve(name + ".jfr");
+        Files.deleteIfExists(file);
+        jcmd(pid, "JFR.start", "name=bench", "settings=profile");
+        return file;
+    }
+
+    private void stopRecording(long pid, Path file) throws Exception {
+        jcmd(pid, "JFR.stop", "name=bench", "filename=" + file);
+        step("JFR recording of the measured mails: " + file);
+    }
+
+    private void jcmd(long pid, String... command) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString());
+        cmd.add(Long.toString(pid));
+        cmd.addAll(List.of(command));
+        Map.Entry<Integer, String> r = DemoJames.capture(cmd);
+        if (r.getKey() != 0) {
+            step("jcmd " + String.join(" ", command) + " failed (exit " + r.getKey() + "): " + r.getValue().trim());
+        }
     }
 
     /** The pid of the Cassandra node bin/cassandra started (its pid file in MTA_STS_CASSANDRA_DIR), or -1. */
@@ -272,39 +353,82 @@ public final class DemoBench {
         return t;
     }
 
-    private void report(Run stock, Run mtaSts) {
+    private void report(List<Run> runs) {
         out.println();
         out.println("=== Benchmark results (figures only; nothing asserted) ===");
-        out.printf(Locale.ROOT, "%-44s %10s %10s %10s %14s %14s%n", "mailet", "delivered", "seconds", "mails/s",
-                "James CPU s/k", "Cassandra s/k");
-        for (Run r : new Run[] {stock, mtaSts}) {
-            if (r != null) {
-                out.printf(Locale.ROOT, "%-44s %10d %10.1f %10.1f %14.2f %14.2f%n", r.mailet, r.delivered, r.seconds,
-                        r.perSecond, r.perThousand(r.jamesCpu), r.perThousand(r.cassandraCpu));
+        out.printf(Locale.ROOT, "%-16s %5s %10s %9s %9s %13s %13s %18s%n", "configuration", "round", "delivered",
+                "seconds", "mails/s", "James ms/mail", "Cass. ms/mail", "mails/s vs stock");
+        for (Run r : runs) {
+            Run stock = stockOf(runs, r.round);
+            out.printf(Locale.ROOT, "%-16s %5d %10d %9.1f %9.1f %13.2f %13.2f %18s%s%n", r.config.label, r.round,
+                    r.delivered, r.seconds, r.perSecond, r.perMail(r.jamesCpu), r.perMail(r.cassandraCpu),
+                    stock == null || r.config == Config.STOCK ? "-"
+                            : String.format(Locale.ROOT, "%.3f", r.perSecond / stock.perSecond),
+                    r.complete ? "" : "  (TIMED OUT)");
+        }
+        out.println("(ms/mail: user + system CPU milliseconds per delivered mail, from /proc/<pid>/stat over the"
+                + " measured mails; it holds still from run to run where mails/s does not. Ratios are to the stock"
+                + " run of the same round.)");
+        Map<Config, List<Run>> byConfig = new LinkedHashMap<>();
+        for (Run r : runs) {
+            byConfig.computeIfAbsent(r.config, c -> new ArrayList<>()).add(r);
+        }
+        List<Run> stocks = byConfig.get(Config.STOCK);
+        if (stocks != null && byConfig.size() > 1) {
+            out.println("summary over " + rounds + " round(s) (mean; min..max):");
+            double stockRate = mean(stocks, r -> r.perSecond);
+            double stockCpu = mean(stocks, r -> r.perMail(r.jamesCpu));
+            for (Map.Entry<Config, List<Run>> e : byConfig.entrySet()) {
+                List<Run> rs = e.getValue();
+                double rate = mean(rs, r -> r.perSecond);
+                double cpu = mean(rs, r -> r.perMail(r.jamesCpu));
+                out.printf(Locale.ROOT, "  %-16s %7.1f mails/s (%s), James CPU %.2f ms/mail (%s)", e.getKey().label,
+                        rate, range(rs, r -> r.perSecond, "%.1f"), cpu, range(rs, r -> r.perMail(r.jamesCpu), "%.2f"));
+                if (e.getKey() != Config.STOCK) {
+                    out.printf(Locale.ROOT, "; vs stock: mails/s %.3f (goal >= 0.95), James CPU %.3f",
+                            rate / stockRate, cpu / stockCpu);
+                }
+                out.println();
+            }
+            List<Run> mailet = byConfig.get(Config.MTA_STS);
+            List<Run> tls = byConfig.get(Config.TLSRPT);
+            if (mailet != null && tls != null) {
+                out.printf(Locale.ROOT, "  TLS-RPT recording on vs off (same mailet): mails/s %.3f, James CPU %+.3f ms/mail%n",
+                        mean(tls, r -> r.perSecond) / mean(mailet, r -> r.perSecond),
+                        mean(tls, r -> r.perMail(r.jamesCpu)) - mean(mailet, r -> r.perMail(r.jamesCpu)));
             }
         }
-        out.println("(CPU s/k: user + system CPU seconds per 1,000 mails, from /proc/<pid>/stat over the measured"
-                + " mails; it holds still from run to run where mails/s does not)");
-        if (mtaSts == null) {
-            out.flush();
-            return;
-        }
-        out.printf(Locale.ROOT, "ratio (MtaStsRemoteDelivery / RemoteDelivery): %.3f   (goal >= 0.95)%n",
-                mtaSts.perSecond / stock.perSecond);
-        out.printf(Locale.ROOT, "CPU per 1,000 mails, James + Cassandra: stock %.2f s, MtaStsRemoteDelivery %.2f s"
-                + " (ratio %.3f)%n", stock.perThousand(stock.jamesCpu + stock.cassandraCpu),
-                mtaSts.perThousand(mtaSts.jamesCpu + mtaSts.cassandraCpu),
-                (mtaSts.perThousand(mtaSts.jamesCpu + mtaSts.cassandraCpu))
-                        / stock.perThousand(stock.jamesCpu + stock.cassandraCpu));
         out.println("latency the policy check adds per delivery attempt: timer mtaSts.policyCheck around the"
                 + " mailet's MTA-STS decision (WebAdmin /metrics):");
-        out.println("  " + mtaSts.policyCheck.describe());
+        for (Run r : runs) {
+            if (r.config != Config.STOCK) {
+                out.println("  " + r.config.label + " round " + r.round + ": " + r.policyCheck.describe());
+            }
+        }
         out.printf(Locale.ROOT, "  (the reservoir also holds the %d warm-up attempts, %d of them first lookups that"
                 + " fetch the policy over HTTPS and store it: they are the slow tail when they exceed 1%% of samples)%n",
                 2 * domains, domains);
         out.printf(Locale.ROOT, "(%d mails, %d domains, %d concurrent deliveries each, %d SMTP injectors; total %.0f s)%n",
                 mails, domains, threads, INJECTORS, (System.nanoTime() - t0) / 1e9);
         out.flush();
+    }
+
+    private static Run stockOf(List<Run> runs, int round) {
+        for (Run r : runs) {
+            if (r.config == Config.STOCK && r.round == round) {
+                return r;
+            }
+        }
+        return null;
+    }
+
+    private static double mean(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
+        return runs.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    private static String range(List<Run> runs, java.util.function.ToDoubleFunction<Run> f, String format) {
+        java.util.DoubleSummaryStatistics s = runs.stream().mapToDouble(f).summaryStatistics();
+        return String.format(Locale.ROOT, format + ".." + format, s.getMin(), s.getMax());
     }
 
     private void step(String text) {

@@ -34,6 +34,7 @@ import dev.jamesmtasts.testing.TcpProxy;
 import dev.jamesmtasts.tlsrpt.AppliedPolicy;
 import dev.jamesmtasts.tlsrpt.FailureDetail;
 import dev.jamesmtasts.tlsrpt.ResultType;
+import dev.jamesmtasts.tlsrpt.SessionResult;
 import dev.jamesmtasts.tlsrpt.TlsReport;
 
 /**
@@ -281,6 +282,79 @@ class ResultRecorderTest {
         TlsReport.PolicyResults r = only(direct.results(day, d));
         assertThat(r.successfulSessions()).isEqualTo(151);
         assertThat(r.failedSessions()).isEqualTo(50);
+    }
+
+    /**
+     * The delivery thread never waits for the store: while a flush is stuck on a store that accepts
+     * connections and never answers, {@code record} (new keys included) completes without the recording
+     * thread ever blocking on a monitor or waiting/parking (its JVM counters do not move), and what it
+     * counted meanwhile is written once the store answers. No wall-clock bound is asserted.
+     */
+    @Test
+    void aHungStoreNeverHoldsUpRecording() throws Exception {
+        String d = domain(0);
+        ReportStore direct = store();
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        List<Thread> flushThread = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ExecutorService flusher = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "test-flush");
+            t.setDaemon(true);
+            flushThread.add(t);
+            return t;
+        });
+        try (TcpProxy proxy = TcpProxy.toSharedCassandra(); CqlSession viaProxy = proxy.newCassandraSession()) {
+            // a long store time-out: the flush stays stuck for the whole recording below
+            ReportStore store = ReportStore.create(viaProxy,
+                    cacheSettings().toBuilder().storeTimeout(Duration.ofSeconds(60)).build());
+            try (ResultRecorder rec = new ResultRecorder(store, TlsRptSettings.defaults(), clock)) {
+                Instant now = clock.instant();
+                // every code path of record() once, before the store hangs (classes loaded, keys made)
+                rec.record(now, ok(sts(d)));
+                rec.record(now, failed(sts(d), ResultType.STARTTLS_NOT_SUPPORTED));
+                assertThat(rec.flush().failed()).isZero();
+
+                proxy.hold(); // the store hangs: connections open, no answer
+                rec.record(now, ok(sts(d))); // something for the next flush to write
+                Future<ResultRecorder.FlushResult> flushing = flusher.submit(rec::flush);
+                // the flush is waiting for its write to the hung store
+                await().atMost(Duration.ofSeconds(30)).until(() -> !flushThread.isEmpty()
+                        && flushThread.get(0).getState() == Thread.State.TIMED_WAITING
+                        && java.util.Arrays.stream(flushThread.get(0).getStackTrace())
+                                .anyMatch(f -> f.getClassName().equals(ResultRecorder.class.getName())));
+
+                int n = 20_000;
+                List<SessionResult> results = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    AppliedPolicy p = sts(domain(i % 50)); // 49 new domains: new keys while the flush hangs
+                    results.add((i / 50) % 10 == 0 ? failed(p, ResultType.CERTIFICATE_EXPIRED) : ok(p));
+                }
+                long self = Thread.currentThread().getId();
+                java.lang.management.ThreadInfo before = threads.getThreadInfo(self);
+                long recordedBefore = rec.recorded();
+                for (int i = 0; i < n; i++) {
+                    rec.record(now, results.get(i));
+                }
+                java.lang.management.ThreadInfo after = threads.getThreadInfo(self);
+
+                assertThat(flushing.isDone()).as("the flush is still stuck on the hung store").isFalse();
+                assertThat(rec.recorded() - recordedBefore).isEqualTo(n);
+                assertThat(rec.dropped()).isZero();
+                assertThat(after.getBlockedCount() - before.getBlockedCount()).as("monitor blocks while recording").isZero();
+                assertThat(after.getWaitedCount() - before.getWaitedCount()).as("waits/parks while recording").isZero();
+
+                proxy.release(); // the store answers again: everything counted meanwhile is written
+                flushing.get(90, TimeUnit.SECONDS);
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> rec.flush().failed() == 0);
+            }
+        } finally {
+            flusher.shutdownNow();
+        }
+        TlsReport.PolicyResults r0 = only(direct.results(day, d));
+        assertThat(r0.successfulSessions()).isEqualTo(2 + 360); // 400 results per domain, 1 in 10 a failure
+        assertThat(r0.failedSessions()).isEqualTo(1 + 40);
+        TlsReport.PolicyResults r1 = only(direct.results(day, domain(1)));
+        assertThat(r1.successfulSessions() + r1.failedSessions()).isEqualTo(20_000 / 50);
     }
 
     @Test

@@ -16,11 +16,15 @@ import com.datastax.oss.driver.api.core.CqlSession;
  * A TCP relay on loopback that a test can cut and restore: a store outage seen by one client (every
  * connection through the relay is closed, new ones are refused) without touching the shared Cassandra
  * node that other tests use. {@link #stop()} then {@link #start()} listens again on the same port.
+ * {@link #hold()} makes it a hung store instead: connections stay open, nothing more is relayed in either
+ * direction until {@link #release()}.
  */
 public final class TcpProxy implements AutoCloseable {
     private final InetSocketAddress target;
     private final List<Socket> sockets = new CopyOnWriteArrayList<>();
     private volatile ServerSocket server;
+    private final Object gate = new Object();
+    private boolean held; // guarded by gate
     private int port;
 
     public TcpProxy(InetSocketAddress target) {
@@ -70,6 +74,7 @@ public final class TcpProxy implements AutoCloseable {
             try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    awaitReleased();
                     out.write(buf, 0, n);
                     out.flush();
                 }
@@ -84,8 +89,37 @@ public final class TcpProxy implements AutoCloseable {
         t.start();
     }
 
+    /** From now on nothing is relayed (connections stay open, bytes are held): the peer hangs. */
+    public void hold() {
+        synchronized (gate) {
+            held = true;
+        }
+    }
+
+    /** Relays again, the held bytes first. */
+    public void release() {
+        synchronized (gate) {
+            held = false;
+            gate.notifyAll();
+        }
+    }
+
+    private void awaitReleased() throws java.io.InterruptedIOException {
+        synchronized (gate) {
+            while (held) {
+                try {
+                    gate.wait();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new java.io.InterruptedIOException("interrupted while held");
+                }
+            }
+        }
+    }
+
     /** Closes the listener and every relayed connection: clients see the peer gone. */
     public synchronized void stop() {
+        release(); // a held pump goes on, finds its sockets closed and ends
         ServerSocket s = server;
         server = null;
         if (s != null) {
