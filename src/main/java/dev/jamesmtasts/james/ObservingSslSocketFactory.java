@@ -7,7 +7,6 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.List;
 
-import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 
 import javax.net.ssl.SNIHostName;
@@ -19,8 +18,8 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
-import javax.net.ssl.X509ExtendedTrustManager;
 
+import dev.jamesmtasts.mtasts.ClientSideTrustManager;
 import dev.jamesmtasts.mtasts.TlsVersions;
 
 /**
@@ -87,7 +86,7 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
      * gets the socket and sends anything; PKIX and the CA list play no part (RFC 7672 §3.1.1, §3.1.2).
      * Resumed sessions are checked the same way (their peer chain is the one checked at the full handshake).
      */
-    private static final class DaneTrust extends X509ExtendedTrustManager {
+    private static final class DaneTrust extends ClientSideTrustManager {
         static final SSLSocketFactory FACTORY = context();
 
         private static SSLSocketFactory context() {
@@ -113,21 +112,6 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
         @Override
         public void checkServerTrusted(X509Certificate[] chain, String authType) {
             // judged after the handshake by the TLSA records
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-            throw new CertificateException("a client trust manager only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) throws CertificateException {
-            throw new CertificateException("a client trust manager only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("a client trust manager only");
         }
 
         @Override

@@ -358,7 +358,7 @@ public final class StarttlsProbe implements AutoCloseable {
      * Asks the real trust manager (with the socket, so that its endpoint identification applies) and
      * records its verdict and the chain instead of failing the handshake.
      */
-    private static final class Recording extends X509ExtendedTrustManager {
+    private static final class Recording extends ClientSideTrustManager {
         private final X509ExtendedTrustManager delegate;
         volatile List<X509Certificate> chain = List.of();
         volatile CertificateException failure;
@@ -387,21 +387,6 @@ public final class StarttlsProbe implements AutoCloseable {
         @Override
         public void checkServerTrusted(X509Certificate[] certs, String authType) {
             throw new UnsupportedOperationException("sockets only");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] certs, String authType, Socket socket) throws CertificateException {
-            throw new CertificateException("a client does not check client certificates");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] certs, String authType, SSLEngine engine) throws CertificateException {
-            throw new CertificateException("a client does not check client certificates");
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] certs, String authType) throws CertificateException {
-            throw new CertificateException("a client does not check client certificates");
         }
 
         @Override
