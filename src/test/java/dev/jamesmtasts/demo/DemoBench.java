@@ -28,8 +28,9 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  *
  * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T] [--tlsrpt]
  * [--rounds R] [--jfr] [--mta-sts-first]}. {@code --rounds R} runs the whole sequence R times
- * (interleaved, so that a change in the machine's load hits every configuration alike) and reports
- * every run; {@code --jfr} records each measured run (not the warm-up) with Java Flight Recorder
+ * (interleaved, so that a change in the machine's load hits every configuration alike; each round
+ * starts one configuration later, so that none always runs first or last) and reports every run;
+ * {@code --jfr} records each measured run (not the warm-up) with Java Flight Recorder
  * ({@code jcmd JFR.start settings=profile}) into {@code WORK/jfr/<configuration>-<round>.jfr}.
  */
 public final class DemoBench {
@@ -182,7 +183,11 @@ public final class DemoBench {
                     + ":25 serves every MX name (one certificate naming them all)");
             List<Run> runs = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
-                for (Config c : order) {
+                // Round r starts with the configuration at position r - 1 of the order, so that over as many
+                // rounds as configurations each one runs once in every position: a drift within a round
+                // (Cassandra compacting, the page cache filling) then favours none of them.
+                for (int k = 0; k < order.size(); k++) {
+                    Config c = order.get((round - 1 + k) % order.size());
                     runs.add(measure(net, receiver, names, trust, c, round));
                 }
             }
