@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -12,6 +13,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.jamesmtasts.james.DaneService;
+import dev.jamesmtasts.james.DeliveryAttemptReport.DaneVerdict;
+import dev.jamesmtasts.james.MtaStsMetrics;
+import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestSmtpReceiver;
 
 /**
@@ -19,15 +24,20 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  * 50 domains, all over STARTTLS to one receiving host that serves every domain's MX name, sent
  * into James over SMTP and delivered by (a) James's stock RemoteDelivery, then (b) the project's
  * mailet with all 50 domains publishing an {@code enforce} policy, and with {@code --tlsrpt} (c) the
- * same mailet with {@code tlsrpt.enabled=true} (every attempt's TLS-RPT results recorded, RFC 8460);
- * James is restarted between runs with the other configuration, everything else (extension
+ * same mailet with {@code tlsrpt.enabled=true} (every attempt's TLS-RPT results recorded, RFC 8460),
+ * and with {@code --dane} (d) the same mailet with DANE following (RFC 7672): the simulated DNS is then
+ * signed (the root and {@code example.}, under the demo's test root key, for every configuration alike)
+ * and every MX host publishes the TLSA record 3 1 1 of the receiver's key, so that each delivery of (d)
+ * is DANE-authenticated (RFC 7672 §2.2: DANE before MTA-STS for such a host); the bench reads gauge
+ * {@code mtaSts.dane.active} and the counters {@code mtaSts.dane.<verdict>} to show it was, and marks a
+ * run whose DANE was not active as not DANE's. James is restarted between runs with the other configuration, everything else (extension
  * installed, Cassandra, delivery threads, retry settings) identical. Prints each run's throughput,
  * the CPU milliseconds per mail of James and of Cassandra (from /proc: a figure that holds still where
  * mails/s moves by ±20% on a shared machine), their ratios to stock, and the latency of the policy
  * check per delivery attempt as the mailet's timer reports it. Figures only: nothing is asserted.
  *
  * <p>Arguments: {@code --root REPO --work DIR [--mails N] [--domains D] [--threads T] [--tlsrpt]
- * [--rounds R] [--jfr] [--mta-sts-first]}. {@code --rounds R} runs the whole sequence R times
+ * [--dane] [--rounds R] [--jfr] [--mta-sts-first]}. {@code --rounds R} runs the whole sequence R times
  * (interleaved, so that a change in the machine's load hits every configuration alike; each round
  * starts one configuration later, so that none always runs first or last) and reports every run;
  * {@code --jfr} records each measured run (not the warm-up) with Java Flight Recorder
@@ -39,23 +49,33 @@ public final class DemoBench {
 
     /** What one run measures: the mailet and the extension's properties. */
     enum Config {
-        STOCK("stock", DemoJames.STOCK_MAILET, Map.of()),
-        MTA_STS("mta-sts", DemoJames.MTA_STS_MAILET, Map.of()),
+        STOCK("stock", DemoJames.STOCK_MAILET, Map.of(), false),
+        MTA_STS("mta-sts", DemoJames.MTA_STS_MAILET, Map.of(), false),
         /** The mailet with TLS-RPT recording on (RFC 8460): the settings tlsrpt.enabled=true requires. */
         TLSRPT("mta-sts+tlsrpt", DemoJames.MTA_STS_MAILET, Map.of(
                 "tlsrpt.enabled", "true",
                 "tlsrpt.organizationName", "james-mta-sts demo",
                 "tlsrpt.submitter", "demo.example",
-                "tlsrpt.sender", "tlsrpt@demo.example"));
+                "tlsrpt.sender", "tlsrpt@demo.example"), false),
+        /**
+         * The mailet with DANE following (RFC 7672), validating from the demo's test root key
+         * (dane.trustAnchors, added by {@link #measure}) through the simulated DNS, as scenarios j-l of
+         * bin/demo do. Every MX host has a usable TLSA record in a signed zone, so every delivery is
+         * DANE-authenticated: DANE takes precedence over MTA-STS for such a host (RFC 7672 §2.2).
+         */
+        DANE("mta-sts+dane", DemoJames.MTA_STS_MAILET, Map.of(), true);
 
         final String label;
         final String mailet;
         final Map<String, String> properties;
+        /** Whether the run uses DANE (mailet parameter dane=follow with the test trust anchor). */
+        final boolean dane;
 
-        Config(String label, String mailet, Map<String, String> properties) {
+        Config(String label, String mailet, Map<String, String> properties, boolean dane) {
             this.label = label;
             this.mailet = mailet;
             this.properties = properties;
+            this.dane = dane;
         }
     }
 
@@ -67,11 +87,13 @@ public final class DemoBench {
     private final List<Config> order;
     private final int rounds;
     private final boolean jfr;
+    /** Whether the simulated DNS is signed and every MX host publishes TLSA (--dane), for every configuration. */
+    private final boolean dane;
     private final PrintStream out;
     private final long t0 = System.nanoTime();
 
     DemoBench(Path root, Path work, int mails, int domains, int threads, List<Config> order, int rounds, boolean jfr,
-              PrintStream out) {
+              boolean dane, PrintStream out) {
         this.root = root;
         this.work = work;
         this.mails = mails;
@@ -80,6 +102,7 @@ public final class DemoBench {
         this.order = List.copyOf(order);
         this.rounds = rounds;
         this.jfr = jfr;
+        this.dane = dane;
         this.out = out;
     }
 
@@ -96,6 +119,7 @@ public final class DemoBench {
         boolean mtaStsFirst = false;
         boolean tlsRpt = false;
         boolean jfr = false;
+        boolean dane = false;
         int rounds = 1;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -109,6 +133,7 @@ public final class DemoBench {
                 case "--tlsrpt": tlsRpt = true; break;
                 case "--rounds": rounds = Integer.parseInt(args[++i]); break;
                 case "--jfr": jfr = true; break;
+                case "--dane": dane = true; break;
                 default: throw new IllegalArgumentException("unknown argument " + args[i]);
             }
         }
@@ -122,12 +147,15 @@ public final class DemoBench {
             if (tlsRpt) {
                 order.add(Config.TLSRPT);
             }
+            if (dane) {
+                order.add(Config.DANE);
+            }
             if (mtaStsFirst) {
                 java.util.Collections.reverse(order);
             }
         }
         new DemoBench(root.toAbsolutePath().normalize(), work.toAbsolutePath().normalize(), mails, domains, threads,
-                order, rounds, jfr, System.out).run();
+                order, rounds, jfr, dane, System.out).run();
         System.exit(0);
     }
 
@@ -144,6 +172,21 @@ public final class DemoBench {
         double jamesCpu = Double.NaN;
         double cassandraCpu = Double.NaN;
         Timer policyCheck = new Timer();
+        /** Timer mtaSts.daneCheck: the domain's DANE decision per attempt (the mailet's runs only). */
+        Timer daneCheck = new Timer();
+        /** Gauge mtaSts.dane.active at the end of the run: 1, 0, or NaN when absent (stock). */
+        double daneActive = Double.NaN;
+        /** Delivery attempts of the measured mails by DANE verdict (counters mtaSts.dane.*), the mailet's runs. */
+        Map<DaneVerdict, Long> daneVerdicts = new EnumMap<>(DaneVerdict.class);
+
+        long dane(DaneVerdict v) {
+            return daneVerdicts.getOrDefault(v, 0L);
+        }
+
+        /** A DANE configuration that did not run with DANE active: its figures are not DANE's. */
+        boolean notDane() {
+            return config.dane && daneActive != 1;
+        }
 
         /** CPU milliseconds per delivered mail. */
         double perMail(double cpuSeconds) {
@@ -167,8 +210,15 @@ public final class DemoBench {
             labels.add(c.label);
         }
         out.printf(Locale.ROOT, "=== bin/demo --bench: %d mails to %d domains over STARTTLS (all domains enforce),"
-                + " %s, %d round(s) ===%n", mails, domains, String.join(" / ", labels), rounds);
+                + " %s, %d round(s)%s ===%n", mails, domains, String.join(" / ", labels), rounds,
+                dane ? ", DNSSEC-signed DNS with TLSA for every MX host" : "");
         try (SimulatedInternet net = SimulatedInternet.start(SimulatedInternet.Ports.wellKnown())) {
+            // --dane: the root and example. signed under the demo's test root key (James's dane.trustAnchors,
+            // as in scenarios j-l), for every configuration alike, so that the runs differ only by the mailet.
+            Path anchors = dane
+                    ? Files.writeString(work.resolve("dane-trust-anchor.txt"),
+                            net.signZones(List.of("example."), List.of()) + "\n")
+                    : null;
             List<String> mxHosts = new ArrayList<>();
             for (String d : names) {
                 String mx = "mx." + d;
@@ -177,10 +227,18 @@ public final class DemoBench {
                         Demo.POLICY_HOST_ADDRESS);
                 net.mx(d, mx);
             }
-            TestSmtpReceiver receiver = net.sharedReceiver(RECEIVER_ADDRESS, mxHosts);
+            TestCa.Issued cert = net.ca().issue(mxHosts.toArray(new String[0]));
+            TestSmtpReceiver receiver = net.sharedReceiver(RECEIVER_ADDRESS, mxHosts, cert);
+            if (dane) {
+                // RFC 7672 §3.1.1: DANE-EE, the receiver's public key, for port 25 of every MX host.
+                for (String mx : mxHosts) {
+                    net.publishDaneEe(mx, cert.certificate());
+                }
+            }
             Path trust = net.writeTrustStore(work.resolve("demo-ca.p12"));
             step("published " + domains + " enforce policies; one receiver on " + RECEIVER_ADDRESS
-                    + ":25 serves every MX name (one certificate naming them all)");
+                    + ":25 serves every MX name (one certificate naming them all)"
+                    + (dane ? "; DNS signed (root, example.), every MX host with TLSA 3 1 1 of that key" : ""));
             List<Run> runs = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 // Round r starts with the configuration at position r - 1 of the order, so that over as many
@@ -188,20 +246,29 @@ public final class DemoBench {
                 // (Cassandra compacting, the page cache filling) then favours none of them.
                 for (int k = 0; k < order.size(); k++) {
                     Config c = order.get((round - 1 + k) % order.size());
-                    runs.add(measure(net, receiver, names, trust, c, round));
+                    runs.add(measure(receiver, names, trust, anchors, c, round));
                 }
             }
             report(runs);
         }
     }
 
-    private Run measure(SimulatedInternet net, TestSmtpReceiver receiver, List<String> names, Path trust,
-                        Config config, int round) throws Exception {
+    private Run measure(TestSmtpReceiver receiver, List<String> names, Path trust, Path anchors, Config config,
+                        int round) throws Exception {
         Run run = new Run(config, round);
         String label = config.label;
         DemoJames james = new DemoJames(root, work.resolve("james-" + label));
         Path overlay = work.resolve("conf-overlay-" + label);
-        james.writeOverlay(overlay, config.mailet, "", trust, "mta_sts_bench", threads, config.properties);
+        Map<String, String> properties = new LinkedHashMap<>(config.properties);
+        String mailetParams = "";
+        if (config.dane) {
+            // The demo's test root key, as in scenarios j-l; the resolver is dns.resolvers (the simulated DNS),
+            // dane.resolvers being empty. The DANE caches keep their defaults: a running server's steady state.
+            properties.put("dane.trustAnchors", anchors.toString());
+            mailetParams = "        <dane>follow</dane>\n";
+        }
+        james.writeOverlay(overlay, config.mailet, mailetParams, trust, "mta_sts_bench", threads, properties);
+        boolean mailet = config != Config.STOCK;
         step("starting James with " + label + " (" + (config == Config.STOCK
                 ? "its own pool of 20 delivery threads" : threads + " delivery threads") + "), round " + round);
         james.start(overlay);
@@ -215,6 +282,9 @@ public final class DemoBench {
                 step("warm-up incomplete: " + (receiver.count() - before) + "/" + warm + " delivered");
             }
             int start = receiver.count();
+            // The mailet counts an attempt's DANE verdict just after the receiver has the mail: wait for the
+            // warm-up's counts to land, so that they stay out of the measured ones.
+            Map<DaneVerdict, Long> dane0 = mailet ? settledDaneCounters(james, warm) : Map.of();
             step("warm-up done (" + warm + " mails); measuring " + mails + " mails");
             long jamesPid = james.pid();
             long cassandraPid = cassandraPid();
@@ -239,8 +309,17 @@ public final class DemoBench {
             step(String.format(Locale.ROOT, "%s round %d: %d/%d delivered (%d over TLS) in %.1f s: %.1f mails/s,"
                     + " James CPU %.2f ms/mail%s", label, round, run.delivered, mails, run.overTls, run.seconds,
                     run.perSecond, run.perMail(run.jamesCpu), run.complete ? "" : " (TIMED OUT)"));
+            if (mailet) {
+                Map<DaneVerdict, Long> dane1 = settledDaneCounters(james, sum(dane0) + run.delivered);
+                dane1.forEach((v, n) -> run.daneVerdicts.put(v, n - dane0.getOrDefault(v, 0L)));
+            }
             String metrics = james.webAdmin("/metrics");
             run.policyCheck = timer(metrics, "mtaSts_policyCheck");
+            run.daneCheck = timer(metrics, "mtaSts_daneCheck");
+            run.daneActive = metric(metrics, prometheusName(DaneService.ACTIVE_GAUGE));
+            if (mailet) {
+                step(daneLine(run));
+            }
         } finally {
             james.stop();
         }
@@ -314,6 +393,88 @@ public final class DemoBench {
         return true;
     }
 
+    /**
+     * The DANE verdict counters ({@code mtaSts.dane.<verdict>}, one count per delivery attempt) once they
+     * add up to at least {@code atLeast} attempts, or as they are after 15 s.
+     */
+    private static Map<DaneVerdict, Long> settledDaneCounters(DemoJames james, long atLeast) throws InterruptedException {
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (true) {
+            Map<DaneVerdict, Long> counts = daneCounters(james.webAdmin("/metrics"));
+            if (sum(counts) >= atLeast || System.nanoTime() > deadline) {
+                return counts;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** The counters {@code mtaSts.dane.<verdict>} in WebAdmin's /metrics (absent ones left out). */
+    static Map<DaneVerdict, Long> daneCounters(String metrics) {
+        Map<DaneVerdict, Long> counts = new EnumMap<>(DaneVerdict.class);
+        for (DaneVerdict v : DaneVerdict.values()) {
+            double n = metric(metrics, prometheusName(MtaStsMetrics.DANE_PREFIX + v.label()));
+            if (!Double.isNaN(n)) {
+                counts.put(v, (long) n);
+            }
+        }
+        return counts;
+    }
+
+    private static long sum(Map<DaneVerdict, Long> counts) {
+        return counts.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** A Dropwizard metric's name as WebAdmin's Prometheus output spells it (mtaSts.dane.not-applicable: mtaSts_dane_not_applicable). */
+    static String prometheusName(String metric) {
+        return metric.replaceAll("[^A-Za-z0-9_:]", "_");
+    }
+
+    /** The value of the counter or gauge {@code name} (Prometheus-sanitized) in {@code metrics}, or NaN. */
+    static double metric(String metrics, String name) {
+        if (metrics == null) {
+            return Double.NaN;
+        }
+        for (String line : metrics.split("\n")) {
+            String[] parts = line.trim().split("\\s+");
+            if (line.startsWith("#") || parts.length < 2) {
+                continue;
+            }
+            String key = parts[0];
+            int brace = key.indexOf('{');
+            String bare = brace < 0 ? key : key.substring(0, brace);
+            if (bare.equals(name) || bare.equals(name + "_total")) {
+                return Double.parseDouble(parts[parts.length - 1]);
+            }
+        }
+        return Double.NaN;
+    }
+
+    /**
+     * What DANE did in one of the mailet's runs: gauge mtaSts.dane.active and the measured mails' attempts
+     * by DANE verdict. A DANE configuration whose DANE was not active says so loudly.
+     */
+    static String daneLine(Run r) {
+        String state = r.daneActive == 1 ? "DANE active" : r.daneActive == 0 ? "DANE off (gauge mtaSts.dane.active 0)"
+                : "DANE state unknown (no gauge mtaSts.dane.active in /metrics)";
+        StringBuilder verdicts = new StringBuilder();
+        r.daneVerdicts.forEach((v, n) -> {
+            if (n != 0) {
+                verdicts.append(verdicts.length() == 0 ? "" : ", ").append(v.label()).append(' ').append(n);
+            }
+        });
+        String attempts = "attempts by DANE verdict: " + (verdicts.length() == 0 ? "none counted" : verdicts);
+        if (!r.config.dane) {
+            return String.format(Locale.ROOT, "%s round %d: %s; %s", r.config.label, r.round, state, attempts);
+        }
+        String line = String.format(Locale.ROOT, "%s round %d: %s, %d of %d deliveries DANE-authenticated (%s)",
+                r.config.label, r.round, state, r.dane(DaneVerdict.AUTHENTICATED), r.delivered, attempts);
+        if (r.notDane()) {
+            return "!!! " + line + " !!! DANE WAS NOT ACTIVE: this run's figures are NOT DANE's (self-check failed?"
+                    + " see the DANE (RFC 7672) lines in James's log)";
+        }
+        return line;
+    }
+
     /** Timer summaries in WebAdmin's Prometheus output (James's Dropwizard timers, in seconds). */
     static final class Timer {
         double p50 = Double.NaN;
@@ -365,11 +526,11 @@ public final class DemoBench {
                 "seconds", "mails/s", "James ms/mail", "Cass. ms/mail", "mails/s vs stock");
         for (Run r : runs) {
             Run stock = stockOf(runs, r.round);
-            out.printf(Locale.ROOT, "%-16s %5d %10d %9.1f %9.1f %13.2f %13.2f %18s%s%n", r.config.label, r.round,
+            out.printf(Locale.ROOT, "%-16s %5d %10d %9.1f %9.1f %13.2f %13.2f %18s%s%s%n", r.config.label, r.round,
                     r.delivered, r.seconds, r.perSecond, r.perMail(r.jamesCpu), r.perMail(r.cassandraCpu),
                     stock == null || r.config == Config.STOCK ? "-"
                             : String.format(Locale.ROOT, "%.3f", r.perSecond / stock.perSecond),
-                    r.complete ? "" : "  (TIMED OUT)");
+                    r.complete ? "" : "  (TIMED OUT)", daneMark(r));
         }
         out.println("(ms/mail: user + system CPU milliseconds per delivered mail, from /proc/<pid>/stat over the"
                 + " measured mails; it holds still from run to run where mails/s does not. Ratios are to the stock"
@@ -393,6 +554,10 @@ public final class DemoBench {
                     out.printf(Locale.ROOT, "; vs stock: mails/s %.3f (goal >= 0.95), James CPU %.3f",
                             rate / stockRate, cpu / stockCpu);
                 }
+                long notDane = rs.stream().filter(Run::notDane).count();
+                if (notDane > 0) {
+                    out.printf(Locale.ROOT, "  [%d of %d runs NOT DANE: DANE was not active]", notDane, rs.size());
+                }
                 out.println();
             }
             List<Run> mailet = byConfig.get(Config.MTA_STS);
@@ -401,6 +566,12 @@ public final class DemoBench {
                 out.printf(Locale.ROOT, "  TLS-RPT recording on vs off (same mailet): mails/s %.3f, James CPU %+.3f ms/mail%n",
                         mean(tls, r -> r.perSecond) / mean(mailet, r -> r.perSecond),
                         mean(tls, r -> r.perMail(r.jamesCpu)) - mean(mailet, r -> r.perMail(r.jamesCpu)));
+            }
+            List<Run> withDane = byConfig.get(Config.DANE);
+            if (mailet != null && withDane != null) {
+                out.printf(Locale.ROOT, "  DANE on vs off (same mailet, same signed DNS): mails/s %.3f, James CPU %+.3f ms/mail%n",
+                        mean(withDane, r -> r.perSecond) / mean(mailet, r -> r.perSecond),
+                        mean(withDane, r -> r.perMail(r.jamesCpu)) - mean(mailet, r -> r.perMail(r.jamesCpu)));
             }
         }
         out.println("latency the policy check adds per delivery attempt: timer mtaSts.policyCheck around the"
@@ -413,9 +584,31 @@ public final class DemoBench {
         out.printf(Locale.ROOT, "  (the reservoir also holds the %d warm-up attempts, %d of them first lookups that"
                 + " fetch the policy over HTTPS and store it: they are the slow tail when they exceed 1%% of samples)%n",
                 2 * domains, domains);
+        if (dane) {
+            out.println("DANE (RFC 7672; gauge mtaSts.dane.active, counters mtaSts.dane.<verdict> over the measured"
+                    + " mails, timer mtaSts.daneCheck around the domain's DANE decision per attempt):");
+            for (Run r : runs) {
+                if (r.config != Config.STOCK) {
+                    out.println("  " + daneLine(r));
+                    if (r.config.dane) {
+                        out.println("    daneCheck " + r.daneCheck.describe());
+                    }
+                }
+            }
+        }
         out.printf(Locale.ROOT, "(%d mails, %d domains, %d concurrent deliveries each, %d SMTP injectors; total %.0f s)%n",
                 mails, domains, threads, INJECTORS, (System.nanoTime() - t0) / 1e9);
         out.flush();
+    }
+
+    /** The results table's mark for a DANE run whose figures are not (all) DANE's. */
+    private static String daneMark(Run r) {
+        if (r.notDane()) {
+            return "  (NOT DANE: DANE was not active)";
+        }
+        long authenticated = r.dane(DaneVerdict.AUTHENTICATED);
+        return r.config.dane && authenticated < r.delivered
+                ? String.format(Locale.ROOT, "  (only %d of %d DANE-authenticated)", authenticated, r.delivered) : "";
     }
 
     private static Run stockOf(List<Run> runs, int round) {

@@ -97,7 +97,18 @@ final class SimulatedInternet implements AutoCloseable {
      * zone-file form, for {@code dane.trustAnchors}.
      */
     String signZones(String signedTld) {
-        dns.signedZone(".").unsignedZone("example.").signedZone(signedTld);
+        return signZones(List.of(signedTld), List.of("example."));
+    }
+
+    /**
+     * Signs the simulated DNS under a test root (RFC 4033-4035) whose key is the demo's trust anchor: the
+     * root and every zone of {@code signed} are signed zones, every zone of {@code unsigned} an unsigned
+     * delegation. Returns the root's DS record in zone-file form, for {@code dane.trustAnchors}.
+     */
+    String signZones(List<String> signed, List<String> unsigned) {
+        dns.signedZone(".");
+        unsigned.forEach(dns::unsignedZone);
+        signed.forEach(dns::signedZone);
         return dns.trustAnchor(".");
     }
 
@@ -142,9 +153,17 @@ final class SimulatedInternet implements AutoCloseable {
      * does), with one valid certificate naming them all, and publishes their A records.
      */
     synchronized TestSmtpReceiver sharedReceiver(String address, List<String> hosts) throws IOException {
+        return sharedReceiver(address, hosts, ca.issue(hosts.toArray(new String[0])));
+    }
+
+    /**
+     * As {@link #sharedReceiver(String, List)}, presenting {@code cert} (e.g. one whose key the hosts'
+     * TLSA records name, {@link #publishDaneEe}).
+     */
+    synchronized TestSmtpReceiver sharedReceiver(String address, List<String> hosts, TestCa.Issued cert)
+            throws IOException {
         TestSmtpReceiver r = new TestSmtpReceiver(hosts.get(0),
-                new InetSocketAddress(InetAddress.getByName(address), ports.smtp),
-                ca.issue(hosts.toArray(new String[0])).serverContext());
+                new InetSocketAddress(InetAddress.getByName(address), ports.smtp), cert.serverContext());
         for (String host : hosts) {
             receivers.put(host, r);
             dns.clear(host).a(host, address);
