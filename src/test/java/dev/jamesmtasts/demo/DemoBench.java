@@ -30,8 +30,9 @@ import dev.jamesmtasts.testing.TestSmtpReceiver;
  * and every MX host publishes the TLSA record 3 1 1 of the receiver's key, so that each delivery of (d)
  * is DANE-authenticated (RFC 7672 §2.2: DANE before MTA-STS for such a host); the bench reads gauge
  * {@code mtaSts.dane.active} and the counters {@code mtaSts.dane.<verdict>} to show it was, and marks a
- * run whose DANE was not active as not DANE's. James is restarted between runs with the other configuration, everything else (extension
- * installed, Cassandra, delivery threads, retry settings) identical. Prints each run's throughput,
+ * run whose DANE was not active as not DANE's. James is restarted between runs with the other
+ * configuration, everything else (extension installed, Cassandra, delivery threads, retry settings)
+ * identical. Prints each run's throughput,
  * the CPU milliseconds per mail of James and of Cassandra (from /proc: a figure that holds still where
  * mails/s moves by ±20% on a shared machine), their ratios to stock, and the latency of the policy
  * check per delivery attempt as the mailet's timer reports it. Figures only: nothing is asserted.
@@ -595,6 +596,8 @@ public final class DemoBench {
                     }
                 }
             }
+            out.println("  (the daneCheck reservoir also holds the warm-up attempts: the first validated lookups of"
+                    + " each domain, uncached, chasing keys from the root, are its slow tail)");
         }
         out.printf(Locale.ROOT, "(%d mails, %d domains, %d concurrent deliveries each, %d SMTP injectors; total %.0f s)%n",
                 mails, domains, threads, INJECTORS, (System.nanoTime() - t0) / 1e9);
