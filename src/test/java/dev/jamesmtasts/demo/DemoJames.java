@@ -40,6 +40,9 @@ final class DemoJames {
     private final Path home;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+    /** James's DNS cache size in {@code dnsservice.xml}: 0 (off) unless {@link #withJamesDnsCache()}. */
+    private int dnsCacheEntries;
+
     /**
      * @param root the repository (holds bin/ and james-conf/)
      * @param home James's working directory (JAMES_MTA_STS_HOME)
@@ -47,6 +50,16 @@ final class DemoJames {
     DemoJames(Path root, Path home) {
         this.root = root;
         this.home = home;
+    }
+
+    /**
+     * Keeps James's own DNS cache on, at James's default size (50,000 entries), for a run that changes no
+     * record and should see what a deployed James sees: MX and address answers held for their TTL (300 s
+     * in the simulated DNS). The demo's scenarios need it off (an MX change must show on the next attempt).
+     */
+    DemoJames withJamesDnsCache() {
+        this.dnsCacheEntries = 50_000;
+        return this;
     }
 
     Path log() {
@@ -65,15 +78,15 @@ final class DemoJames {
     void writeOverlay(Path dir, String mailet, String extraMailetParams, Path trustStore, String keyspace,
                       int deliveryThreads, Map<String, String> extraProperties) throws IOException {
         Files.createDirectories(dir);
-        // James's dnsservice.xml takes addresses only (port 53). maxcachesize 0 turns off James's DNS
-        // cache, so an MX change is seen on the next attempt (the records' TTL would otherwise hold it).
+        // James's dnsservice.xml takes addresses only (port 53). maxcachesize 0 (the default here) turns off
+        // James's DNS cache, so an MX change is seen on the next attempt (the records' TTL would otherwise hold it).
         Files.writeString(dir.resolve("dnsservice.xml"), "<?xml version=\"1.0\"?>\n"
                 + "<!-- demo: the simulated internet's DNS server is the only resolver -->\n"
                 + "<dnsservice>\n"
                 + "  <servers><server>" + SimulatedInternet.DNS_ADDRESS + "</server></servers>\n"
                 + "  <autodiscover>false</autodiscover>\n"
                 + "  <authoritative>false</authoritative>\n"
-                + "  <maxcachesize>0</maxcachesize>\n"
+                + "  <maxcachesize>" + dnsCacheEntries + "</maxcachesize>\n"
                 + "</dnsservice>\n");
         Files.copy(trustStore, dir.resolve("truststore.p12"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(dir.resolve("mailetcontainer.xml"), mailetContainer(mailet, extraMailetParams, deliveryThreads));
