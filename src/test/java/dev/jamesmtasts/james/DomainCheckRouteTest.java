@@ -218,6 +218,10 @@ class DomainCheckRouteTest {
             String[] hostile = cli("check", "--jmx", target, "hostile.test");
             assertThat(HostileDomain.firstUnsafeExceptLfAndTab(hostile[1])).isEqualTo(-1);
             assertThat(hostile[1]).contains("  greeting:     220-\\x1B[31mmx.hostile.test\n");
+            String[] status = cli("jmx", "--jmx", target, "status");
+            assertThat(status[0]).as(status[2]).isEqualTo("0");
+            assertThat(status[1]).startsWith("store: ").contains("\ndane.health: healthy\n")
+                    .contains("\ndane.mode: follow\n").contains("\ndane.active: true\n").contains("\ndane.selfCheck: ok\n");
             String[] bad = cli("check", "--jmx", target, "nothing-here.test");
             assertThat(bad[0]).isEqualTo("1"); // no MX host: the attempt would fail
         } finally {
