@@ -681,10 +681,16 @@ public final class DomainCheck implements AutoCloseable {
         String noProbe = o.value == null ? "not probed within the check's deadline" : "no address";
         AddressVerdict first = judge(host, p, noProbe, decision, matched, session, dane, daneOutcome);
         List<AddressVerdict> all = new ArrayList<>();
+        // in address order; null where the probe did not finish
+        List<AddressVerdict> byIndex = new ArrayList<>();
         all.add(first);
+        byIndex.add(first);
         for (int i = 1; i < probes.size(); i++) {
-            if (probes.get(i) != null) {
-                all.add(judge(host, probes.get(i), noProbe, decision, matched, session, dane, daneOutcome));
+            AddressVerdict a = probes.get(i) == null ? null
+                    : judge(host, probes.get(i), noProbe, decision, matched, session, dane, daneOutcome);
+            byIndex.add(a);
+            if (a != null) {
+                all.add(a);
             }
         }
         boolean unfinishedAddress = probes.contains(null);
@@ -720,15 +726,18 @@ public final class DomainCheck implements AutoCloseable {
         boolean agree = true;
         if (p != null) {
             List<Map<String, Object>> views = new ArrayList<>();
-            for (AddressVerdict a : all) {
+            for (int i = 0; i < byIndex.size(); i++) {
+                AddressVerdict a = byIndex.get(i);
+                if (a == null) {
+                    views.add(Map.of("address", hostPort(t.addresses().get(i)),
+                            "error", "not probed within the check's deadline"));
+                    continue;
+                }
                 views.add(a.view());
                 if (used == null && a.use) {
                     used = a;
                 }
                 agree &= a.facts().equals(first.facts());
-            }
-            for (int i = all.size(); i < probes.size(); i++) {
-                views.add(Map.of("address", hostPort(t.addresses().get(i)), "error", "not probed within the check's deadline"));
             }
             v.put("probed_addresses", views);
             if (t.addresses().size() > probes.size()) {
