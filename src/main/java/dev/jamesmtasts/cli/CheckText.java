@@ -213,6 +213,41 @@ final class CheckText {
         line(sb, "next attempt", (next.path("use").asBoolean() ? "used" : "not used")
                 + (next.has("session") && next.path("use").asBoolean() ? " (" + text(next.path("session")) + ")" : "")
                 + ": " + text(next.path("reason")));
+        JsonNode probed = mx.path("probed_addresses");
+        if (probed.size() > 1) {
+            boolean first = true;
+            for (JsonNode a : probed) {
+                line(sb, first ? "per address" : "", address(a));
+                first = false;
+            }
+            if (mx.has("addresses_not_probed")) {
+                line(sb, "", "and " + mx.path("addresses_not_probed").asInt() + " more address(es) not probed");
+            }
+            if (next.has("disagreement")) {
+                line(sb, "DISAGREE", next.path("disagreement"));
+            }
+        }
+    }
+
+    /** One probed address on one line: used or not, STARTTLS, TLS version, certificate, TLSA check. */
+    private static String address(JsonNode a) {
+        if (!a.has("stage")) {
+            return text(a.path("address")) + ": " + text(a.path("error"));
+        }
+        StringBuilder sb = new StringBuilder(text(a.path("address"))).append(": ")
+                .append(a.path("use").asBoolean() ? "used" : "not used")
+                .append(", STARTTLS ").append(a.path("starttls").asText().replace('_', ' '));
+        if (a.has("tls_version")) {
+            sb.append(", ").append(text(a.path("tls_version")));
+        }
+        sb.append(", certificate ").append(text(a.path("certificate").path("verdict")).replace('_', ' '));
+        if (a.has("dane_verification")) {
+            sb.append(", TLSA ").append(text(a.path("dane_verification").path("outcome")).replace('_', ' '));
+        }
+        if (!a.path("use").asBoolean()) {
+            sb.append(": ").append(text(a.path("reason")));
+        }
+        return sb.toString();
     }
 
     private static void policy(StringBuilder sb, JsonNode p) {

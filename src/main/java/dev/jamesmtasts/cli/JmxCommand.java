@@ -34,6 +34,7 @@ import dev.jamesmtasts.mtasts.SafeText;
  * evict DOMAIN                        remove one policy from the cache
  * refresh-round                       run one refresher round now
  * counters                            cache and delivery counters
+ * status                              the policy store's status and DANE's self-check (health)
  * </pre>
  * Options {@code --user U --password P} for a JMX connector with authentication.
  * Exit codes: 0 done, 1 not found / failed, 2 usage error, 3 cannot connect.
@@ -42,7 +43,7 @@ public final class JmxCommand {
     /** {@code MtaStsMBean.OBJECT_NAME}: where James registers the MTA-STS MBean. */
     static final String OBJECT_NAME = "dev.jamesmtasts:type=MtaSts,name=PolicyCache";
     static final String USAGE = "usage: jmx --jmx HOST:PORT [--user U --password P] "
-            + "list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters";
+            + "list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters | status";
 
     private JmxCommand() {
     }
@@ -196,6 +197,14 @@ public final class JmxCommand {
             return (Map<String, Long>) connection.getAttribute(name, "Counters");
         }
 
+        String getStoreStatus() throws JMException, IOException {
+            return String.valueOf(connection.getAttribute(name, "StoreStatus"));
+        }
+
+        Map<String, String> getDaneStatus() throws JMException, IOException {
+            return stringMap(connection.getAttribute(name, "DaneStatus"));
+        }
+
         @SuppressWarnings("unchecked")
         private static Map<String, String> stringMap(Object o) {
             return (Map<String, String>) o;
@@ -239,6 +248,20 @@ public final class JmxCommand {
                 return 0;
             case "counters":
                 mbean.getCounters().forEach((k, v) -> out.println(SafeText.display(k) + ": " + v));
+                return 0;
+            case "status":
+                // what WebAdmin GET /mta-sts/health says, over JMX: the store, then DANE (health first)
+                out.println("store: " + SafeText.display(mbean.getStoreStatus()));
+                Map<String, String> dane = new java.util.LinkedHashMap<>();
+                Map<String, String> all = mbean.getDaneStatus();
+                dane.put("health", all.get("health"));
+                dane.put("healthCause", all.get("healthCause"));
+                dane.putAll(all);
+                dane.forEach((k, v) -> {
+                    if (v != null && !v.isEmpty()) {
+                        out.println("dane." + SafeText.display(k) + ": " + SafeText.display(v));
+                    }
+                });
                 return 0;
             default:
                 err.println("jmx: unknown command " + command);

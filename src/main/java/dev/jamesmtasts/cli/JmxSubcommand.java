@@ -19,7 +19,8 @@ final class JmxSubcommand implements Subcommand {
         return "jmx --jmx HOST:PORT [--user U --password P] COMMAND\n"
                 + "  Inspects and drives the policy cache of a running James over JMX RMI (James's jmx.properties port).\n"
                 + "  list [--after DOMAIN] [--limit N]   cached policies, one per line (page of N, default 100)\n"
-                + "  show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters\n";
+                + "  show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters\n"
+                + "  status                              the policy store's status and DANE's self-check (health)\n";
     }
 
     @Override

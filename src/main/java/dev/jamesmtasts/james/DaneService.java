@@ -70,6 +70,12 @@ public class DaneService {
     /** The last self-check that got an answer passed. */
     private volatile boolean selfCheckOk;
     private volatile String state = "not started: no delivery mailet uses DANE";
+    /** The {@code dane} parameter of each delivery mailet started on this node (usually one). */
+    private final java.util.Set<String> modes = new java.util.TreeSet<>();
+    /** The last self-check's outcome, its reason (safe text) and when it ran; NOT_RUN before the first. */
+    private volatile DaneStatus.Check lastCheck = DaneStatus.Check.NOT_RUN;
+    private volatile String lastReason = "";
+    private volatile java.time.Instant lastCheckAt;
     private String lastLoggedOff;
     private ScheduledExecutorService checks;
 
@@ -93,6 +99,14 @@ public class DaneService {
     DaneService(DaneSettings settings, List<InetSocketAddress> fallbackResolvers) {
         this.settings = settings;
         this.fallbackResolvers = List.copyOf(fallbackResolvers);
+    }
+
+    /**
+     * Notes a delivery mailet's {@code dane} parameter ({@link DaneStatus#mode()}); called at its init,
+     * before {@link #activate()}.
+     */
+    synchronized void mailetConfigured(MtaStsMailetSettings.Dane mode) {
+        modes.add(mode.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /**
@@ -131,6 +145,10 @@ public class DaneService {
         DnssecAnswer a = resolver.anchorCheck();
         boolean was = active;
         String servers = resolversText();
+        lastCheckAt = java.time.Instant.now();
+        lastReason = dev.jamesmtasts.mtasts.SafeText.display(a.detail());
+        lastCheck = a.status() == DnssecAnswer.Status.SECURE ? DaneStatus.Check.OK
+                : a.status() == DnssecAnswer.Status.TEMPORARY ? DaneStatus.Check.NO_ANSWER : DaneStatus.Check.FAILED;
         switch (a.status()) {
             case SECURE:
                 boolean wasFailing = everValidated && !selfCheckOk;
@@ -206,6 +224,16 @@ public class DaneService {
     /** What the self-check found, in words (for logs, the report of an attempt, the MBean). */
     public String state() {
         return state;
+    }
+
+    /** Everything an administrator reads of DANE on this node, as of now (health, MBean). */
+    public DaneStatus status() {
+        String mode;
+        synchronized (this) {
+            mode = modes.isEmpty() ? DaneStatus.NO_MAILET : String.join(",", modes);
+        }
+        return new DaneStatus(mode, policy != null, active, everValidated, lastCheck, lastReason, lastCheckAt, state,
+                resolversText());
     }
 
     /** The decision over the cached validated lookups; null before {@link #activate()}. */

@@ -74,8 +74,13 @@ import dev.jamesmtasts.mtasts.TlsRptRecord;
  * {@link #run}'s map (text or JSON, field names documented in {@code docs/cli.md}). No James API: the
  * sources are given ({@link Builder}).
  *
+ * <p>Every address of an MX host (at most {@value #MAX_ADDRESSES}) is probed and judged by the same rules,
+ * since the delivery goes on to the next address when one fails: the host is used when one of its addresses
+ * would be, and {@code next_attempt.disagreement} says when they differ (one address without STARTTLS, with
+ * another certificate, failing its TLSA check).
+ *
  * <p>Bounds: ONE deadline over the whole check ({@link Builder#deadline}); the lookups, the fetch and
- * the probes (one per MX host, at most {@value #MAX_MX}, concurrently) run on threads of their own and
+ * the probes (each probed address of each MX host, at most {@value #MAX_MX} hosts, concurrently) run on threads of their own and
  * what has not finished by the deadline is reported as such (each step keeps its own bound too: DNS and
  * fetch time-outs, the probe's per-step time-out). Text from the network is kept exact in the map: show
  * it through {@code SafeText} / {@code SafeJson}.
@@ -83,6 +88,11 @@ import dev.jamesmtasts.mtasts.TlsRptRecord;
 public final class DomainCheck implements AutoCloseable {
     /** The most MX hosts looked at. */
     public static final int MAX_MX = 10;
+    /**
+     * The most addresses of one MX host probed (A then AAAA, in the order the delivery tries them): the
+     * delivery goes on to a host's next address when one fails, so each can decide where mail goes.
+     */
+    public static final int MAX_ADDRESSES = 4;
     /** Default bound on the whole check. */
     public static final Duration DEFAULT_DEADLINE = Duration.ofSeconds(30);
     /** Default bound on one step of an MX probe (the connect, each SMTP reply). */
@@ -284,7 +294,7 @@ public final class DomainCheck implements AutoCloseable {
             List<Future<DaneHost>> daneHosts = new ArrayList<>();
             if (h.value != null) {
                 for (MxTargets.Target t : h.value.targets()) {
-                    probes.add(pool.submit(() -> probe(t, probeEnd)));
+                    probes.add(pool.submit(() -> probe(t, probeEnd, pool)));
                     daneHosts.add(pool.submit(() -> daneHost(dane, t.host(), probeEnd)));
                 }
             }
@@ -350,10 +360,26 @@ public final class DomainCheck implements AutoCloseable {
         return new AttemptContext(Application.NONE, null, facts.decision, policy).daneDecision(host.toLowerCase(Locale.ROOT));
     }
 
-    private Probed probe(MxTargets.Target target, long end) {
+    /**
+     * Probes the first {@value #MAX_ADDRESSES} addresses of {@code target}, concurrently (each probe ends by
+     * {@code end}: the one deadline holds whatever the number of addresses).
+     */
+    private Probed probe(MxTargets.Target target, long end, ExecutorService pool) throws InterruptedException {
         MxTargets.Target t = target.addresses() == null ? mx.resolve(target, end) : target;
-        StarttlsProbeResult p = t.addresses().isEmpty() ? null : probe.probe(t.host(), t.addresses().get(0), end);
-        return new Probed(t, p);
+        List<InetSocketAddress> addresses = t.addresses().subList(0, Math.min(MAX_ADDRESSES, t.addresses().size()));
+        List<Future<StarttlsProbeResult>> others = new ArrayList<>();
+        for (InetSocketAddress a : addresses.subList(Math.min(1, addresses.size()), addresses.size())) {
+            others.add(pool.submit(() -> probe.probe(t.host(), a, end)));
+        }
+        List<StarttlsProbeResult> results = new ArrayList<>();
+        if (!addresses.isEmpty()) {
+            results.add(probe.probe(t.host(), addresses.get(0), end));
+        }
+        for (Future<StarttlsProbeResult> f : others) {
+            Outcome<StarttlsProbeResult> o = await(f, end + TimeUnit.MILLISECONDS.toNanos(200));
+            results.add(o.value); // null: cut by the deadline (the probe's own watchdog ends it by then)
+        }
+        return new Probed(t, results);
     }
 
     // ------------------------------------------------------------------ the report
@@ -431,7 +457,7 @@ public final class DomainCheck implements AutoCloseable {
         m.put("elapsed_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
         m.put("deadline_ms", deadline.toMillis());
         boolean complete = pub.value != null && (row == null || row.finished) && rpt.value != null && hosts.value != null
-                && dane.value != null && probed.stream().allMatch(o -> o.value != null)
+                && dane.value != null && probed.stream().allMatch(o -> o.value != null && !o.value.probes.contains(null))
                 && daneHosts.stream().allMatch(o -> o.finished);
         m.put("complete", complete);
         return m;
@@ -468,6 +494,157 @@ public final class DomainCheck implements AutoCloseable {
         }
     }
 
+    /** What one probed address would give the next attempt (the rules of one MX host, applied to one probe). */
+    private static final class AddressVerdict {
+        final StarttlsProbeResult probe;
+        Starttls starttls = Starttls.UNKNOWN;
+        CertificateVerdict cert = CertificateVerdict.NOT_CHECKED;
+        String certReason;
+        boolean handshake;
+        boolean reachable;
+        String error;
+        MxResult result;
+        /** The DANE session's check of this address's chain; null when not made. */
+        Map<String, Object> daneVerification;
+        boolean use;
+        String why;
+        String applied;
+
+        AddressVerdict(StarttlsProbeResult probe) {
+            this.probe = probe;
+        }
+
+        /** What the addresses of a host are compared on: whether used, STARTTLS, certificate, TLSA check. */
+        String facts() {
+            return use + "/" + starttls + "/" + cert + "/"
+                    + (daneVerification == null ? "" : daneVerification.get("outcome"));
+        }
+
+        Map<String, Object> view() {
+            Map<String, Object> a = new LinkedHashMap<>();
+            a.put("address", hostPort(probe.address()));
+            a.put("stage", probe.stage().name().toLowerCase(Locale.ROOT));
+            a.put("starttls", starttls.name().toLowerCase(Locale.ROOT));
+            if (probe.tlsProtocol() != null) {
+                a.put("tls_version", probe.tlsProtocol());
+            }
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("verdict", cert.name().toLowerCase(Locale.ROOT));
+            if (certReason != null) {
+                c.put("reason", certReason);
+            }
+            if (!probe.chain().isEmpty()) {
+                c.put("sha256", sha256(probe.chain().get(0)));
+            }
+            a.put("certificate", c);
+            if (daneVerification != null) {
+                a.put("dane_verification", daneVerification);
+            }
+            if (error != null) {
+                a.put("error", error);
+            }
+            a.put("use", use);
+            a.put("reason", why);
+            return a;
+        }
+    }
+
+    /**
+     * One address of {@code host} under the attempt's rules: the probe's facts, then whether the session the
+     * host gets ({@link MxSession}) would go on there, and why. {@code p} null: nothing probed ({@code noProbe}
+     * says why).
+     */
+    private static AddressVerdict judge(String host, StarttlsProbeResult p, String noProbe, AttemptDecision decision,
+                                        boolean matched, MxSession session, DaneHost dane,
+                                        Outcome<DaneHost> daneOutcome) {
+        AddressVerdict a = new AddressVerdict(p);
+        a.handshake = p != null && p.stage() == StarttlsProbeResult.Stage.DONE;
+        if (p != null) {
+            a.starttls = p.starttlsOffered() == null ? Starttls.UNKNOWN
+                    : p.starttlsOffered() ? Starttls.OFFERED : Starttls.NOT_OFFERED;
+            if (a.handshake) {
+                // the delivery's rules: PKIX + host name by the trust manager, TLS >= 1.2 (TlsProbe)
+                a.cert = p.trustFailure() == null ? CertificateVerdict.VALID : TlsProbe.classify(p.trustFailure());
+                a.certReason = p.trustFailure() == null ? null : TlsProbe.describe(a.cert, p.trustFailure());
+            } else if (p.handshakeFailure() != null) {
+                a.cert = TlsProbe.classify(p.handshakeFailure());
+                a.certReason = TlsProbe.describe(a.cert, p.handshakeFailure());
+            }
+        }
+        // reachable: the server greeted (220); JavaMail goes on with HELO if EHLO is refused
+        a.reachable = p != null && p.stage().ordinal() >= StarttlsProbeResult.Stage.EHLO.ordinal();
+        a.error = p == null ? noProbe
+                : a.starttls == Starttls.NOT_OFFERED ? "STARTTLS not offered"
+                : a.certReason != null ? a.certReason
+                : p.error();
+        a.result = new MxResult(host, matched, a.starttls, a.cert,
+                p == null ? null : p.tlsProtocol(), false, a.error);
+
+        String daneCheck = null;
+        boolean daneOk = false;
+        if (dane != null && dane.status() == DaneHost.Status.USABLE && a.handshake) {
+            // the DANE session's own check of the chain (TlsProbe.daneChecked, RFC 7672 §3)
+            TlsProbe tp = TlsProbe.begin(true);
+            try {
+                tp.dane = dane;
+                tp.daneChecked(p.tlsProtocol(), p.chain());
+                Map<String, Object> ver = new LinkedHashMap<>();
+                ver.put("outcome", tp.daneVerification == null ? "not_checked"
+                        : tp.daneVerification.outcome().name().toLowerCase(Locale.ROOT));
+                if (tp.daneVerification != null) {
+                    ver.put("reason", tp.daneVerification.reason());
+                }
+                a.daneVerification = ver;
+                daneOk = tp.verdict == CertificateVerdict.VALID;
+                daneCheck = daneOk ? null : tp.error != null ? tp.error : TlsProbe.describe(tp.verdict, null);
+            } finally {
+                TlsProbe.end();
+            }
+        }
+
+        if (daneOutcome.value == null && daneOutcome.error != null) {
+            // as the delivery: a host without its DANE decision is not used, never as if DANE did not apply
+            a.use = false;
+            a.why = "skipped: DANE: decision " + daneOutcome.error;
+        } else if (session.skip != null) {
+            a.use = false;
+            a.why = "skipped: " + session.skip;
+        } else if (session.kind == MxSession.Kind.DANE) {
+            // STARTTLS required; the chain checked against usable TLSA records, or TLS alone when none is usable
+            a.use = a.handshake && (dane.status() != DaneHost.Status.USABLE || daneOk);
+            a.applied = dane.status() == DaneHost.Status.USABLE ? "dane" : "dane-tls-only";
+            a.why = a.use ? (dane.status() == DaneHost.Status.USABLE ? "authenticated by its TLSA records (RFC 7672)"
+                    : "TLS required by its unusable TLSA records (RFC 7672 §2.2), certificate not checked")
+                    // worded as the delivery words a DANE host's failure ("DANE: " + why)
+                    : "skipped: DANE: " + (daneCheck != null ? daneCheck : a.starttls == Starttls.NOT_OFFERED
+                    ? "STARTTLS not offered" : a.error != null ? a.error : "no TLS handshake");
+        } else if (session.kind == MxSession.Kind.STRICT) {
+            // RFC 8461 §4.1, §4.2: only listed hosts, STARTTLS, a valid certificate for the MX name, TLS >= 1.2
+            a.use = !a.result.failsEnforce() && a.reachable;
+            a.applied = "mta-sts-enforce";
+            a.why = a.use ? "satisfies the enforce policy" : "skipped: " + (a.error != null ? a.error : "STARTTLS not seen");
+        } else {
+            a.use = a.reachable;
+            a.applied = decision.application == Application.OBSERVE ? "mta-sts-testing" : "none";
+            a.why = a.use ? "answers SMTP" + (decision.application == Application.OBSERVE && a.result.failsEnforce()
+                    ? " (would fail under enforce: " + (!matched ? notListed(decision.policy) : a.error) + ")" : "")
+                    : "not reachable: " + (a.error != null ? a.error : "no greeting");
+        }
+        return a;
+    }
+
+    /** What using this address means for the mail, in words (for the disagreement note). */
+    private static String consequence(AddressVerdict a) {
+        if (!a.use) {
+            return "not used, the delivery goes on to the next address or host (" + a.why + ")";
+        }
+        if (a.starttls != Starttls.OFFERED) {
+            return "used WITHOUT TLS (" + a.why + ")";
+        }
+        return "used (" + a.why + (a.cert != CertificateVerdict.VALID && a.applied != null && !a.applied.startsWith("dane")
+                ? ", certificate " + a.cert.name().toLowerCase(Locale.ROOT) : "") + ")";
+    }
+
     private static MxVerdict mxVerdict(MxTargets.Target target, Outcome<Probed> o, AttemptDecision decision,
                                        Outcome<DaneHost> daneOutcome) {
         Map<String, Object> v = new LinkedHashMap<>();
@@ -489,123 +666,107 @@ public final class DomainCheck implements AutoCloseable {
         }
         boolean enforce = decision.application == Application.ENFORCE;
         boolean matched = decision.policy != null && decision.policy.matchesMx(host);
-        StarttlsProbeResult p = o.value == null ? null : o.value.probe;
+        List<StarttlsProbeResult> probes = o.value == null ? List.of() : o.value.probes;
+        StarttlsProbeResult p = probes.isEmpty() ? null : probes.get(0);
         if (o.value == null) {
             v.put("probe", unfinished(o));
         } else if (p == null) {
             v.put("probe", Map.of("error", "no address to connect to"));
         }
-        Starttls starttls = Starttls.UNKNOWN;
-        CertificateVerdict cert = CertificateVerdict.NOT_CHECKED;
-        String certReason = null;
-        boolean handshake = p != null && p.stage() == StarttlsProbeResult.Stage.DONE;
-        if (p != null) {
-            starttls = p.starttlsOffered() == null ? Starttls.UNKNOWN
-                    : p.starttlsOffered() ? Starttls.OFFERED : Starttls.NOT_OFFERED;
-            if (handshake) {
-                // the delivery's rules: PKIX + host name by the trust manager, TLS >= 1.2 (TlsProbe)
-                cert = p.trustFailure() == null ? CertificateVerdict.VALID : TlsProbe.classify(p.trustFailure());
-                certReason = p.trustFailure() == null ? null : TlsProbe.describe(cert, p.trustFailure());
-            } else if (p.handshakeFailure() != null) {
-                cert = TlsProbe.classify(p.handshakeFailure());
-                certReason = TlsProbe.describe(cert, p.handshakeFailure());
-            }
-            v.put("probe", probeView(p, starttls));
-            if (!p.chain().isEmpty() || cert != CertificateVerdict.NOT_CHECKED) {
-                v.put("certificate", certificateView(p.chain(), cert, certReason));
+
+        // DANE: the host's decision as the attempt makes it; NOT_APPLICABLE is "as without DANE"
+        DaneHost decided = daneOutcome.value;
+        DaneHost dane = decided == null || decided.status() == DaneHost.Status.NOT_APPLICABLE ? null : decided;
+        MxSession session = MxSession.of(enforce, decision.policy, matched, dane);
+        String noProbe = o.value == null ? "not probed within the check's deadline" : "no address";
+        AddressVerdict first = judge(host, p, noProbe, decision, matched, session, dane, daneOutcome);
+        List<AddressVerdict> all = new ArrayList<>();
+        // in address order; null where the probe did not finish
+        List<AddressVerdict> byIndex = new ArrayList<>();
+        all.add(first);
+        byIndex.add(first);
+        for (int i = 1; i < probes.size(); i++) {
+            AddressVerdict a = probes.get(i) == null ? null
+                    : judge(host, probes.get(i), noProbe, decision, matched, session, dane, daneOutcome);
+            byIndex.add(a);
+            if (a != null) {
+                all.add(a);
             }
         }
-        // reachable: the server greeted (220); JavaMail goes on with HELO if EHLO is refused
-        boolean reachable = p != null && p.stage().ordinal() >= StarttlsProbeResult.Stage.EHLO.ordinal();
-        String error = p == null ? (o.value == null ? "not probed within the check's deadline" : "no address")
-                : starttls == Starttls.NOT_OFFERED ? "STARTTLS not offered"
-                : certReason != null ? certReason
-                : p.error();
-        MxResult r = new MxResult(host, matched, starttls, cert, p == null ? null : p.tlsProtocol(), false, error);
+        boolean unfinishedAddress = probes.contains(null);
+        if (p != null) {
+            v.put("probe", probeView(p, first.starttls));
+            if (!p.chain().isEmpty() || first.cert != CertificateVerdict.NOT_CHECKED) {
+                v.put("certificate", certificateView(p.chain(), first.cert, first.certReason));
+            }
+        }
+        MxResult r = first.result;
         if (decision.policy != null) {
             Map<String, Object> sts = new LinkedHashMap<>();
             sts.put("matched", matched);
             sts.put("passes_enforce", !r.failsEnforce());
             if (r.failsEnforce()) {
-                sts.put("reason", !matched ? notListed(decision.policy) : error != null ? error
+                sts.put("reason", !matched ? notListed(decision.policy) : first.error != null ? first.error
                         : "STARTTLS not seen (" + (p == null ? "not probed" : p.stage().words()) + ")");
             }
             v.put("mta_sts", sts);
         }
-
-        // DANE: the host's decision as the attempt makes it; NOT_APPLICABLE is "as without DANE"
-        DaneHost decided = daneOutcome.value;
-        DaneHost dane = decided == null || decided.status() == DaneHost.Status.NOT_APPLICABLE ? null : decided;
-        String daneCheck = null;
-        boolean daneOk = false;
         if (decided != null) {
             Map<String, Object> dv = daneHostView(decided);
-            if (dane != null && dane.status() == DaneHost.Status.USABLE && handshake) {
-                // the DANE session's own check of the chain (TlsProbe.daneChecked, RFC 7672 §3)
-                TlsProbe tp = TlsProbe.begin(true);
-                try {
-                    tp.dane = dane;
-                    tp.daneChecked(p.tlsProtocol(), p.chain());
-                    Map<String, Object> ver = new LinkedHashMap<>();
-                    ver.put("outcome", tp.daneVerification == null ? "not_checked"
-                            : tp.daneVerification.outcome().name().toLowerCase(Locale.ROOT));
-                    if (tp.daneVerification != null) {
-                        ver.put("reason", tp.daneVerification.reason());
-                    }
-                    dv.put("verification", ver);
-                    daneOk = tp.verdict == CertificateVerdict.VALID;
-                    daneCheck = daneOk ? null : tp.error != null ? tp.error : TlsProbe.describe(tp.verdict, null);
-                } finally {
-                    TlsProbe.end();
-                }
+            if (first.daneVerification != null) {
+                dv.put("verification", first.daneVerification);
             }
             v.put("dane", dv);
         } else if (daneOutcome.error != null) {
             v.put("dane", unfinished(daneOutcome));
         }
 
-        MxSession session = MxSession.of(enforce, decision.policy, matched, dane);
-        boolean use;
-        String why;
-        String applied = null;
-        if (daneOutcome.value == null && daneOutcome.error != null) {
-            // as the delivery: a host without its DANE decision is not used, never as if DANE did not apply
-            use = false;
-            why = "skipped: DANE: decision " + daneOutcome.error;
-        } else if (session.skip != null) {
-            use = false;
-            why = "skipped: " + session.skip;
-        } else if (session.kind == MxSession.Kind.DANE) {
-            // STARTTLS required; the chain checked against usable TLSA records, or TLS alone when none is usable
-            boolean tlsOk = handshake && (dane.status() != DaneHost.Status.USABLE || daneOk);
-            use = tlsOk;
-            applied = dane.status() == DaneHost.Status.USABLE ? "dane" : "dane-tls-only";
-            why = use ? (dane.status() == DaneHost.Status.USABLE ? "authenticated by its TLSA records (RFC 7672)"
-                    : "TLS required by its unusable TLSA records (RFC 7672 §2.2), certificate not checked")
-                    // worded as the delivery words a DANE host's failure ("DANE: " + why)
-                    : "skipped: DANE: " + (daneCheck != null ? daneCheck : starttls == Starttls.NOT_OFFERED
-                    ? "STARTTLS not offered" : error != null ? error : "no TLS handshake");
-        } else if (session.kind == MxSession.Kind.STRICT) {
-            // RFC 8461 §4.1, §4.2: only listed hosts, STARTTLS, a valid certificate for the MX name, TLS >= 1.2
-            use = !r.failsEnforce() && reachable;
-            applied = "mta-sts-enforce";
-            why = use ? "satisfies the enforce policy" : "skipped: " + (error != null ? error : "STARTTLS not seen");
-        } else {
-            use = reachable;
-            applied = decision.application == Application.OBSERVE ? "mta-sts-testing" : "none";
-            why = use ? "answers SMTP" + (decision.application == Application.OBSERVE && r.failsEnforce()
-                    ? " (would fail under enforce: " + (!matched ? notListed(decision.policy) : error) + ")" : "")
-                    : "not reachable: " + (error != null ? error : "no greeting");
+        // every probed address (the delivery tries them in this order, going on when one fails)
+        AddressVerdict used = null;
+        boolean agree = true;
+        if (p != null) {
+            List<Map<String, Object>> views = new ArrayList<>();
+            for (int i = 0; i < byIndex.size(); i++) {
+                AddressVerdict a = byIndex.get(i);
+                if (a == null) {
+                    views.add(Map.of("address", hostPort(t.addresses().get(i)),
+                            "error", "not probed within the check's deadline"));
+                    continue;
+                }
+                views.add(a.view());
+                if (used == null && a.use) {
+                    used = a;
+                }
+                agree &= a.facts().equals(first.facts());
+            }
+            v.put("probed_addresses", views);
+            if (t.addresses().size() > probes.size()) {
+                v.put("addresses_not_probed", t.addresses().size() - probes.size());
+            }
         }
+        boolean use = used != null;
         Map<String, Object> next = new LinkedHashMap<>();
         next.put("use", use);
-        if (applied != null) {
-            next.put("session", applied);
+        AddressVerdict shown = used != null ? used : first;
+        if (shown.applied != null) {
+            next.put("session", shown.applied);
         }
-        next.put("reason", why);
+        next.put("reason", used == null || used == first ? shown.why
+                : "at " + hostPort(used.probe.address()) + ": " + used.why);
+        if (all.size() > 1) {
+            next.put("addresses_agree", agree);
+            if (!agree) {
+                StringBuilder note = new StringBuilder("the addresses of ").append(host).append(" disagree:");
+                for (AddressVerdict a : all) {
+                    note.append(' ').append(hostPort(a.probe.address())).append(' ').append(consequence(a)).append(';');
+                }
+                note.setLength(note.length() - 1);
+                next.put("disagreement", note.toString());
+            }
+        }
         v.put("next_attempt", next);
-        return new MxVerdict(host, use, o.value != null && daneOutcome.finished,
-                use && dane != null && dane.status() == DaneHost.Status.USABLE, v);
+        return new MxVerdict(host, use, o.value != null && daneOutcome.finished && !unfinishedAddress,
+                use && dane != null && dane.status() == DaneHost.Status.USABLE && "dane".equals(used.applied), v);
     }
 
     private static String notListed(StsPolicy policy) {
@@ -910,11 +1071,12 @@ public final class DomainCheck implements AutoCloseable {
 
     private static final class Probed {
         final MxTargets.Target target;
-        final StarttlsProbeResult probe;
+        /** One per probed address, in the target's order (at most {@value #MAX_ADDRESSES}); null: not finished. */
+        final List<StarttlsProbeResult> probes;
 
-        Probed(MxTargets.Target target, StarttlsProbeResult probe) {
+        Probed(MxTargets.Target target, List<StarttlsProbeResult> probes) {
             this.target = target;
-            this.probe = probe;
+            this.probes = probes;
         }
     }
 

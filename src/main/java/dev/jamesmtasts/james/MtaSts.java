@@ -29,13 +29,26 @@ public class MtaSts implements MtaStsMBean {
     private final MtaStsMetrics metrics;
     private final TlsRptAdmin tlsRpt;
     private final DomainChecks checks;
+    private final DaneService dane;
 
     @Inject
-    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics, TlsRptAdmin tlsRpt, DomainChecks checks) {
+    public MtaSts(MtaStsBackend backend, MtaStsMetrics metrics, TlsRptAdmin tlsRpt, DomainChecks checks,
+                  DaneService dane) {
         this.backend = backend;
         this.metrics = metrics;
         this.tlsRpt = tlsRpt;
         this.checks = checks;
+        this.dane = dane;
+    }
+
+    @Override
+    public Map<String, String> getDaneStatus() {
+        DaneStatus s = dane.status();
+        org.apache.james.core.healthcheck.Result r = DaneHealthCheck.result(s);
+        Map<String, String> m = s.toStrings();
+        m.put("health", r.getStatus().getValue());
+        m.put("healthCause", r.getCause().orElse(""));
+        return m;
     }
 
     @Override

@@ -64,4 +64,12 @@ public interface MtaStsMBean {
      * when, and the last error.
      */
     String getStoreStatus();
+
+    /**
+     * Attribute {@code DaneStatus}: DANE (RFC 7672) on this node, the {@code dane} object of WebAdmin
+     * {@code GET /mta-sts/health} ({@code mode, used, active, selfCheck, selfCheckReason, selfCheckAt,
+     * everWorked, resolvers, state}) plus {@code health} ({@code healthy}/{@code degraded}) and
+     * {@code healthCause} ({@link DaneHealthCheck}).
+     */
+    Map<String, String> getDaneStatus();
 }

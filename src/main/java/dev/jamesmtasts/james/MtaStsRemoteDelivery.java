@@ -234,6 +234,7 @@ public class MtaStsRemoteDelivery extends GenericMailet {
         retryOrBounce = new RetryOrBounce(configuration, queue, bouncer);
         decider = PolicyDecider.of(settings, !configuration.getGatewayServer().isEmpty());
         daneDecider = DaneDecider.of(settings, !configuration.getGatewayServer().isEmpty(), daneService);
+        daneService.mailetConfigured(settings.dane);
         if (daneDecider.used()) {
             daneService.activate(); // the first DNSSEC self-check, bounded by dane.lookupTimeout
         }

@@ -7,6 +7,7 @@ import java.util.Map;
 import javax.inject.Inject;
 
 import org.apache.james.core.healthcheck.Result;
+import org.apache.james.core.healthcheck.ResultStatus;
 import org.apache.james.webadmin.Routes;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -41,7 +42,10 @@ import spark.Service;
  *       with the status codes of James's {@code GET /healthcheck} (200 healthy or degraded, 503
  *       unhealthy), because James 3.8.1 does not let an extension add a check to {@code /healthcheck}:
  *       {@code {"status":"degraded","checks":[{"componentName":"MTA-STS policy store",
- *       "escapedComponentName":"MTA-STS%20policy%20store","status":"degraded","cause":"..."}]}}.</li>
+ *       "escapedComponentName":"MTA-STS%20policy%20store","status":"degraded","cause":"..."},
+ *       {"componentName":"MTA-STS DANE self-check",...}],"dane":{"mode":"follow","active":true,...}}}: the
+ *       overall status is the worst of the two checks ({@link DaneHealthCheck}: never unhealthy), and
+ *       {@code dane} is {@link DaneStatus#toMap()}.</li>
  *   <li>{@code GET /mta-sts/tlsrpt/reports?day=D}: the TLS-RPT reports (RFC 8460) of day D
  *       ({@code YYYY-MM-DD}, {@code today} or {@code yesterday}, UTC; default yesterday), one
  *       {@link ReportView} row per policy domain: {@code domain, day, successful, failed, state, ...}.</li>
@@ -70,13 +74,16 @@ public class MtaStsRoutes implements Routes {
 
     private final PolicyCacheAdmin admin;
     private final MtaStsHealthCheck health;
+    private final DaneService dane;
     private final TlsRptAdmin tlsRpt;
     private final DomainChecks checks;
 
     @Inject
-    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health, TlsRptAdmin tlsRpt, DomainChecks checks) {
+    public MtaStsRoutes(PolicyCacheAdmin admin, MtaStsHealthCheck health, DaneService dane, TlsRptAdmin tlsRpt,
+                        DomainChecks checks) {
         this.admin = admin;
         this.health = health;
+        this.dane = dane;
         this.tlsRpt = tlsRpt;
         this.checks = checks;
     }
@@ -104,8 +111,12 @@ public class MtaStsRoutes implements Routes {
         service.post(BASE + "/refresh-round", (req, res) -> json(res, 200, admin.runRefreshRound()));
         service.get(BASE + "/counters", (req, res) -> json(res, 200, admin.counters()));
         service.get(BASE + "/health", (req, res) -> {
-            Result r = health.result();
-            return json(res, r.isUnHealthy() ? 503 : 200, healthBody(r));
+            DaneStatus d = dane.status();
+            Result store = health.result();
+            Result daneResult = DaneHealthCheck.result(d);
+            Map<String, Object> body = healthBody(List.of(store, daneResult));
+            body.put("dane", d.toMap());
+            return json(res, store.isUnHealthy() || daneResult.isUnHealthy() ? 503 : 200, body);
         });
         service.get(TLSRPT + "/reports", (req, res) -> json(res, 200, tlsRpt.list(req.queryParams(ReportDay.PARAMETER))));
         service.get(TLSRPT + "/reports/:domain", (req, res) -> {
@@ -139,17 +150,23 @@ public class MtaStsRoutes implements Routes {
         });
     }
 
-    /** The body of James's {@code /healthcheck} for a single check. */
-    static Map<String, Object> healthBody(Result r) {
-        String status = r.getStatus().getValue();
-        Map<String, Object> check = new LinkedHashMap<>();
-        check.put("componentName", r.getComponentName().getName());
-        check.put("escapedComponentName", UrlEscapers.urlPathSegmentEscaper().escape(r.getComponentName().getName()));
-        check.put("status", status);
-        check.put("cause", r.getCause().orElse(null));
+    /** The body of James's {@code /healthcheck} for these checks: the worst status first, then each check. */
+    static Map<String, Object> healthBody(List<Result> results) {
+        List<Map<String, Object>> checks = new java.util.ArrayList<>();
+        ResultStatus worst = ResultStatus.HEALTHY;
+        for (Result r : results) {
+            Map<String, Object> check = new LinkedHashMap<>();
+            check.put("componentName", r.getComponentName().getName());
+            check.put("escapedComponentName",
+                    UrlEscapers.urlPathSegmentEscaper().escape(r.getComponentName().getName()));
+            check.put("status", r.getStatus().getValue());
+            check.put("cause", r.getCause().orElse(null));
+            checks.add(check);
+            worst = ResultStatus.merge(worst, r.getStatus());
+        }
         Map<String, Object> body = new LinkedHashMap<>();
-        body.put("status", status);
-        body.put("checks", List.of(check));
+        body.put("status", worst.getValue());
+        body.put("checks", checks);
         return body;
     }
 

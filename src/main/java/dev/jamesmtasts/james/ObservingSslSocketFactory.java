@@ -7,6 +7,7 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.List;
 
+import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 
 import javax.net.ssl.SNIHostName;
@@ -81,10 +82,14 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
     }
 
     /**
-     * The TLS context of DANE sessions: it accepts any chain during the handshake, because the chain is
-     * judged right after it by the MX host's TLSA records ({@link TlsProbe#daneChecked}), before JavaMail
-     * gets the socket and sends anything; PKIX and the CA list play no part (RFC 7672 §3.1.1, §3.1.2).
-     * Resumed sessions are checked the same way (their peer chain is the one checked at the full handshake).
+     * The TLS context of DANE sessions: the trust manager checks the server's chain against the MX host's
+     * usable TLSA records during the handshake ({@link TlsProbe#daneAcceptsDuringHandshake}, the session's
+     * {@link TlsProbe} being on this thread) and throws when none matches, so that JSSE ends the handshake
+     * with a fatal alert the server can log ({@code certificate_unknown}: JSSE's alert for a trust manager's
+     * {@code CertificateException}, RFC 8446 §6.2, RFC 5246 §7.2.2), instead of a
+     * completed handshake and a bare close. PKIX and the CA list play no part (RFC 7672 §3.1.1, §3.1.2).
+     * The chain is checked again right after the handshake ({@link TlsProbe#daneChecked}): a resumed
+     * session calls no trust manager, and that check also records the TLS version.
      */
     private static final class DaneTrust extends ClientSideTrustManager {
         static final SSLSocketFactory FACTORY = context();
@@ -100,8 +105,9 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
-            // judged after the handshake by the TLSA records
+        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            checkServerTrusted(chain, authType);
         }
 
         @Override
@@ -110,8 +116,11 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
         }
 
         @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) {
-            // judged after the handshake by the TLSA records
+        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            TlsProbe probe = TlsProbe.current();
+            if (probe != null && !probe.daneAcceptsDuringHandshake(java.util.Arrays.asList(chain))) {
+                throw new CertificateException("DANE (RFC 7672): " + probe.error);
+            }
         }
 
         @Override
@@ -222,8 +231,12 @@ public final class ObservingSslSocketFactory extends SSLSocketFactory {
         try {
             ssl.startHandshake();
         } catch (SSLException e) {
-            probe.handshakeFailed(e);
             closeQuietly(ssl);
+            if (probe.refusedInHandshake) {
+                // the DANE trust manager refused the chain: its typed verdict stands (not "handshake failed")
+                throw new SSLException(probe.error, e);
+            }
+            probe.handshakeFailed(e);
             throw e;
         }
     }

@@ -35,8 +35,10 @@ final class TlsProbe {
      * PKIX; null for the other sessions.
      */
     dev.jamesmtasts.dane.DaneHost dane;
-    /** What the TLSA check found, once the handshake completed under {@link #dane}. */
+    /** What the TLSA check found, once the handshake completed (or was refused) under {@link #dane}. */
     dev.jamesmtasts.dane.TlsaVerification daneVerification;
+    /** The DANE trust manager refused the chain during the handshake ({@link #daneAcceptsDuringHandshake}). */
+    boolean refusedInHandshake;
 
     private TlsProbe(boolean strict) {
         this.strict = strict;
@@ -92,10 +94,36 @@ final class TlsProbe {
         }
         daneVerification = dane.verify(chain);
         if (!daneVerification.matched()) {
-            verdict = daneVerification.outcome() == dev.jamesmtasts.dane.TlsaVerification.Outcome.NAME_MISMATCH
-                    ? CertificateVerdict.HOST_MISMATCH : CertificateVerdict.DANE_MISMATCH;
-            error = daneVerification.reason();
+            refuse(daneVerification);
         }
+    }
+
+    /**
+     * The DANE session's check while the handshake runs (RFC 7672 §3), called by its trust manager with the
+     * server's chain: false when the host has usable TLSA records and none matches the chain (recorded as
+     * {@link #daneChecked} records it), so that the handshake is refused there and the server gets a TLS
+     * alert instead of a bare close. True when the chain matches, or nothing is to be checked.
+     */
+    boolean daneAcceptsDuringHandshake(java.util.List<java.security.cert.X509Certificate> chain) {
+        if (dane == null || dane.status() != dev.jamesmtasts.dane.DaneHost.Status.USABLE) {
+            return true;
+        }
+        dev.jamesmtasts.dane.TlsaVerification v = dane.verify(chain);
+        if (v.matched()) {
+            return true;
+        }
+        handshakeAttempted = true;
+        daneVerification = v;
+        refuse(v);
+        refusedInHandshake = true;
+        return false;
+    }
+
+    /** The chain failed the TLSA check: the typed verdict delivery and TLS-RPT read (one rule for both checks). */
+    private void refuse(dev.jamesmtasts.dane.TlsaVerification v) {
+        verdict = v.outcome() == dev.jamesmtasts.dane.TlsaVerification.Outcome.NAME_MISMATCH
+                ? CertificateVerdict.HOST_MISMATCH : CertificateVerdict.DANE_MISMATCH;
+        error = v.reason();
     }
 
     void handshakeFailed(Throwable t) {

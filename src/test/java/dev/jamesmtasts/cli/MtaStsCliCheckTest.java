@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -117,6 +118,11 @@ class MtaStsCliCheckTest {
         bed.dns().txt("_mta-sts.forge.test", HostileDomain.forgingRecord())
                 .txt("_smtp._tls.forge.test", "v=TLSRPTv1; rua=mailto:a@forge.test\u001b[2J\u202E")
                 .mx("forge.test", 10, "mx0.evil.test");
+
+        // one MX name, three addresses: a good receiver, one without STARTTLS, one with a certificate of another name
+        SERVERS.add(new TestSmtpReceiver("mx.split.test", at("127.0.6.1"), ca.issue("mx.split.test").serverContext()));
+        bed.publish("split.test", "s1", "version: STSv1\nmode: enforce\nmx: mx.split.test\nmax_age: 86400\n");
+        bed.dns().mx("split.test", 10, "mx.split.test").a("mx.split.test", "127.0.6.1", "127.0.3.2", "127.0.3.3");
 
         bed.dns().mx("silent.test", 10, "mx.silent.test").a("mx.silent.test", "127.0.4.2");
         bed.dns().mx("trickle.test", 10, "mx.trickle.test").a("mx.trickle.test", "127.0.4.3");
@@ -298,6 +304,57 @@ class MtaStsCliCheckTest {
         assertThat(n.get("mta_sts").get("published").get("result").asText()).isEqualTo("none");
         assertThat(mx(n, "mx1.wrong.test").get("certificate").get("verdict").asText()).isEqualTo("host_mismatch");
         assertThat(mx(n, "mx1.wrong.test").has("mta_sts")).isFalse();
+    }
+
+    /**
+     * Every address of an MX host is probed (the delivery goes on to the next address when one fails): one
+     * good, one without STARTTLS, one with a certificate of another name. The host is used (one address
+     * satisfies the policy) and the report says that its addresses disagree, and how.
+     */
+    @Test
+    void everyAddressOfAnMxIsProbedAndADisagreementIsNamed() throws IOException {
+        CliRun r = check("--json", "split.test");
+        assertThat(r.status).as(r.out + r.err).isZero();
+        JsonNode j = r.json();
+        assertThat(j.get("complete").asBoolean()).isTrue();
+        assertThat(j.get("verdict").get("action").asText()).isEqualTo("deliver");
+        JsonNode mx = mx(j, "mx.split.test");
+        String good = "127.0.6.1:" + port;
+        String plain = "127.0.3.2:" + port;
+        String wrong = "127.0.3.3:" + port;
+        assertThat(mx.get("addresses")).extracting(JsonNode::asText).containsExactlyInAnyOrder(good, plain, wrong);
+        // the first address keeps the existing fields
+        assertThat(mx.get("probe").get("address").asText()).isEqualTo(mx.get("addresses").get(0).asText());
+        Map<String, JsonNode> byAddress = new java.util.HashMap<>();
+        mx.get("probed_addresses").forEach(a -> byAddress.put(a.get("address").asText(), a));
+        assertThat(byAddress).containsOnlyKeys(good, plain, wrong);
+        assertThat(byAddress.get(good).get("use").asBoolean()).isTrue();
+        assertThat(byAddress.get(good).get("starttls").asText()).isEqualTo("offered");
+        assertThat(byAddress.get(good).get("tls_version").asText()).startsWith("TLSv1.");
+        assertThat(byAddress.get(good).get("certificate").get("verdict").asText()).isEqualTo("valid");
+        assertThat(byAddress.get(plain).get("use").asBoolean()).isFalse();
+        assertThat(byAddress.get(plain).get("starttls").asText()).isEqualTo("not_offered");
+        assertThat(byAddress.get(plain).get("reason").asText()).isEqualTo("skipped: STARTTLS not offered");
+        assertThat(byAddress.get(wrong).get("use").asBoolean()).isFalse();
+        assertThat(byAddress.get(wrong).get("certificate").get("verdict").asText()).isEqualTo("host_mismatch");
+        JsonNode next = mx.get("next_attempt");
+        assertThat(next.get("use").asBoolean()).isTrue();
+        assertThat(next.get("addresses_agree").asBoolean()).isFalse();
+        assertThat(next.get("disagreement").asText()).startsWith("the addresses of mx.split.test disagree:")
+                .contains(plain + " not used, the delivery goes on to the next address or host (skipped: STARTTLS not offered)")
+                .contains(good + " used (satisfies the enforce policy)");
+
+        CliRun text = check("split.test");
+        assertThat(text.status).isZero();
+        assertThat(text.out).contains("  per address:  ")
+                .contains(plain + ": not used, STARTTLS not offered, certificate not checked: skipped: STARTTLS not offered\n")
+                .contains(wrong + ": not used, STARTTLS offered, ")
+                .contains("  DISAGREE:     the addresses of mx.split.test disagree:");
+
+        // one address only: no per-address lines, nothing said of agreement
+        JsonNode single = mx(check("--json", "good.test").json(), "mx.good.test");
+        assertThat(single.get("probed_addresses")).hasSize(1);
+        assertThat(single.get("next_attempt").has("addresses_agree")).isFalse();
     }
 
     @Test

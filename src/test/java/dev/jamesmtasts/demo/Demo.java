@@ -493,6 +493,65 @@ public final class Demo {
         held(net, james, l, DANE_BOGUS_MX, "[l]", "lee@bogus-sig.net", "bogus-sig.net", queued,
                 net.dns().queries("_25._tcp." + DANE_BOGUS_MX, Type.TLSA) + " TLSA queries (each answer bogus)",
                 "deferred", "the bogus signature");
+        // what an administrator asks James about these domains (after the verdicts: shown, not judged)
+        domainCheck(james, j, "dane-ee.net");
+        domainCheck(james, k, "tlsa-mismatch.net");
+        domainCheck(james, l, "bogus-sig.net");
+    }
+
+    /**
+     * A few lines of James's own live check of {@code domain} ({@code GET /mta-sts/domains/D/check}, the
+     * same as {@code bin/mta-sts check --jmx}): the verdict with its reason, and per MX host its TLSA
+     * records' usability, the TLSA check, the certificate's PKIX verdict and whether the next attempt
+     * would use it. Shown only: a scenario's verdict does not depend on it.
+     */
+    private static void domainCheck(DemoJames james, Scenario s, String domain) {
+        String path = "/mta-sts/domains/" + domain + "/check";
+        s.james.add("check  $ curl -s http://127.0.0.1:" + DemoJames.WEBADMIN_PORT + path);
+        s.james.addAll(checkLines(james.webAdmin(path, java.time.Duration.ofSeconds(40))));
+    }
+
+    /** The summary lines of a check report (escaped: the report holds text from the domain's servers). */
+    static List<String> checkLines(String body) {
+        List<String> lines = new ArrayList<>();
+        JsonNode r;
+        try {
+            r = body == null ? null : JSON.readTree(body);
+        } catch (java.io.IOException e) {
+            r = null;
+        }
+        if (r == null || !r.has("verdict")) {
+            lines.add("       (no answer)");
+            return lines;
+        }
+        JsonNode v = r.path("verdict");
+        lines.add("       verdict: " + v.path("action").asText() + " (" + v.path("policy").asText() + "): "
+                + shorten(v.path("reason").asText(), 150));
+        for (JsonNode mx : r.path("mx")) {
+            String host = SafeText.display(mx.path("host").asText());
+            JsonNode dane = mx.path("dane");
+            List<String> tlsa = new ArrayList<>();
+            for (JsonNode t : dane.path("tlsa")) {
+                tlsa.add(shorten(t.path("record").asText(), 24) + (t.path("usable").asBoolean() ? " usable" : " unusable"));
+            }
+            JsonNode ver = dane.path("verification");
+            lines.add("       " + host + ": DANE " + dane.path("status").asText("-")
+                    + (tlsa.isEmpty() ? "" : ", TLSA " + String.join("; ", tlsa))
+                    + (ver.isMissingNode() ? "" : ", TLSA check " + ver.path("outcome").asText()));
+            JsonNode cert = mx.path("certificate");
+            lines.add("       " + host + ": STARTTLS " + mx.path("probe").path("starttls").asText("-")
+                    + ", " + mx.path("probe").path("tls_version").asText("no TLS")
+                    + ", certificate (PKIX) " + cert.path("verdict").asText("-")
+                    + (cert.has("names") ? " " + shorten(cert.path("names").toString(), 60) : ""));
+            JsonNode next = mx.path("next_attempt");
+            lines.add("       " + host + ": next attempt " + (next.path("use").asBoolean() ? "uses it" : "skips it")
+                    + ": " + shorten(next.path("reason").asText(), 120));
+        }
+        return lines;
+    }
+
+    private static String shorten(String s, int max) {
+        return SafeText.display(s, max);
     }
 
     /** A DANE scenario whose mail must stay queued: what {@code mxHost} got, and the queue's answer. */

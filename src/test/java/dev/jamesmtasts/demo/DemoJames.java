@@ -236,9 +236,14 @@ final class DemoJames {
 
     /** GET a WebAdmin path; the body, or null when WebAdmin does not answer 200. */
     String webAdmin(String path) {
+        return webAdmin(path, Duration.ofSeconds(10));
+    }
+
+    /** {@link #webAdmin(String)} waiting up to {@code timeout} (a domain check runs up to 30 s). */
+    String webAdmin(String path, Duration timeout) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + WEBADMIN_PORT + path)).timeout(Duration.ofSeconds(10)).build(),
+                    URI.create("http://127.0.0.1:" + WEBADMIN_PORT + path)).timeout(timeout).build(),
                     HttpResponse.BodyHandlers.ofString());
             return r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {

@@ -3,6 +3,7 @@ package dev.jamesmtasts.james;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -24,6 +25,7 @@ import dev.jamesmtasts.james.DeliveryAttemptReport.DeliveryOutcome;
 import dev.jamesmtasts.james.DeliveryAttemptReport.MxResult;
 import dev.jamesmtasts.james.DeliveryAttemptReport.Verdict;
 import dev.jamesmtasts.testing.CassandraExtension;
+import dev.jamesmtasts.testing.ScriptedSmtpServer;
 import dev.jamesmtasts.testing.TestCa;
 import dev.jamesmtasts.testing.TestDnsServer;
 import dev.jamesmtasts.testing.TestDnsServer.SignatureFault;
@@ -186,6 +188,54 @@ class DaneEndToEndTest {
             // a retry later: still not delivered
             await().atMost(WAIT).until(() -> RecordingListener.forDomain("mismatch.dane.test").size() >= 2);
             assertThat(mx.received()).isEmpty();
+        }
+    }
+
+    /**
+     * The DANE session refuses a chain that matches no TLSA record during the handshake (its trust manager),
+     * so the server gets a TLS alert ({@code certificate_unknown}, JSSE's choice) it can log, not a completed handshake and a
+     * bare close; the attempt's typed outcome is the same (DANE_MISMATCH, TLS-RPT tlsa-invalid).
+     */
+    @Test
+    void aTlsaMismatchIsRefusedInTheHandshakeWithAnAlertTheServerSees() throws Exception {
+        String host = "mx.alert.dane.test";
+        javax.net.ssl.SSLContext server = e2e.bed.ca().issue(host).serverContext();
+        signedMx("alert.dane.test", 10, host);
+        daneEe(host, untrusted.issue(host).certificate()); // another key
+        java.util.concurrent.atomic.AtomicReference<String> serverSaw = new java.util.concurrent.atomic.AtomicReference<>();
+        try (ScriptedSmtpServer mx = new ScriptedSmtpServer(s -> {
+            java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
+            ScriptedSmtpServer.write(s, "220 " + host + " ESMTP\r\n");
+            in.readLine(); // EHLO
+            ScriptedSmtpServer.write(s, "250-" + host + "\r\n250 STARTTLS\r\n");
+            in.readLine(); // STARTTLS
+            ScriptedSmtpServer.write(s, "220 go ahead\r\n");
+            javax.net.ssl.SSLSocket tls = (javax.net.ssl.SSLSocket) server.getSocketFactory().createSocket(s, null, false);
+            String seen;
+            try {
+                tls.startHandshake();
+                // TLS 1.3: the server's handshake ends with the client's Finished, sent only if the chain was accepted
+                seen = "handshake completed";
+            } catch (IOException e) {
+                seen = String.valueOf(e.getMessage());
+            }
+            serverSaw.compareAndSet(null, seen);
+            ScriptedSmtpServer.drain(s);
+        })) {
+            james.mx("alert.dane.test", host + ":" + mx.port());
+            james.send("alice@sender.test", "dane-alert", "bob@alert.dane.test");
+            DeliveryAttemptReport r = awaitReport("alert.dane.test");
+            assertThat(r.outcome()).as(r.toLogLine()).isEqualTo(DeliveryOutcome.TEMPORARY_FAILURE);
+            MxResult m = mx(r, host);
+            assertThat(m.dane().verification()).isEqualTo(TlsaVerification.Outcome.MISMATCH);
+            assertThat(m.certificate()).isEqualTo(DeliveryAttemptReport.CertificateVerdict.DANE_MISMATCH);
+            assertThat(TlsRptResults.of(r)).singleElement().satisfies(s ->
+                    assertThat(s.failure().resultType()).isEqualTo(ResultType.TLSA_INVALID));
+            await().atMost(WAIT).until(() -> serverSaw.get() != null);
+            // JSSE's alert for a trust manager's CertificateException is certificate_unknown (RFC 8446 §6.2)
+            assertThat(serverSaw.get()).as("what the server's handshake ended with")
+                    .isEqualTo("Received fatal alert: certificate_unknown");
         }
     }
 

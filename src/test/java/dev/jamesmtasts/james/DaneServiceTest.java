@@ -32,10 +32,27 @@ class DaneServiceTest {
             try {
                 assertThat(service.active()).isFalse();
                 assertThat(service.policy()).isNull();
+                DaneStatus before = service.status();
+                assertThat(before.used()).isFalse();
+                assertThat(before.mode()).isEqualTo(DaneStatus.NO_MAILET);
+                assertThat(before.lastCheck()).isEqualTo(DaneStatus.Check.NOT_RUN);
+                assertThat(before.lastCheckAt()).isNull();
+                assertThat(DaneHealthCheck.result(before).isHealthy()).as("DANE not used: healthy").isTrue();
+                service.mailetConfigured(MtaStsMailetSettings.Dane.FOLLOW);
                 service.activate();
                 assertThat(service.active()).as(service.state()).isTrue();
                 assertThat(service.state()).startsWith("active");
                 assertThat(service.policy()).isNotNull();
+                DaneStatus s = service.status();
+                assertThat(s.mode()).isEqualTo("follow");
+                assertThat(s.used()).isTrue();
+                assertThat(s.active()).isTrue();
+                assertThat(s.everWorked()).isTrue();
+                assertThat(s.lastCheck()).isEqualTo(DaneStatus.Check.OK);
+                assertThat(s.lastCheckAt()).isNotNull();
+                assertThat(s.toMap()).containsEntry("selfCheck", "ok").containsEntry("active", true)
+                        .containsEntry("everWorked", true);
+                assertThat(DaneHealthCheck.result(s).isHealthy()).isTrue();
             } finally {
                 service.stop();
             }
@@ -51,9 +68,21 @@ class DaneServiceTest {
             DaneService service = new DaneService(settings(signed.trustAnchor("."), Duration.ZERO),
                     List.of(stripping.address()));
             try {
+                service.mailetConfigured(MtaStsMailetSettings.Dane.FOLLOW);
+                service.mailetConfigured(MtaStsMailetSettings.Dane.OFF);
                 service.activate();
                 assertThat(service.active()).isFalse();
                 assertThat(service.state()).contains("DNSSEC validation does not work");
+                DaneStatus s = service.status();
+                assertThat(s.mode()).as("two mailets, two settings").isEqualTo("follow,off");
+                assertThat(s.lastCheck()).isEqualTo(DaneStatus.Check.FAILED);
+                assertThat(s.lastReason()).isNotEmpty();
+                assertThat(s.everWorked()).isFalse();
+                org.apache.james.core.healthcheck.Result health = DaneHealthCheck.result(s);
+                assertThat(health.isDegraded()).as("never worked: degraded, never unhealthy").isTrue();
+                assertThat(health.getCause()).hasValueSatisfying(c -> assertThat(c)
+                        .contains("configured but OFF", "never worked", "dane.resolvers", "dane.trustAnchors",
+                                "dane parameter to off"));
                 DaneDecider decider = DaneDecider.of(MtaStsMailetSettings.parse(MtaStsMailetSettingsTest.config(
                         "daneOverrides", "must.example=require")), false, service);
                 DaneDomain followed = decider.decide("example.test");
@@ -76,6 +105,9 @@ class DaneServiceTest {
                 service.activate();
                 assertThat(service.active()).isFalse();
                 assertThat(service.state()).contains("no answer yet");
+                assertThat(service.status().lastCheck()).isEqualTo(DaneStatus.Check.NO_ANSWER);
+                assertThat(DaneHealthCheck.result(service.status()).getCause())
+                        .hasValueSatisfying(c -> assertThat(c).contains("no answer yet", "dane.resolvers"));
                 dns.fault(".", Type.DNSKEY, null);
                 assertThat(service.check()).as("next check after an answer: the interval").isEqualTo(3600);
                 assertThat(service.active()).as(service.state()).isTrue();
@@ -107,6 +139,14 @@ class DaneServiceTest {
                 assertThat(service.active()).as("a failing check never turns DANE off once it worked").isTrue();
                 assertThat(service.selfCheckOk()).isFalse();
                 assertThat(service.state()).contains("self-check fails");
+                DaneStatus failing = service.status();
+                assertThat(failing.active()).isTrue();
+                assertThat(failing.everWorked()).isTrue();
+                assertThat(failing.lastCheck()).isEqualTo(DaneStatus.Check.FAILED);
+                org.apache.james.core.healthcheck.Result health = DaneHealthCheck.result(failing);
+                assertThat(health.isDegraded()).isTrue();
+                assertThat(health.getCause()).hasValueSatisfying(c -> assertThat(c)
+                        .contains("active but its DNSSEC self-check fails", "deferred"));
                 DaneDomain d = decider.decide("example.test");
                 assertThat(d.status()).as(d.detail()).isNotEqualTo(DaneDomain.Status.OFF);
                 assertThat(d.defer()).as("bogus: deferred, never delivered as without DANE: " + d.status() + " "
@@ -116,6 +156,7 @@ class DaneServiceTest {
                 service.check();
                 assertThat(service.selfCheckOk()).isTrue();
                 assertThat(service.active()).isTrue();
+                assertThat(DaneHealthCheck.result(service.status()).isHealthy()).isTrue();
             } finally {
                 service.stop();
             }

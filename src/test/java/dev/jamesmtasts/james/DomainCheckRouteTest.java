@@ -87,7 +87,10 @@ class DomainCheckRouteTest {
         Files.writeString(anchors, signed.trustAnchor(".") + "\n");
 
         james = e2e.james("127.0.0.1:9042", CASSANDRA.keyspace(),
-                "dane.resolvers=127.0.0.1:" + signed.port() + "\ndane.trustAnchors=" + anchors + "\n",
+                "dane.resolvers=127.0.0.1:" + signed.port() + "\ndane.trustAnchors=" + anchors + "\n"
+                        // the health test breaks the root's signatures for a while: self-checks every 2s, and
+                        // no bogus answer kept beyond that test
+                        + "dane.selfCheckInterval=2s\ndane.bogusTtl=0s\n",
                 "<delayTime>3*1000</delayTime><maxRetries>5</maxRetries><dane>follow</dane>", Map.of(), binder -> { });
         james.mx("route.test", "mx.route.test:" + routeMx.port());
         james.mx("dane.test", "mx.dane.test:" + daneMx.port());
@@ -215,12 +218,65 @@ class DomainCheckRouteTest {
             String[] hostile = cli("check", "--jmx", target, "hostile.test");
             assertThat(HostileDomain.firstUnsafeExceptLfAndTab(hostile[1])).isEqualTo(-1);
             assertThat(hostile[1]).contains("  greeting:     220-\\x1B[31mmx.hostile.test\n");
+            String[] status = cli("jmx", "--jmx", target, "status");
+            assertThat(status[0]).as(status[2]).isEqualTo("0");
+            assertThat(status[1]).startsWith("store: ").contains("\ndane.health: healthy\n")
+                    .contains("\ndane.mode: follow\n").contains("\ndane.active: true\n").contains("\ndane.selfCheck: ok\n");
             String[] bad = cli("check", "--jmx", target, "nothing-here.test");
             assertThat(bad[0]).isEqualTo("1"); // no MX host: the attempt would fail
         } finally {
             connector.stop();
             java.rmi.server.UnicastRemoteObject.unexportObject(registry, true);
         }
+    }
+
+    /**
+     * {@code GET /mta-sts/health} carries DANE's self-check: healthy with {@code dane=follow} and working
+     * validation; when the root's DNSKEY signatures go missing after it worked (an on-path stripper), the
+     * DANE check turns degraded (never unhealthy: 200) while DANE stays active; healthy again once fixed.
+     * The MBean's {@code DaneStatus} attribute says the same.
+     */
+    @Test
+    void healthShowsDanesSelfCheckAndTurnsDegradedWhileItFails() throws Exception {
+        JsonNode ok = JSON.readTree(get("/mta-sts/health").body());
+        assertThat(ok.get("status").asText()).as(ok.toString()).isEqualTo("healthy");
+        assertThat(ok.get("checks").get(0).get("componentName").asText()).isEqualTo("MTA-STS policy store");
+        assertThat(ok.get("checks").get(1).get("componentName").asText()).isEqualTo("MTA-STS DANE self-check");
+        assertThat(ok.get("checks").get(1).get("status").asText()).isEqualTo("healthy");
+        JsonNode dane = ok.get("dane");
+        assertThat(dane.get("mode").asText()).isEqualTo("follow");
+        assertThat(dane.get("active").asBoolean()).isTrue();
+        assertThat(dane.get("selfCheck").asText()).isEqualTo("ok");
+        assertThat(dane.get("everWorked").asBoolean()).isTrue();
+        assertThat(java.time.Instant.parse(dane.get("selfCheckAt").asText())).isBeforeOrEqualTo(java.time.Instant.now());
+        assertThat(dane.get("resolvers").asText()).contains(Integer.toString(signed.port()));
+        @SuppressWarnings("unchecked")
+        Map<String, String> attribute = (Map<String, String>) ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(new ObjectName(MtaStsMBean.OBJECT_NAME), "DaneStatus");
+        assertThat(attribute).containsEntry("mode", "follow").containsEntry("active", "true")
+                .containsEntry("selfCheck", "ok").containsEntry("health", "healthy");
+
+        signed.signatureFault(".", org.xbill.DNS.Type.DNSKEY, TestDnsServer.SignatureFault.MISSING);
+        try {
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+                HttpResponse<String> r = get("/mta-sts/health");
+                assertThat(r.statusCode()).as("degraded is never 503").isEqualTo(200);
+                JsonNode j = JSON.readTree(r.body());
+                assertThat(j.get("status").asText()).as(r.body()).isEqualTo("degraded");
+                assertThat(j.get("checks").get(1).get("cause").asText())
+                        .contains("active but its DNSSEC self-check fails", "deferred");
+                assertThat(j.get("dane").get("selfCheck").asText()).isEqualTo("failed");
+                assertThat(j.get("dane").get("active").asBoolean()).as("no downgrade switch").isTrue();
+            });
+            @SuppressWarnings("unchecked")
+            Map<String, String> failing = (Map<String, String>) ManagementFactory.getPlatformMBeanServer()
+                    .getAttribute(new ObjectName(MtaStsMBean.OBJECT_NAME), "DaneStatus");
+            assertThat(failing).containsEntry("health", "degraded").containsEntry("everWorked", "true");
+        } finally {
+            signed.signatureFault(".", org.xbill.DNS.Type.DNSKEY, null);
+        }
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() ->
+                assertThat(JSON.readTree(get("/mta-sts/health").body()).get("status").asText()).isEqualTo("healthy"));
     }
 
     private static String[] cli(String... args) {
