@@ -45,7 +45,9 @@ final class TlsRptCommand implements Subcommand {
                 + "  show DOMAIN                   one report's state and its RFC 8460 JSON as it would be sent\n"
                 + "                                (exit 1 when nothing was recorded for DOMAIN that day)\n"
                 + "  send-now [DOMAIN]             flush the node's results, then send DOMAIN's report (or every\n"
-                + "                                domain's) now; --force re-sends a report already finished\n"
+                + "                                domain's) now; --force re-sends a report already finished.\n"
+                + "                                A day not ended yet gets an interim report (the day so far,\n"
+                + "                                its own report-id); its full report still follows after it\n"
                 + "  --day D                       " + ReportDay.FORMS + "; default yesterday\n"
                 + "  --json                        one JSON object per line\n";
     }
@@ -205,10 +207,14 @@ final class TlsRptCommand implements Subcommand {
         return sb.toString();
     }
 
-    /** {@code domain  outcome  to=RUA,...  report-id=ID  detail} */
+    /** {@code domain  outcome  [interim  until=T]  to=RUA,...  report-id=ID  detail} */
     static String outcomeLine(Map<String, String> row) {
         StringBuilder sb = new StringBuilder(text(row.get(ReportView.DOMAIN)))
                 .append('\t').append(text(row.get(ReportView.OUTCOME)));
+        if ("true".equals(row.get(ReportView.INTERIM))) {
+            sb.append("\tinterim");
+            optional(sb, row, ReportView.UNTIL, "until");
+        }
         String rua = row.get(ReportView.RUA);
         if (rua != null && !rua.isEmpty()) {
             sb.append("\tto=").append(text(rua));
