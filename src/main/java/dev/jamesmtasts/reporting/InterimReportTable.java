@@ -93,6 +93,18 @@ final class InterimReportTable {
     }
 
     /**
+     * The sequence number the next report of the day would take, given its row {@code current} (null
+     * when none): an interim the next free one (from {@link #FIRST_INTERIM}); the day's own report its
+     * number when it has one, else the next free one (1 when nothing took one).
+     */
+    static int nextSeq(Interim current, boolean interim) {
+        if (current == null) {
+            return interim ? FIRST_INTERIM : 1;
+        }
+        return !interim && current.dailySeq != null ? current.dailySeq : current.lastSeq + 1;
+    }
+
+    /**
      * Claims the next interim report of (day, domain) for {@code owner}: its sequence number is
      * {@code lastSeq} of the answer. Null when the day's report already took its number, when another
      * interim is being sent (its lease is live), or when another node's claim won the race.
@@ -108,7 +120,7 @@ final class InterimReportTable {
             if (current.dailySeq != null || current.heldAt(now)) {
                 return null;
             }
-            int seq = current.lastSeq + 1;
+            int seq = nextSeq(current, true);
             AsyncResultSet t = cql.lwt(takeInterim.bind(ttl, seq, owner, now, leaseUntil, day, domain, current.lastSeq),
                     "claim tlsrpt interim " + domain);
             return t.wasApplied() ? new Interim(day, domain, seq, null, "claimed", owner, now, leaseUntil) : null;
@@ -137,7 +149,7 @@ final class InterimReportTable {
                 if (current.dailySeq != null) {
                     return current.dailySeq;
                 }
-                int seq = current.lastSeq + 1;
+                int seq = nextSeq(current, false);
                 if (cql.lwt(takeDaily.bind(ttl, seq, seq, day, domain, current.lastSeq), "number tlsrpt report " + domain)
                         .wasApplied()) {
                     return seq;

@@ -122,10 +122,27 @@ public final class ReportScheduler implements AutoCloseable {
 
     /**
      * The report of (day, domain) as this scheduler would send it now (its organization, contact and
-     * submitter: RFC 8460 §4.4), for the admin surfaces; empty when nothing was recorded.
+     * submitter: RFC 8460 §4.4; its report-id, and for a day not ended the interim's date-range up to
+     * now), for the admin surfaces; empty when nothing was recorded.
      */
     public Optional<TlsReport> report(LocalDate day, String policyDomain) {
-        return store.report(day, policyDomain, settings.organizationName(), settings.contactInfo(), settings.submitter());
+        List<TlsReport.PolicyResults> results = store.results(day, policyDomain);
+        if (results.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        ReportStore.Tables t = store.tables();
+        SendState state = t.sends.state(day, policyDomain);
+        if (state != null && state.reportId() != null) {
+            return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day), ReportId.end(day),
+                    settings.contactInfo(), state.reportId(), results));
+        }
+        // as send-now would send it: an interim while the day lasts (and no node began its report)
+        boolean interim = state == null && now.isBefore(ReportId.start(day.plusDays(1)));
+        int seq = InterimReportTable.nextSeq(t.interims.read(day, policyDomain), interim);
+        return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day),
+                interim ? now.truncatedTo(ChronoUnit.SECONDS) : ReportId.end(day), settings.contactInfo(),
+                ReportId.of(day, policyDomain, settings.submitter(), seq), results));
     }
 
     private List<SendOutcome> pass(LocalDate day, String only, boolean force) {

@@ -352,6 +352,12 @@ class TlsRptAdminTest {
         List<Map<String, String>> rows = (List<Map<String, String>>) invoke("listTlsReports", new Object[] {"today"},
                 new String[] {S});
         assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("domain", "interim.test").containsEntry("state", "pending"));
+        // show: the report as send-now would send it now, the next interim
+        Map<String, String> shown = (Map<String, String>) invoke("showTlsReport", new Object[] {"interim.test", "today"},
+                new String[] {S, S});
+        TlsReport next = ReportJson.read(shown.get("report").getBytes(StandardCharsets.UTF_8));
+        assertThat(next.reportId()).isEqualTo(ReportId.of(today, "interim.test", "james.local", 4));
+        assertThat(next.end()).isBefore(ReportId.end(today));
     }
 
     @Test
