@@ -38,7 +38,7 @@ final class TlsRptCommand implements Subcommand {
 
     @Override
     public String usage() {
-        return "tlsrpt --jmx HOST:PORT [--user U --password P] list [--day D] | show DOMAIN [--day D]"
+        return "tlsrpt " + JmxOptions.SYNOPSIS + " list [--day D] | show DOMAIN [--day D]"
                 + " | send-now [DOMAIN] [--day D] [--force]\n"
                 + "  The TLS-RPT reports (RFC 8460) of a running James (tlsrpt.enabled=true), over JMX RMI.\n"
                 + "  list                          the reports of day D, one per policy domain: counts and state\n"
@@ -54,9 +54,7 @@ final class TlsRptCommand implements Subcommand {
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        String target = null;
-        String user = null;
-        String password = null;
+        JmxOptions jmx = new JmxOptions();
         String dayText = null;
         boolean force = false;
         boolean json = false;
@@ -65,15 +63,6 @@ final class TlsRptCommand implements Subcommand {
         ArgCursor a = new ArgCursor(args);
         while (a.next()) {
             switch (a.current()) {
-                case "--jmx":
-                    target = a.value();
-                    break;
-                case "--user":
-                    user = a.value();
-                    break;
-                case "--password":
-                    password = a.value();
-                    break;
                 case "--day":
                     dayText = a.value();
                     break;
@@ -84,7 +73,7 @@ final class TlsRptCommand implements Subcommand {
                     json = true;
                     break;
                 default:
-                    if (a.positional()) {
+                    if (!jmx.accept(a) && a.positional()) {
                         if (action == null) {
                             action = a.current();
                         } else if (domain == null) {
@@ -95,9 +84,7 @@ final class TlsRptCommand implements Subcommand {
                     }
             }
         }
-        if (target == null) {
-            throw new UsageException("--jmx HOST:PORT is required");
-        }
+        jmx.required();
         if (action == null) {
             throw new UsageException("no action given");
         }
@@ -131,8 +118,7 @@ final class TlsRptCommand implements Subcommand {
         final String dom = domain;
         final boolean f = force;
         final boolean asJson = json;
-        return JmxCommand.connected("tlsrpt", target, user, password, action, err,
-                (connection, name) -> execute(connection, name, act, dom, day.toString(), f, asJson, out, err));
+        return jmx.connect("tlsrpt", action, err, (connection, name) -> execute(connection, name, act, dom, day.toString(), f, asJson, out, err));
     }
 
     @SuppressWarnings("unchecked")
