@@ -268,13 +268,13 @@ public final class ReportScheduler implements AutoCloseable {
         if (d.sentTo.isEmpty()) {
             failedAttempts.increment();
             t.interims.finish(claim, "failed", null, null, d.errorText(), report.reportId(), ttl);
-            LOG.warn("TLS-RPT interim report {} not sent (the day's report follows after the day): {}",
+            LOG.warn("TLS-RPT report {} (interim) not sent, not retried (the day's report follows after the day): {}",
                     SafeText.of(report.reportId()), d.errorText());
             return new SendOutcome(day, domain, SendOutcome.Kind.FAILED, null, d.errorText(), report.reportId(), end);
         }
         t.interims.finish(claim, "sent", clock.instant(), d.sentTo, d.errorText(), report.reportId(), ttl);
         sent.increment();
-        LOG.info("TLS-RPT interim report {} (until {}) sent to {}", SafeText.of(report.reportId()), end,
+        LOG.info("TLS-RPT report {} (interim, until {}) sent to {}", SafeText.of(report.reportId()), end,
                 SafeText.display(d.sentTo.toString()));
         return new SendOutcome(day, domain, SendOutcome.Kind.SENT, d.sentTo, d.errorText(), report.reportId(), end);
     }
