@@ -81,9 +81,7 @@ final class CheckCommand implements Subcommand {
         String helo = null;
         boolean dane = true;
         java.nio.file.Path anchors = null;
-        String jmx = null;
-        String user = null;
-        String password = null;
+        JmxOptions jmx = new JmxOptions();
         String domain = null;
         ArgCursor a = new ArgCursor(args);
         while (a.next()) {
@@ -122,19 +120,10 @@ final class CheckCommand implements Subcommand {
                     anchors = java.nio.file.Path.of(a.value());
                     local = true;
                     break;
-                case "--jmx":
-                    jmx = a.value();
-                    break;
-                case "--user":
-                    user = a.value();
-                    break;
-                case "--password":
-                    password = a.value();
-                    break;
                 default:
                     if (resolverOptions.accept(a) || cassandra.accept(a)) {
                         local = true;
-                    } else if (a.positional()) {
+                    } else if (!jmx.accept(a) && a.positional()) {
                         if (domain != null) {
                             throw new UsageException("one DOMAIN at a time (got " + SafeText.quoted(domain) + " and "
                                     + SafeText.quoted(a.current()) + ")");
@@ -151,18 +140,16 @@ final class CheckCommand implements Subcommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException(SafeText.display(e.getMessage()));
         }
-        if (jmx != null && local) {
+        if (jmx.target() != null && local) {
             throw new UsageException("--jmx runs the check in that James, with its own settings: no resolver, Cassandra"
                     + " or SMTP option goes with it");
         }
-        if (jmx == null && (user != null || password != null)) {
-            throw new UsageException("--user and --password go with --jmx");
-        }
+        jmx.credentialsOnlyWithTarget();
         if (cassandra.contactPoint() == null && cassandra.tuned()) {
             throw new UsageException("--keyspace and --datacenter need --cassandra");
         }
-        if (jmx != null) {
-            return throughJames(jmx, user, password, domain, json, out, err);
+        if (jmx.target() != null) {
+            return throughJames(jmx, domain, json, out, err);
         }
         if (!dane && anchors != null) {
             throw new UsageException("--dnssec-trust-anchors goes with --dane follow");
@@ -235,9 +222,9 @@ final class CheckCommand implements Subcommand {
     }
 
     /** Runs the check in a James over JMX ({@code checkDomain}), which answers the report as JSON. */
-    private static int throughJames(String target, String user, String password, String domain, boolean json,
-                                    PrintStream out, PrintStream err) {
-        return JmxCommand.connected("mta-sts check", target, user, password, "check", err, (connection, name) -> {
+    private static int throughJames(JmxOptions jmx, String domain, boolean json, PrintStream out, PrintStream err) {
+        String target = jmx.target();
+        return jmx.connect("mta-sts check", "check", err, (connection, name) -> {
             String report = (String) connection.invoke(name, "checkDomain", new Object[] {domain},
                     new String[] {String.class.getName()});
             JsonNode node;

@@ -2,6 +2,7 @@ package dev.jamesmtasts.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -42,64 +43,57 @@ import dev.jamesmtasts.mtasts.SafeText;
 public final class JmxCommand {
     /** {@code MtaStsMBean.OBJECT_NAME}: where James registers the MTA-STS MBean. */
     static final String OBJECT_NAME = "dev.jamesmtasts:type=MtaSts,name=PolicyCache";
-    static final String USAGE = "usage: jmx --jmx HOST:PORT [--user U --password P] "
+    static final String USAGE = "usage: jmx " + JmxOptions.SYNOPSIS + " "
             + "list [--after DOMAIN] [--limit N] | show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters | status";
 
     private JmxCommand() {
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        String target = null;
-        String user = null;
-        String password = null;
+        JmxOptions jmx = new JmxOptions();
         String after = null;
         int limit = 100;
         String command = null;
         String argument = null;
-        int i = 0;
-        if (args.length > 0 && args[0].equals("jmx")) {
-            i = 1;
+        List<String> list = Arrays.asList(args);
+        if (!list.isEmpty() && list.get(0).equals("jmx")) {
+            list = list.subList(1, list.size());
         }
         try {
-            for (; i < args.length; i++) {
-                String a = args[i];
-                switch (a) {
-                    case "--jmx":
-                        target = value(args, ++i, a);
-                        break;
-                    case "--user":
-                        user = value(args, ++i, a);
-                        break;
-                    case "--password":
-                        password = value(args, ++i, a);
-                        break;
+            ArgCursor a = new ArgCursor(list);
+            while (a.next()) {
+                String arg = a.current();
+                switch (arg) {
                     case "--after":
-                        after = value(args, ++i, a);
+                        after = a.value();
                         break;
                     case "--limit":
-                        limit = Integer.parseInt(value(args, ++i, a));
+                        limit = Integer.parseInt(a.value());
                         break;
                     default:
-                        if (a.startsWith("--")) {
-                            throw new IllegalArgumentException("unknown option " + a);
+                        if (jmx.accept(a)) {
+                            break;
+                        }
+                        if (arg.startsWith("--")) {
+                            throw new IllegalArgumentException("unknown option " + arg);
                         }
                         if (command == null) {
-                            command = a;
+                            command = arg;
                         } else if (argument == null) {
-                            argument = a;
+                            argument = arg;
                         } else {
-                            throw new IllegalArgumentException("unexpected argument " + a);
+                            throw new IllegalArgumentException("unexpected argument " + arg);
                         }
                 }
             }
-            if (target == null || command == null) {
+            if (jmx.target() == null || command == null) {
                 throw new IllegalArgumentException("--jmx HOST:PORT and a command are required");
             }
             boolean needsDomain = command.equals("show") || command.equals("refresh") || command.equals("evict");
             if (needsDomain != (argument != null)) {
                 throw new IllegalArgumentException(needsDomain ? command + " needs a DOMAIN" : command + " takes no argument");
             }
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | UsageException e) {
             err.println("jmx: " + e.getMessage());
             err.println(USAGE);
             return 2;
@@ -108,7 +102,7 @@ public final class JmxCommand {
         final String arg = argument;
         final String afterDomain = after;
         final int pageSize = limit;
-        return connected("jmx", target, user, password, command, err,
+        return jmx.connect("jmx", command, err,
                 (connection, name) -> execute(new MBean(connection, name), cmd, arg, afterDomain, pageSize, out, err));
     }
 
@@ -286,12 +280,5 @@ public final class JmxCommand {
             out.println();
             out.print(shown.endsWith("\n") ? shown : shown + "\n");
         }
-    }
-
-    private static String value(String[] args, int i, String option) {
-        if (i >= args.length) {
-            throw new IllegalArgumentException(option + " needs a value");
-        }
-        return args[i];
     }
 }

@@ -16,7 +16,7 @@ final class JmxSubcommand implements Subcommand {
 
     @Override
     public String usage() {
-        return "jmx --jmx HOST:PORT [--user U --password P] COMMAND\n"
+        return "jmx " + JmxOptions.SYNOPSIS + " COMMAND\n"
                 + "  Inspects and drives the policy cache of a running James over JMX RMI (James's jmx.properties port).\n"
                 + "  list [--after DOMAIN] [--limit N]   cached policies, one per line (page of N, default 100)\n"
                 + "  show DOMAIN | refresh DOMAIN | evict DOMAIN | refresh-round | counters\n"

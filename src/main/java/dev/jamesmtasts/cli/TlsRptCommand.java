@@ -38,23 +38,23 @@ final class TlsRptCommand implements Subcommand {
 
     @Override
     public String usage() {
-        return "tlsrpt --jmx HOST:PORT [--user U --password P] list [--day D] | show DOMAIN [--day D]"
+        return "tlsrpt " + JmxOptions.SYNOPSIS + " list [--day D] | show DOMAIN [--day D]"
                 + " | send-now [DOMAIN] [--day D] [--force]\n"
                 + "  The TLS-RPT reports (RFC 8460) of a running James (tlsrpt.enabled=true), over JMX RMI.\n"
                 + "  list                          the reports of day D, one per policy domain: counts and state\n"
                 + "  show DOMAIN                   one report's state and its RFC 8460 JSON as it would be sent\n"
                 + "                                (exit 1 when nothing was recorded for DOMAIN that day)\n"
                 + "  send-now [DOMAIN]             flush the node's results, then send DOMAIN's report (or every\n"
-                + "                                domain's) now; --force re-sends a report already finished\n"
+                + "                                domain's) now; --force re-sends a report already finished.\n"
+                + "                                A day not ended yet gets an interim report (the day so far,\n"
+                + "                                its own report-id); its full report still follows after it\n"
                 + "  --day D                       " + ReportDay.FORMS + "; default yesterday\n"
                 + "  --json                        one JSON object per line\n";
     }
 
     @Override
     public int run(List<String> args, PrintStream out, PrintStream err) throws UsageException {
-        String target = null;
-        String user = null;
-        String password = null;
+        JmxOptions jmx = new JmxOptions();
         String dayText = null;
         boolean force = false;
         boolean json = false;
@@ -63,15 +63,6 @@ final class TlsRptCommand implements Subcommand {
         ArgCursor a = new ArgCursor(args);
         while (a.next()) {
             switch (a.current()) {
-                case "--jmx":
-                    target = a.value();
-                    break;
-                case "--user":
-                    user = a.value();
-                    break;
-                case "--password":
-                    password = a.value();
-                    break;
                 case "--day":
                     dayText = a.value();
                     break;
@@ -82,7 +73,7 @@ final class TlsRptCommand implements Subcommand {
                     json = true;
                     break;
                 default:
-                    if (a.positional()) {
+                    if (!jmx.accept(a) && a.positional()) {
                         if (action == null) {
                             action = a.current();
                         } else if (domain == null) {
@@ -93,9 +84,7 @@ final class TlsRptCommand implements Subcommand {
                     }
             }
         }
-        if (target == null) {
-            throw new UsageException("--jmx HOST:PORT is required");
-        }
+        jmx.required();
         if (action == null) {
             throw new UsageException("no action given");
         }
@@ -129,8 +118,7 @@ final class TlsRptCommand implements Subcommand {
         final String dom = domain;
         final boolean f = force;
         final boolean asJson = json;
-        return JmxCommand.connected("tlsrpt", target, user, password, action, err,
-                (connection, name) -> execute(connection, name, act, dom, day.toString(), f, asJson, out, err));
+        return jmx.connect("tlsrpt", action, err, (connection, name) -> execute(connection, name, act, dom, day.toString(), f, asJson, out, err));
     }
 
     @SuppressWarnings("unchecked")
@@ -205,10 +193,14 @@ final class TlsRptCommand implements Subcommand {
         return sb.toString();
     }
 
-    /** {@code domain  outcome  to=RUA,...  report-id=ID  detail} */
+    /** {@code domain  outcome  [interim  until=T]  to=RUA,...  report-id=ID  detail} */
     static String outcomeLine(Map<String, String> row) {
         StringBuilder sb = new StringBuilder(text(row.get(ReportView.DOMAIN)))
                 .append('\t').append(text(row.get(ReportView.OUTCOME)));
+        if ("true".equals(row.get(ReportView.INTERIM))) {
+            sb.append("\tinterim");
+            optional(sb, row, ReportView.UNTIL, "until");
+        }
         String rua = row.get(ReportView.RUA);
         if (rua != null && !rua.isEmpty()) {
             sb.append("\tto=").append(text(rua));

@@ -122,10 +122,27 @@ public final class ReportScheduler implements AutoCloseable {
 
     /**
      * The report of (day, domain) as this scheduler would send it now (its organization, contact and
-     * submitter: RFC 8460 §4.4), for the admin surfaces; empty when nothing was recorded.
+     * submitter: RFC 8460 §4.4; its report-id, and for a day not ended the interim's date-range up to
+     * now), for the admin surfaces; empty when nothing was recorded.
      */
     public Optional<TlsReport> report(LocalDate day, String policyDomain) {
-        return store.report(day, policyDomain, settings.organizationName(), settings.contactInfo(), settings.submitter());
+        List<TlsReport.PolicyResults> results = store.results(day, policyDomain);
+        if (results.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant now = clock.instant();
+        ReportStore.Tables t = store.tables();
+        SendState state = t.sends.state(day, policyDomain);
+        if (state != null && state.reportId() != null) {
+            return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day), ReportId.end(day),
+                    settings.contactInfo(), state.reportId(), results));
+        }
+        // as send-now would send it: an interim while the day lasts (and no node began its report)
+        boolean interim = state == null && now.isBefore(ReportId.start(day.plusDays(1)));
+        int seq = InterimReportTable.nextSeq(t.interims.read(day, policyDomain), interim);
+        return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day),
+                interim ? now.truncatedTo(ChronoUnit.SECONDS) : ReportId.end(day), settings.contactInfo(),
+                ReportId.of(day, policyDomain, settings.submitter(), seq), results));
     }
 
     private List<SendOutcome> pass(LocalDate day, String only, boolean force) {
@@ -167,6 +184,8 @@ public final class ReportScheduler implements AutoCloseable {
 
     private SendOutcome send(LocalDate day, String domain, SendState state, boolean force) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS); // the store keeps milliseconds
+        // a day not over yet by this node's clock, whose report no node has begun: an interim report
+        boolean interim = state == null && now.isBefore(ReportId.start(day.plusDays(1)));
         if (state != null && !ReportSendTable.mayTakeOver(state, now, force)) {
             return new SendOutcome(day, domain, SendOutcome.Kind.NOT_DUE, state.sentTo(), state.toString(), state.reportId());
         }
@@ -177,17 +196,23 @@ public final class ReportScheduler implements AutoCloseable {
         int ttl = ReportStore.ttlSeconds(day, now, settings.retention());
         ReportStore.Tables t = store.tables();
         if (!force && !settings.sendSuccessOnlyReports() && !anyFailure(results)) {
-            if (state == null) {
-                t.sends.markSkipped(day, domain, nodeId, now, ttl);
+            if (state == null && !interim) {
+                t.sends.markSkipped(day, domain, nodeId, now, ttl); // the day is over: final
             }
             return new SendOutcome(day, domain, SendOutcome.Kind.SKIPPED, null, "no failure that day", null);
+        }
+        if (interim) {
+            return sendInterim(day, domain, results, now, ttl);
         }
         SendState claim = t.sends.claim(day, domain, nodeId, now, now.plus(settings.leaseTtl()), force, ttl);
         if (claim == null) {
             return new SendOutcome(day, domain, SendOutcome.Kind.NOT_DUE, null, "claimed by another node or not due", null);
         }
-        TlsReport report = ReportStore.report(day, domain, results, settings.organizationName(), settings.contactInfo(),
-                settings.submitter());
+        // the id is taken once, after any interim of the day, and kept by retries and forced re-sends
+        String reportId = claim.reportId() != null ? claim.reportId()
+                : ReportId.of(day, domain, settings.submitter(), t.interims.dailySeq(day, domain, ttl));
+        TlsReport report = new TlsReport(settings.organizationName(), ReportId.start(day), ReportId.end(day),
+                settings.contactInfo(), reportId, results);
         ReportDestinations.Lookup lookup = lookup(domain);
         switch (lookup.kind()) {
             case NONE:
@@ -199,28 +224,100 @@ public final class ReportScheduler implements AutoCloseable {
             default:
                 break;
         }
-        List<String> sentTo = new ArrayList<>();
-        List<String> errors = new ArrayList<>();
-        int suppressed = 0;
-        for (URI rua : lookup.rua()) {
+        Deliveries d = deliverAll(t, lookup.rua(), report, now);
+        if (!d.sentTo.isEmpty()) {
+            t.sends.finish(claim, SendState.State.SENT, claim.attempts(), null, clock.instant(), d.sentTo, d.errorText(),
+                    report.reportId(), ttl);
+            sent.increment();
+            LOG.info("TLS-RPT report {} sent to {}", SafeText.of(report.reportId()), SafeText.display(d.sentTo.toString()));
+            return new SendOutcome(day, domain, SendOutcome.Kind.SENT, d.sentTo, d.errorText(), report.reportId());
+        }
+        if (d.suppressed == lookup.rua().size()) {
+            t.sends.finish(claim, SendState.State.GAVE_UP, claim.attempts(), null, null, null, d.errorText(),
+                    report.reportId(), ttl);
+            givenUp.increment();
+            return new SendOutcome(day, domain, SendOutcome.Kind.GAVE_UP, null, d.errorText(), report.reportId());
+        }
+        return failedAttempt(claim, report, d.errorText(), ttl);
+    }
+
+    /**
+     * An interim report: (day, domain) so far, its date-range ending now, under the day's next report-id
+     * sequence number ({@link InterimReportTable}). One attempt, no retry: the day's own report, with
+     * every session of the day (those of this interim too), follows after the day whatever happens here,
+     * so the day's send state ({@link ReportSendTable}) is not touched.
+     */
+    private SendOutcome sendInterim(LocalDate day, String domain, List<TlsReport.PolicyResults> results, Instant now,
+                                    int ttl) {
+        ReportStore.Tables t = store.tables();
+        InterimReportTable.Interim claim = t.interims.claim(day, domain, nodeId, now, now.plus(settings.leaseTtl()), ttl);
+        Instant end = now.truncatedTo(ChronoUnit.SECONDS);
+        if (claim == null) {
+            return new SendOutcome(day, domain, SendOutcome.Kind.NOT_DUE, null,
+                    "an interim report is being sent by another node, or the day's report has begun", null, end);
+        }
+        TlsReport report = new TlsReport(settings.organizationName(), ReportId.start(day), end, settings.contactInfo(),
+                ReportId.of(day, domain, settings.submitter(), claim.lastSeq), results);
+        ReportDestinations.Lookup lookup = lookup(domain);
+        if (lookup.kind() == ReportDestinations.Lookup.Kind.NONE) {
+            t.interims.finish(claim, "no_record", null, null, lookup.reason(), report.reportId(), ttl);
+            return new SendOutcome(day, domain, SendOutcome.Kind.NO_RECORD, null, lookup.reason(), report.reportId(), end);
+        }
+        Deliveries d = lookup.kind() == ReportDestinations.Lookup.Kind.TEMPORARY
+                ? new Deliveries("TLS-RPT record lookup: " + lookup.reason()) : deliverAll(t, lookup.rua(), report, now);
+        if (d.sentTo.isEmpty()) {
+            failedAttempts.increment();
+            t.interims.finish(claim, "failed", null, null, d.errorText(), report.reportId(), ttl);
+            LOG.warn("TLS-RPT report {} (interim) not sent, not retried (the day's report follows after the day): {}",
+                    SafeText.of(report.reportId()), d.errorText());
+            return new SendOutcome(day, domain, SendOutcome.Kind.FAILED, null, d.errorText(), report.reportId(), end);
+        }
+        t.interims.finish(claim, "sent", clock.instant(), d.sentTo, d.errorText(), report.reportId(), ttl);
+        sent.increment();
+        LOG.info("TLS-RPT report {} (interim, until {}) sent to {}", SafeText.of(report.reportId()), end,
+                SafeText.display(d.sentTo.toString()));
+        return new SendOutcome(day, domain, SendOutcome.Kind.SENT, d.sentTo, d.errorText(), report.reportId(), end);
+    }
+
+    /** What delivering one report to a record's rua URIs gave. */
+    private static final class Deliveries {
+        final List<String> sentTo = new ArrayList<>();
+        final List<String> errors = new ArrayList<>();
+        int suppressed;
+
+        Deliveries() {
+        }
+
+        Deliveries(String error) {
+            errors.add(error);
+        }
+
+        String errorText() {
+            return errors.isEmpty() ? null : SafeText.display(String.join("; ", errors));
+        }
+    }
+
+    /** Delivers {@code report} to each rua that is not suppressed, and keeps each rua's failure count. */
+    private Deliveries deliverAll(ReportStore.Tables t, List<URI> ruas, TlsReport report, Instant now) {
+        Deliveries d = new Deliveries();
+        for (URI rua : ruas) {
             String key = rua.toString();
             RuaStateTable.RuaState rs = ruaState(t, key);
             if (rs.suppressed(now)) {
-                suppressed++;
-                errors.add(SafeText.of(key) + " suppressed until " + rs.suppressedUntil);
+                d.suppressed++;
+                d.errors.add(SafeText.of(key) + " suppressed until " + rs.suppressedUntil);
                 continue;
             }
             ReportDelivery.Result r = deliver(rua, report);
             if (r.isDelivered()) {
-                sentTo.add(key);
+                d.sentTo.add(key);
                 try {
                     t.ruas.succeeded(key, rs);
                 } catch (StoreException e) {
                     LOG.debug("rua state not updated: {}", e.toString());
                 }
             } else {
-                String why = SafeText.of(key) + ": " + SafeText.display(r.reason());
-                errors.add(why);
+                d.errors.add(SafeText.of(key) + ": " + SafeText.display(r.reason()));
                 try {
                     RuaStateTable.RuaState after = t.ruas.failed(key, rs, now, SafeText.display(r.reason()),
                             settings.ruaMaxFailures(), settings.suppressFor());
@@ -233,20 +330,7 @@ public final class ReportScheduler implements AutoCloseable {
                 }
             }
         }
-        String errorText = errors.isEmpty() ? null : SafeText.display(String.join("; ", errors));
-        if (!sentTo.isEmpty()) {
-            t.sends.finish(claim, SendState.State.SENT, claim.attempts(), null, clock.instant(), sentTo, errorText,
-                    report.reportId(), ttl);
-            sent.increment();
-            LOG.info("TLS-RPT report {} sent to {}", SafeText.of(report.reportId()), SafeText.display(sentTo.toString()));
-            return new SendOutcome(day, domain, SendOutcome.Kind.SENT, sentTo, errorText, report.reportId());
-        }
-        if (suppressed == lookup.rua().size()) {
-            t.sends.finish(claim, SendState.State.GAVE_UP, claim.attempts(), null, null, null, errorText, report.reportId(), ttl);
-            givenUp.increment();
-            return new SendOutcome(day, domain, SendOutcome.Kind.GAVE_UP, null, errorText, report.reportId());
-        }
-        return failedAttempt(claim, report, errorText, ttl);
+        return d;
     }
 
     private SendOutcome failedAttempt(SendState claim, TlsReport report, String why, int ttl) {

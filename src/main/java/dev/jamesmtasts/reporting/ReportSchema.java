@@ -16,6 +16,8 @@ import dev.jamesmtasts.cache.CqlCalls;
  *       ({@link ResultTable});</li>
  *   <li>{@code tlsrpt_domains}: per UTC day, the policy domains with results (the scheduler's index);</li>
  *   <li>{@code tlsrpt_sends}: per UTC day, who sends which domain's report and how it went ({@link ReportSendTable});</li>
+ *   <li>{@code tlsrpt_interims}: per UTC day, the report-id sequence numbers of each domain's reports and
+ *       its interim report in progress ({@link InterimReportTable});</li>
  *   <li>{@code tlsrpt_rua}: consecutive failures and suppression of a report URI ({@link RuaStateTable}).</li>
  * </ul>
  * Every write carries a TTL (retention), so no table grows without bound.
@@ -42,6 +44,10 @@ final class ReportSchema {
                 + "day date, policy_domain text, state text, owner text, claimed_at timestamp, lease_until timestamp, "
                 + "attempts int, retry_at timestamp, sent_at timestamp, sent_to frozen<list<text>>, last_error text, "
                 + "report_id text, PRIMARY KEY ((day), policy_domain))");
+        l.add("CREATE TABLE IF NOT EXISTS " + ks + ".tlsrpt_interims ("
+                + "day date, policy_domain text, last_seq int, daily_seq int, state text, owner text, "
+                + "claimed_at timestamp, lease_until timestamp, sent_at timestamp, sent_to frozen<list<text>>, "
+                + "last_error text, report_id text, PRIMARY KEY ((day), policy_domain))");
         l.add("CREATE TABLE IF NOT EXISTS " + ks + ".tlsrpt_rua ("
                 + "rua text PRIMARY KEY, failures int, last_error text, last_failure timestamp, suppressed_until timestamp)");
         return l;

@@ -32,11 +32,13 @@ public final class ReportStore {
     static final class Tables {
         final ResultTable results;
         final ReportSendTable sends;
+        final InterimReportTable interims;
         final RuaStateTable ruas;
 
         Tables(CqlCalls cql, CacheSettings settings) {
             results = new ResultTable(cql, settings);
             sends = new ReportSendTable(cql, settings);
+            interims = new InterimReportTable(cql, settings);
             ruas = new RuaStateTable(cql, settings);
         }
     }

@@ -39,7 +39,9 @@ import dev.jamesmtasts.tlsrpt.TlsReport;
  *   <tr><td>{@value #REPORT}</td><td>(show only) the RFC 8460 §4 JSON object as it would be sent</td></tr>
  * </table>
  * A send-now outcome is {@value #DOMAIN}, {@value #DAY}, {@value #OUTCOME} ({@link SendOutcome.Kind} in
- * lower case), {@value #RUA} (the URIs that took it), {@value #DETAIL}, {@value #REPORT_ID}.
+ * lower case), {@value #RUA} (the URIs that took it), {@value #DETAIL}, {@value #REPORT_ID}, and for an
+ * interim report (a send-now of a day not ended yet: the day so far, the day's own report follows)
+ * {@value #INTERIM} {@code true} and {@value #UNTIL}, the end of its date-range.
  * Instants are ISO-8601 strings. The CLI and WebAdmin serialise the map with Jackson; JMX takes
  * {@link #forJmx(Map)}, whose strings {@link #fromJmx(Map)} turns back into this shape.
  */
@@ -60,11 +62,14 @@ public final class ReportView {
     public static final String OUTCOME = "outcome";
     public static final String RUA = "rua";
     public static final String DETAIL = "detail";
+    public static final String INTERIM = "interim";
+    public static final String UNTIL = "until";
     /** {@value}: a report no node has touched yet. */
     public static final String PENDING = "pending";
 
     private static final List<String> NUMBERS = List.of(SUCCESSFUL, FAILED, ATTEMPTS);
     private static final List<String> LISTS = List.of(SENT_TO, RUA);
+    private static final List<String> BOOLEANS = List.of(INTERIM);
     private static final ObjectMapper JSON = SafeJson.newMapper();
 
     private ReportView() {
@@ -118,6 +123,10 @@ public final class ReportView {
         m.put(RUA, new ArrayList<>(o.sentTo()));
         putIfPresent(m, DETAIL, o.reason());
         putIfPresent(m, REPORT_ID, o.reportId());
+        if (o.interim()) {
+            m.put(INTERIM, true);
+            putInstant(m, UNTIL, o.interimEnd());
+        }
         return m;
     }
 
@@ -171,6 +180,8 @@ public final class ReportView {
                 } catch (NumberFormatException e) {
                     value = v;
                 }
+            } else if (BOOLEANS.contains(k)) {
+                value = "true".equals(v) ? Boolean.TRUE : "false".equals(v) ? Boolean.FALSE : v;
             } else if (LISTS.contains(k)) {
                 value = v.isEmpty() ? List.of() : List.of(v.split(","));
             } else if (k.equals(REPORT)) {

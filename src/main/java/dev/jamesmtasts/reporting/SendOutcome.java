@@ -1,5 +1,6 @@
 package dev.jamesmtasts.reporting;
 
+import java.time.Instant;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.Locale;
@@ -32,14 +33,22 @@ public final class SendOutcome {
     private final List<String> sentTo;
     private final String reason;
     private final String reportId;
+    private final Instant interimEnd;
 
     SendOutcome(LocalDate day, String policyDomain, Kind kind, List<String> sentTo, String reason, String reportId) {
+        this(day, policyDomain, kind, sentTo, reason, reportId, null);
+    }
+
+    /** @param interimEnd the end of an interim report's date-range; null for the day's own report */
+    SendOutcome(LocalDate day, String policyDomain, Kind kind, List<String> sentTo, String reason, String reportId,
+                Instant interimEnd) {
         this.day = day;
         this.policyDomain = policyDomain;
         this.kind = kind;
         this.sentTo = sentTo == null ? List.of() : List.copyOf(sentTo);
         this.reason = reason;
         this.reportId = reportId;
+        this.interimEnd = interimEnd;
     }
 
     public LocalDate day() { return day; }
@@ -51,10 +60,17 @@ public final class SendOutcome {
     public String reason() { return reason; }
     /** The report-id, when a report was built. */
     public String reportId() { return reportId; }
+    /**
+     * About an interim report (a send-now before the day ended): its RFC 8460 §4.4 date-range end, the
+     * time it was built; the day's own report follows after the day. Null for the day's own report.
+     */
+    public Instant interimEnd() { return interimEnd; }
+    public boolean interim() { return interimEnd != null; }
 
     @Override
     public String toString() {
         return day + " " + policyDomain + " " + kind.name().toLowerCase(Locale.ROOT)
+                + (interimEnd == null ? "" : " interim until " + interimEnd)
                 + (sentTo.isEmpty() ? "" : " to " + sentTo) + (reason == null ? "" : ": " + reason);
     }
 }

@@ -573,7 +573,9 @@ public final class Demo {
      * Scenario i, first half: the reports of {@code day} go out now. James sends a day's reports after
      * that day ended (00:00 UTC plus a random delay of up to tlsrpt.sendDelayMax); an administrator,
      * like this demo, does not wait: WebAdmin's send-now (the same as {@code bin/mta-sts tlsrpt
-     * send-now --day D}) flushes the node's counts and sends the day's reports so far. Then waits for
+     * send-now --day D}) flushes the node's counts and sends, the day not being over, an interim report
+     * of the day so far (report-id {@code YYYYMMDD-2.<domain>@<submitter>}, date-range up to now, rows
+     * marked {@code "interim":true}); the whole day's report would follow after midnight. Then waits for
      * both report receivers.
      */
     private void sendReports(SimulatedInternet net, DemoJames james, Scenario i, LocalDate day) throws Exception {

@@ -105,6 +105,7 @@ class DemoTlsRptTest {
         assertThat(got.reports("stripped.example", PolicyType.STS, ResultType.VALIDATION_FAILURE, null)).isFalse();
         assertThat(got.reports("hijack.example", PolicyType.NO_POLICY_FOUND, ResultType.VALIDATION_FAILURE, null)).isFalse();
         assertThat(got.lines()).anyMatch(l -> l.startsWith("POST /v1/tlsrpt HTTP/1.1  Content-Type: application/tlsrpt+gzip  ("))
+                .contains("date-range " + ReportId.start(DAY) + " to " + ReportId.end(DAY))
                 .contains("policy-type sts  policy-domain hijack.example  mx-host mx.hijack.example  successful 1  failed 3",
                         "  result-type validation-failure  receiving-mx-hostname mx.attacker.example  receiving-ip 127.0.0.66"
                                 + "  failure-reason-code mtasts-policy-mx-mismatch  failed-session-count 3");

@@ -190,6 +190,8 @@ final class ReceivedTlsReport {
         if (report != null) {
             out.add("report-id " + SafeText.of(report.reportId()) + "  organization-name "
                     + SafeText.quoted(report.organizationName()) + "  contact-info " + SafeText.of(report.contactInfo()));
+            // an interim report (send-now of a day not ended) ends before 23:59:59Z: RFC 8460 §4.4 date-range
+            out.add("date-range " + report.start() + " to " + report.end());
             for (TlsReport.PolicyResults p : report.policies()) {
                 out.add("policy-type " + p.policy().type().label() + "  policy-domain " + SafeText.of(p.policy().policyDomain())
                         + "  mx-host " + SafeText.list(p.policy().mxHosts(), SafeText.LIST_MAX)

@@ -1,6 +1,7 @@
 package dev.jamesmtasts.james;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -168,6 +169,15 @@ class TlsRptAdminTest {
                 List.of("mx." + domain));
     }
 
+    /** Sessions of now, written to the store by a recorder of their own (the node's counts stay as they are). */
+    private static void recordToday(AppliedPolicy policy, int ok, int failed) {
+        TlsRptSettings settings = TlsRptSettings.builder().retentionDays(40).build();
+        try (ResultRecorder recorder = new ResultRecorder(parts.store(), settings, Clock.systemUTC())) {
+            record(recorder, Instant.now(), policy, ok, failed);
+            assertThat(recorder.flush().failed()).isZero();
+        }
+    }
+
     private static void record(ResultRecorder recorder, Instant when, AppliedPolicy policy, int ok, int failed) {
         for (int i = 0; i < ok; i++) {
             recorder.record(when, SessionResult.success(policy));
@@ -309,6 +319,47 @@ class TlsRptAdminTest {
         assertThat(JSON.readTree(again.body()).get(0).get("outcome").asText()).isEqualTo("sent");
     }
 
+    /**
+     * A send-now of today (not ended): an interim report, said so in the MBean's and WebAdmin's outcome
+     * rows; the day's own report is still to come (its state stays pending).
+     */
+    @SuppressWarnings("unchecked")
+    @Test
+    void aSendNowOfTodayIsAnInterimReportAndEveryOutcomeRowSaysSo() throws Exception {
+        Instant now = Instant.now();
+        assumeTrue(now.isBefore(ReportId.start(ReportId.day(now).plusDays(1)).minus(Duration.ofMinutes(5))),
+                "too close to midnight UTC: today would end during the test");
+        LocalDate today = ReportId.day(now);
+        recordToday(sts("interim.test"), 2, 1);
+        List<Map<String, String>> outcomes = (List<Map<String, String>>) invoke("sendTlsReportsNow",
+                new Object[] {"interim.test", "today", false}, new String[] {S, S, boolean.class.getName()});
+        assertThat(outcomes).hasSize(1);
+        assertThat(outcomes.get(0)).containsEntry("outcome", "sent").containsEntry("interim", "true")
+                .containsEntry("report_id", ReportId.of(today, "interim.test", "james.local", 2)).containsKey("until");
+        TlsReport interim = DELIVERED.get(DELIVERED.size() - 1);
+        assertThat(interim.reportId()).isEqualTo(ReportId.of(today, "interim.test", "james.local", 2));
+        assertThat(interim.end()).isEqualTo(Instant.parse(outcomes.get(0).get("until"))).isBefore(ReportId.end(today));
+        assertThat(interim.policies().get(0).failedSessions()).isEqualTo(1);
+
+        HttpResponse<String> sent = http("POST", "/mta-sts/tlsrpt/send-now?domain=interim.test&day=today");
+        assertThat(sent.statusCode()).isEqualTo(200);
+        JsonNode outcome = JSON.readTree(sent.body()).get(0);
+        assertThat(outcome.get("outcome").asText()).isEqualTo("sent");
+        assertThat(outcome.get("interim").isBoolean()).isTrue();
+        assertThat(outcome.get("interim").asBoolean()).isTrue();
+        assertThat(outcome.get("report_id").asText()).isEqualTo(ReportId.of(today, "interim.test", "james.local", 3));
+
+        List<Map<String, String>> rows = (List<Map<String, String>>) invoke("listTlsReports", new Object[] {"today"},
+                new String[] {S});
+        assertThat(rows).anySatisfy(r -> assertThat(r).containsEntry("domain", "interim.test").containsEntry("state", "pending"));
+        // show: the report as send-now would send it now, the next interim
+        Map<String, String> shown = (Map<String, String>) invoke("showTlsReport", new Object[] {"interim.test", "today"},
+                new String[] {S, S});
+        TlsReport next = ReportJson.read(shown.get("report").getBytes(StandardCharsets.UTF_8));
+        assertThat(next.reportId()).isEqualTo(ReportId.of(today, "interim.test", "james.local", 4));
+        assertThat(next.end()).isBefore(ReportId.end(today));
+    }
+
     @Test
     void webAdminAnswers404WhileTlsRptIsOff() throws Exception {
         reporting = null;
@@ -364,6 +415,20 @@ class TlsRptAdminTest {
             String[] sent = cli("tlsrpt", "--jmx", target, "send-now", "cli.test", "--day", dayText, "--force");
             assertThat(sent[0]).isEqualTo("0");
             assertThat(sent[1]).startsWith("cli.test\tsent\tto=" + RUA);
+
+            // today, not ended: an interim report, said so on the line and in --json
+            if (Instant.now().isBefore(ReportId.start(ReportId.day(Instant.now()).plusDays(1)).minus(Duration.ofMinutes(5)))) {
+                recordToday(sts("cli-interim.test"), 1, 0);
+                String[] interim = cli("tlsrpt", "--jmx", target, "send-now", "cli-interim.test", "--day", "today");
+                assertThat(interim[0]).isEqualTo("0");
+                assertThat(interim[1]).startsWith("cli-interim.test\tsent\tinterim\tuntil=").contains("\tto=" + RUA)
+                        .contains("\treport-id=" + ReportId.of(ReportId.day(Instant.now()), "cli-interim.test", "james.local", 2));
+                String[] interimJson = cli("tlsrpt", "--jmx", target, "send-now", "cli-interim.test", "--day", "today",
+                        "--json");
+                JsonNode row = JSON.readTree(interimJson[1]);
+                assertThat(row.get("interim").isBoolean()).isTrue();
+                assertThat(row.get("until").asText()).endsWith("Z");
+            }
 
             String[] sentJson = cli("tlsrpt", "--jmx", target, "list", "--day", dayText, "--json");
             List<JsonNode> cliRows = new ArrayList<>();
