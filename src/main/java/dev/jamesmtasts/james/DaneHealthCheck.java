@@ -1,7 +1,5 @@
 package dev.jamesmtasts.james;
 
-import javax.inject.Inject;
-
 import org.apache.james.core.healthcheck.ComponentName;
 import org.apache.james.core.healthcheck.Result;
 
@@ -19,27 +17,19 @@ import org.apache.james.core.healthcheck.Result;
  *   <li>never <b>unhealthy</b>: DANE is a part the extension adds; its trouble must not make a load balancer
  *       or orchestrator take James down, mail to unsigned domains flows either way.</li>
  * </ul>
- * Served beside {@link MtaStsHealthCheck} by {@link MtaStsRoutes} at {@code GET /mta-sts/health} (James
+ * A function of {@link DaneService#status()}, not a Guice-bound check: served beside
+ * {@link MtaStsHealthCheck} by {@link MtaStsRoutes} at {@code GET /mta-sts/health} (James
  * 3.8.1 keeps {@code /healthcheck} closed to extensions).
  */
-public class DaneHealthCheck extends ExtensionHealthCheck {
+final class DaneHealthCheck {
     static final ComponentName COMPONENT = new ComponentName("MTA-STS DANE self-check");
     static final String FIX = "Fix: point dane.resolvers in mta-sts.properties at a recursive resolver that passes "
             + "DNSSEC records, check dane.trustAnchors, or set the delivery mailet's dane parameter to off";
 
-    private final DaneService dane;
-
-    @Inject
-    public DaneHealthCheck(DaneService dane) {
-        super(COMPONENT);
-        this.dane = dane;
+    private DaneHealthCheck() {
     }
 
-    @Override
-    Result result() {
-        return result(dane.status());
-    }
-
+    /** The health of DANE as {@code s} describes it (computed from held state, no I/O). */
     static Result result(DaneStatus s) {
         if (!s.used() || s.lastCheck() == DaneStatus.Check.OK) {
             return Result.healthy(COMPONENT);

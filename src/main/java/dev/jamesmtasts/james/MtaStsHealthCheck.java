@@ -3,9 +3,13 @@ package dev.jamesmtasts.james;
 import javax.inject.Inject;
 
 import org.apache.james.core.healthcheck.ComponentName;
+import org.apache.james.core.healthcheck.HealthCheck;
 import org.apache.james.core.healthcheck.Result;
+import org.reactivestreams.Publisher;
 
 import dev.jamesmtasts.cache.StoreStatus;
+
+import reactor.core.publisher.Mono;
 
 /**
  * The policy store in James's health terms: healthy while Cassandra answers, degraded (never unhealthy:
@@ -17,18 +21,26 @@ import dev.jamesmtasts.cache.StoreStatus;
  * server's set is already bound). So this check is served by {@link MtaStsRoutes} at
  * {@code GET /mta-sts/health}, in the same JSON shape as {@code /healthcheck}.
  */
-public class MtaStsHealthCheck extends ExtensionHealthCheck {
+public class MtaStsHealthCheck implements HealthCheck {
     static final ComponentName COMPONENT = new ComponentName("MTA-STS policy store");
 
     private final MtaStsBackend backend;
 
     @Inject
     public MtaStsHealthCheck(MtaStsBackend backend) {
-        super(COMPONENT);
         this.backend = backend;
     }
 
     @Override
+    public ComponentName componentName() {
+        return COMPONENT;
+    }
+
+    @Override
+    public Publisher<Result> check() {
+        return Mono.fromSupplier(this::result);
+    }
+
     Result result() {
         StoreStatus.Reading r = backend.storeStatus().reading();
         switch (r.state()) {

@@ -26,8 +26,7 @@ import dev.jamesmtasts.tlsrpt.ResultSink;
  * {@link MtaStsConfiguration} (from {@code conf/mta-sts.properties}, read and checked here, once: a wrong
  * key fails James's start naming it), {@link MtaStsBackend} (from
  * {@link MtaStsBackends#create}, the wiring point of the real cache), {@link PolicyProvider},
- * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, the store's {@link MtaStsHealthCheck} and
- * {@link DaneHealthCheck}, the TLS-RPT
+ * {@link PolicyCacheAdmin}, {@link MtaStsMetrics}, the MBean, the store's {@link MtaStsHealthCheck}, the TLS-RPT
  * {@link ResultSink}, and the {@code Set<DeliveryAttemptListener>} holding {@link TlsRptListener}, which other
  * modules may add to.
  */
@@ -46,7 +45,6 @@ public class MtaStsModule extends AbstractModule {
         bind(DomainChecks.class).in(Scopes.SINGLETON);
         // not added to James's Set<HealthCheck>: closed to extensions in 3.8.1 (see MtaStsHealthCheck)
         bind(MtaStsHealthCheck.class).in(Scopes.SINGLETON);
-        bind(DaneHealthCheck.class).in(Scopes.SINGLETON);
     }
 
     @Provides
