@@ -627,7 +627,7 @@ public final class DomainCheck implements AutoCloseable {
             a.use = a.reachable;
             a.applied = decision.application == Application.OBSERVE ? "mta-sts-testing" : "none";
             a.why = a.use ? "answers SMTP" + (decision.application == Application.OBSERVE && a.result.failsEnforce()
-                    ? " (would fail under enforce: " + (!matched ? notListed(decision.policy) : a.error) + ")" : "")
+                    ? " (would fail under enforce: " + (!matched ? MxSession.notListed(decision.policy) : a.error) + ")" : "")
                     : "not reachable: " + (a.error != null ? a.error : "no greeting");
         }
         return a;
@@ -706,7 +706,7 @@ public final class DomainCheck implements AutoCloseable {
             sts.put("matched", matched);
             sts.put("passes_enforce", !r.failsEnforce());
             if (r.failsEnforce()) {
-                sts.put("reason", !matched ? notListed(decision.policy) : first.error != null ? first.error
+                sts.put("reason", !matched ? MxSession.notListed(decision.policy) : first.error != null ? first.error
                         : "STARTTLS not seen (" + (p == null ? "not probed" : p.stage().words()) + ")");
             }
             v.put("mta_sts", sts);
@@ -767,10 +767,6 @@ public final class DomainCheck implements AutoCloseable {
         v.put("next_attempt", next);
         return new MxVerdict(host, use, o.value != null && daneOutcome.finished && !unfinishedAddress,
                 use && dane != null && dane.status() == DaneHost.Status.USABLE && "dane".equals(used.applied), v);
-    }
-
-    private static String notListed(StsPolicy policy) {
-        return "not listed in the policy's mx patterns [" + SafeText.list(policy.mx(), SafeText.LIST_MAX) + "]";
     }
 
     /** The verdict of the next attempt: which policy applies, whether it delivers and where, and why. */

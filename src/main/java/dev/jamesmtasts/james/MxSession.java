@@ -62,11 +62,15 @@ final class MxSession {
         boolean daneAuthenticates = dane != null && dane.status() == DaneHost.Status.USABLE;
         boolean daneTls = dane != null && dane.requiresTls();
         if (enforce && !matched && !daneAuthenticates) {
-            return new MxSession("not listed in the policy's mx patterns ["
-                    + SafeText.list(policy.mx(), SafeText.LIST_MAX) + "]", null, true, daneTls);
+            return new MxSession(notListed(policy), null, true, daneTls);
         }
         Kind kind = daneAuthenticates || (daneTls && !enforce) ? Kind.DANE
                 : enforce || daneTls ? Kind.STRICT : Kind.USUAL;
         return new MxSession(null, kind, enforce || daneTls, daneTls);
+    }
+
+    /** Why an MX host the policy does not list is not used under enforce (RFC 8461 §4.1), as delivery and check say it. */
+    static String notListed(StsPolicy policy) {
+        return "not listed in the policy's mx patterns [" + SafeText.list(policy.mx(), SafeText.LIST_MAX) + "]";
     }
 }
