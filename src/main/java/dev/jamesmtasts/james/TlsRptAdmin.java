@@ -81,7 +81,7 @@ public class TlsRptAdmin {
         if (results.isEmpty() && state.isEmpty()) {
             return new LinkedHashMap<>();
         }
-        TlsReport report = results.isEmpty() ? null : r.scheduler().report(d, name).orElse(null);
+        TlsReport report = results.isEmpty() ? null : r.scheduler().report(d, name, results, state.orElse(null));
         return ReportView.show(d, name, results, state.orElse(null), report);
     }
 

@@ -10,7 +10,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.SplittableRandom;
 import java.util.UUID;
 import java.util.concurrent.Executors;
@@ -123,26 +122,19 @@ public final class ReportScheduler implements AutoCloseable {
     /**
      * The report of (day, domain) as this scheduler would send it now (its organization, contact and
      * submitter: RFC 8460 §4.4; its report-id, and for a day not ended the interim's date-range up to
-     * now), for the admin surfaces; empty when nothing was recorded.
+     * now), for the admin surfaces, from the day's {@code results} (not empty) and send {@code state}
+     * (null when no node touched it) that the caller has read.
      */
-    public Optional<TlsReport> report(LocalDate day, String policyDomain) {
-        List<TlsReport.PolicyResults> results = store.results(day, policyDomain);
-        if (results.isEmpty()) {
-            return Optional.empty();
-        }
-        Instant now = clock.instant();
-        ReportStore.Tables t = store.tables();
-        SendState state = t.sends.state(day, policyDomain);
+    public TlsReport report(LocalDate day, String policyDomain, List<TlsReport.PolicyResults> results, SendState state) {
         if (state != null && state.reportId() != null) {
-            return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day), ReportId.end(day),
-                    settings.contactInfo(), state.reportId(), results));
+            return report(day, ReportId.end(day), state.reportId(), results);
         }
         // as send-now would send it: an interim while the day lasts (and no node began its report)
-        boolean interim = state == null && now.isBefore(ReportId.start(day.plusDays(1)));
-        int seq = InterimReportTable.nextSeq(t.interims.read(day, policyDomain), interim);
-        return Optional.of(new TlsReport(settings.organizationName(), ReportId.start(day),
-                interim ? now.truncatedTo(ChronoUnit.SECONDS) : ReportId.end(day), settings.contactInfo(),
-                ReportId.of(day, policyDomain, settings.submitter(), seq), results));
+        Instant now = clock.instant();
+        boolean interim = interim(state, day, now);
+        int seq = InterimReportTable.nextSeq(store.tables().interims.read(day, policyDomain), interim);
+        return report(day, interim ? now.truncatedTo(ChronoUnit.SECONDS) : ReportId.end(day),
+                ReportId.of(day, policyDomain, settings.submitter(), seq), results);
     }
 
     private List<SendOutcome> pass(LocalDate day, String only, boolean force) {
@@ -182,10 +174,19 @@ public final class ReportScheduler implements AutoCloseable {
         }
     }
 
+    /** A day not over yet by this node's clock, whose report no node has begun: send-now sends an interim report. */
+    private static boolean interim(SendState state, LocalDate day, Instant now) {
+        return state == null && now.isBefore(ReportId.start(day.plusDays(1)));
+    }
+
+    /** The report of {@code day} from its first second to {@code end}, by this scheduler's organization (RFC 8460 §4.4). */
+    private TlsReport report(LocalDate day, Instant end, String reportId, List<TlsReport.PolicyResults> results) {
+        return new TlsReport(settings.organizationName(), ReportId.start(day), end, settings.contactInfo(), reportId, results);
+    }
+
     private SendOutcome send(LocalDate day, String domain, SendState state, boolean force) {
         Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS); // the store keeps milliseconds
-        // a day not over yet by this node's clock, whose report no node has begun: an interim report
-        boolean interim = state == null && now.isBefore(ReportId.start(day.plusDays(1)));
+        boolean interim = interim(state, day, now);
         if (state != null && !ReportSendTable.mayTakeOver(state, now, force)) {
             return new SendOutcome(day, domain, SendOutcome.Kind.NOT_DUE, state.sentTo(), state.toString(), state.reportId());
         }
@@ -202,7 +203,7 @@ public final class ReportScheduler implements AutoCloseable {
             return new SendOutcome(day, domain, SendOutcome.Kind.SKIPPED, null, "no failure that day", null);
         }
         if (interim) {
-            return sendInterim(day, domain, results, now, ttl);
+            return sendInterim(t, day, domain, results, now, ttl);
         }
         SendState claim = t.sends.claim(day, domain, nodeId, now, now.plus(settings.leaseTtl()), force, ttl);
         if (claim == null) {
@@ -211,8 +212,7 @@ public final class ReportScheduler implements AutoCloseable {
         // the id is taken once, after any interim of the day, and kept by retries and forced re-sends
         String reportId = claim.reportId() != null ? claim.reportId()
                 : ReportId.of(day, domain, settings.submitter(), t.interims.dailySeq(day, domain, ttl));
-        TlsReport report = new TlsReport(settings.organizationName(), ReportId.start(day), ReportId.end(day),
-                settings.contactInfo(), reportId, results);
+        TlsReport report = report(day, ReportId.end(day), reportId, results);
         ReportDestinations.Lookup lookup = lookup(domain);
         switch (lookup.kind()) {
             case NONE:
@@ -247,17 +247,15 @@ public final class ReportScheduler implements AutoCloseable {
      * every session of the day (those of this interim too), follows after the day whatever happens here,
      * so the day's send state ({@link ReportSendTable}) is not touched.
      */
-    private SendOutcome sendInterim(LocalDate day, String domain, List<TlsReport.PolicyResults> results, Instant now,
-                                    int ttl) {
-        ReportStore.Tables t = store.tables();
+    private SendOutcome sendInterim(ReportStore.Tables t, LocalDate day, String domain,
+                                    List<TlsReport.PolicyResults> results, Instant now, int ttl) {
         InterimReportTable.Interim claim = t.interims.claim(day, domain, nodeId, now, now.plus(settings.leaseTtl()), ttl);
         Instant end = now.truncatedTo(ChronoUnit.SECONDS);
         if (claim == null) {
             return new SendOutcome(day, domain, SendOutcome.Kind.NOT_DUE, null,
                     "an interim report is being sent by another node, or the day's report has begun", null, end);
         }
-        TlsReport report = new TlsReport(settings.organizationName(), ReportId.start(day), end, settings.contactInfo(),
-                ReportId.of(day, domain, settings.submitter(), claim.lastSeq), results);
+        TlsReport report = report(day, end, ReportId.of(day, domain, settings.submitter(), claim.lastSeq), results);
         ReportDestinations.Lookup lookup = lookup(domain);
         if (lookup.kind() == ReportDestinations.Lookup.Kind.NONE) {
             t.interims.finish(claim, "no_record", null, null, lookup.reason(), report.reportId(), ttl);
