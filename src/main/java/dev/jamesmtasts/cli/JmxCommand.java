@@ -246,12 +246,7 @@ public final class JmxCommand {
             case "status":
                 // what WebAdmin GET /mta-sts/health says, over JMX: the store, then DANE (health first)
                 out.println("store: " + SafeText.display(mbean.getStoreStatus()));
-                Map<String, String> dane = new java.util.LinkedHashMap<>();
-                Map<String, String> all = mbean.getDaneStatus();
-                dane.put("health", all.get("health"));
-                dane.put("healthCause", all.get("healthCause"));
-                dane.putAll(all);
-                dane.forEach((k, v) -> {
+                mbean.getDaneStatus().forEach((k, v) -> {
                     if (v != null && !v.isEmpty()) {
                         out.println("dane." + SafeText.display(k) + ": " + SafeText.display(v));
                     }

@@ -584,22 +584,18 @@ public final class DomainCheck implements AutoCloseable {
         boolean daneOk = false;
         if (dane != null && dane.status() == DaneHost.Status.USABLE && a.handshake) {
             // the DANE session's own check of the chain (TlsProbe.daneChecked, RFC 7672 §3)
-            TlsProbe tp = TlsProbe.begin(true);
-            try {
-                tp.dane = dane;
-                tp.daneChecked(p.tlsProtocol(), p.chain());
-                Map<String, Object> ver = new LinkedHashMap<>();
-                ver.put("outcome", tp.daneVerification == null ? "not_checked"
-                        : tp.daneVerification.outcome().name().toLowerCase(Locale.ROOT));
-                if (tp.daneVerification != null) {
-                    ver.put("reason", tp.daneVerification.reason());
-                }
-                a.daneVerification = ver;
-                daneOk = tp.verdict == CertificateVerdict.VALID;
-                daneCheck = daneOk ? null : tp.error != null ? tp.error : TlsProbe.describe(tp.verdict, null);
-            } finally {
-                TlsProbe.end();
+            TlsProbe tp = TlsProbe.detached(true);
+            tp.dane = dane;
+            tp.daneChecked(p.tlsProtocol(), p.chain());
+            Map<String, Object> ver = new LinkedHashMap<>();
+            ver.put("outcome", tp.daneVerification == null ? "not_checked"
+                    : tp.daneVerification.outcome().name().toLowerCase(Locale.ROOT));
+            if (tp.daneVerification != null) {
+                ver.put("reason", tp.daneVerification.reason());
             }
+            a.daneVerification = ver;
+            daneOk = tp.verdict == CertificateVerdict.VALID;
+            daneCheck = daneOk ? null : tp.error != null ? tp.error : TlsProbe.describe(tp.verdict, null);
         }
 
         if (daneOutcome.value == null && daneOutcome.error != null) {

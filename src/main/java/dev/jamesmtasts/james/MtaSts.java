@@ -45,9 +45,11 @@ public class MtaSts implements MtaStsMBean {
     public Map<String, String> getDaneStatus() {
         DaneStatus s = dane.status();
         org.apache.james.core.healthcheck.Result r = DaneHealthCheck.result(s);
-        Map<String, String> m = s.toStrings();
+        // health first, as WebAdmin's /mta-sts/health and bin/mta-sts jmx status show it
+        Map<String, String> m = new java.util.LinkedHashMap<>();
         m.put("health", r.getStatus().getValue());
         m.put("healthCause", r.getCause().orElse(""));
+        m.putAll(s.toStrings());
         return m;
     }
 

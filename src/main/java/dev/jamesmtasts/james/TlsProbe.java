@@ -51,6 +51,14 @@ final class TlsProbe {
         return p;
     }
 
+    /**
+     * A probe bound to no thread: for judging a chain already in hand by the session's own rules
+     * ({@link DomainCheck}), where nothing on the thread observes a connection.
+     */
+    static TlsProbe detached(boolean strict) {
+        return new TlsProbe(strict);
+    }
+
     static TlsProbe current() {
         return CURRENT.get();
     }
