@@ -202,7 +202,8 @@ class DaneEndToEndTest {
         javax.net.ssl.SSLContext server = e2e.bed.ca().issue(host).serverContext();
         signedMx("alert.dane.test", 10, host);
         daneEe(host, untrusted.issue(host).certificate()); // another key
-        java.util.concurrent.atomic.AtomicReference<String> serverSaw = new java.util.concurrent.atomic.AtomicReference<>();
+        String alert = "Received fatal alert: certificate_unknown";
+        List<String> serverSaw = new java.util.concurrent.CopyOnWriteArrayList<>();
         try (ScriptedSmtpServer mx = new ScriptedSmtpServer(s -> {
             java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(
                     s.getInputStream(), java.nio.charset.StandardCharsets.US_ASCII));
@@ -220,7 +221,7 @@ class DaneEndToEndTest {
             } catch (IOException e) {
                 seen = String.valueOf(e.getMessage());
             }
-            serverSaw.compareAndSet(null, seen);
+            serverSaw.add(seen);
             ScriptedSmtpServer.drain(s);
         })) {
             james.mx("alert.dane.test", host + ":" + mx.port());
@@ -232,10 +233,19 @@ class DaneEndToEndTest {
             assertThat(m.certificate()).isEqualTo(DeliveryAttemptReport.CertificateVerdict.DANE_MISMATCH);
             assertThat(TlsRptResults.of(r)).singleElement().satisfies(s ->
                     assertThat(s.failure().resultType()).isEqualTo(ResultType.TLSA_INVALID));
-            await().atMost(WAIT).until(() -> serverSaw.get() != null);
-            // JSSE's alert for a trust manager's CertificateException is certificate_unknown (RFC 8446 §6.2)
-            assertThat(serverSaw.get()).as("what the server's handshake ended with")
-                    .isEqualTo("Received fatal alert: certificate_unknown");
+            await().atMost(WAIT).until(() -> !serverSaw.isEmpty());
+            // The client sends the alert and closes at once; a server still writing its own flight then may
+            // fail that write ("Broken pipe") before it reads the alert (a race of the two TCP ends, seen once
+            // in a fresh-clone run). Another attempt is made until the server has read the alert, at most 5.
+            for (int i = 2; i <= 5 && !serverSaw.contains(alert); i++) {
+                int before = serverSaw.size();
+                james.send("alice@sender.test", "dane-alert-" + i, "bob@alert.dane.test");
+                await().atMost(WAIT).until(() -> serverSaw.size() > before);
+            }
+            // JSSE's alert for a trust manager's CertificateException is certificate_unknown (RFC 8446 §6.2);
+            // no attempt ever completed the handshake
+            assertThat(serverSaw).as("what the server's handshakes ended with")
+                    .doesNotContain("handshake completed").contains(alert);
         }
     }
 
